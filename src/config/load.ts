@@ -1,0 +1,120 @@
+// Raw stack config (Pulumi config map or a Pulumi.<stack>.yaml) -> validated PipelineConfig, or every problem at once.
+import type { z } from "zod";
+import { ConfigError } from "./errors";
+import { editDistance } from "./rules";
+import { pipelineSchema } from "./schema";
+import type { PipelineConfig } from "./types";
+
+export const PROJECT = "pipeline";
+
+/** Keys that hold secrets: never printed, always wrapped with pulumi.secret. */
+export const SECRET_KEYS = ["adminPrivateKey", "appEnv", "notificationWebhook"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+export interface LoadOptions {
+  stack: string;
+  /** pulumi up/preview need the admin key; the offline render does not. */
+  requireSecrets: boolean;
+}
+
+/**
+ * @param values config values keyed without the namespace, e.g. `{ repository: "app", hosts: [...] }`;
+ *   `github:owner` is passed separately. Object/array values may still be JSON strings (how Pulumi stores them).
+ */
+export function loadConfig(
+  values: Record<string, unknown>,
+  githubOwner: string | undefined,
+  options: LoadOptions,
+): PipelineConfig {
+  const problems: string[] = [];
+  if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
+
+  const parsed = pipelineSchema.safeParse(decodeJsonStrings(values), { reportInput: true });
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(describeIssue));
+  if (parsed.success && options.requireSecrets && parsed.data.adminPrivateKey === undefined) {
+    problems.push(
+      `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
+    );
+  }
+  if (problems.length > 0 || !parsed.success || !githubOwner) throw new ConfigError(problems);
+
+  const { preventSelfReview, ...rest } = parsed.data;
+  return {
+    ...rest,
+    stack: options.stack,
+    githubOwner,
+    preventSelfReview: preventSelfReview ?? parsed.data.environment === "production",
+  };
+}
+
+function decodeJsonStrings(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => {
+      if (typeof value === "string" && /^\s*[[{]/.test(value)) {
+        try {
+          return [key, JSON.parse(value) as unknown];
+        } catch {
+          return [key, value];
+        }
+      }
+      return [key, value];
+    }),
+  );
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, part) => {
+    if (typeof part === "number") return `${out}[${part}]`;
+    return out === "" ? String(part) : `${out}.${String(part)}`;
+  }, "");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = (path: readonly PropertyKey[]) => `${PROJECT}:${formatPath(path)}`;
+  if (issue.code === "unrecognized_keys") {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const near = known.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+      const fix = near.length > 0 ? `did you mean ${near.join(" or ")}?` : `remove it; known keys: ${known.join(", ")}`;
+      return `${at([...issue.path, key])}: unknown key (${fix})`;
+    });
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [`${at(issue.path)}: is required (${requiredFix(issue.path)})`];
+  }
+  if (issue.code === "invalid_union") {
+    return [`${at(issue.path)}: ${issue.message}`];
+  }
+  return [`${at(issue.path)}: ${issue.message}`];
+}
+
+function requiredFix(path: readonly PropertyKey[]): string {
+  const key = formatPath(path);
+  return `pulumi config set ${path.length > 1 ? "--path " : ""}${key} <value>`;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: unknown = pipelineSchema;
+  for (const part of path) {
+    schema = unwrap(schema);
+    if (typeof part === "number") {
+      schema = (schema as { element?: unknown }).element;
+    } else {
+      schema = (schema as { shape?: Record<string, unknown> }).shape?.[part];
+    }
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** Steps through default/optional/pipe/transform wrappers to the object or array inside. */
+function unwrap(schema: unknown): unknown {
+  let current = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; out?: unknown } } | undefined;
+  for (let i = 0; i < 10 && current?.def; i++) {
+    const def = current.def;
+    if (def.innerType !== undefined) current = def.innerType as typeof current;
+    else if (def.type === "pipe") current = (def.in as { def?: { type?: string } }).def?.type === "transform" ? (def.out as typeof current) : (def.in as typeof current);
+    else break;
+  }
+  return current;
+}

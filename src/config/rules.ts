@@ -1,0 +1,117 @@
+// Value rules shared by the config schema. Each message reads "<what is wrong> (<how to fix>)".
+import { z } from "zod";
+
+/** Pulumi stores `pulumi config set k 3` as the string "3"; accept both forms. */
+function fromConfigString(kind: "integer" | "boolean") {
+  return (value: unknown): unknown => {
+    if (typeof value !== "string") return value;
+    if (kind === "integer" && /^-?\d+$/.test(value.trim())) return Number(value.trim());
+    if (kind === "boolean" && /^(true|false)$/.test(value.trim())) return value.trim() === "true";
+    return value;
+  };
+}
+
+export function integer(min: number, max: number, fix: string) {
+  return z.preprocess(
+    fromConfigString("integer"),
+    z
+      .number({ error: `must be an integer from ${min} to ${max} (${fix})` })
+      .int({ error: `must be a whole number, not a fraction (${fix})` })
+      .min(min, { error: `must be at least ${min} (${fix})` })
+      .max(max, { error: `must be at most ${max} (${fix})` }),
+  );
+}
+
+export function boolean(fix = "use true or false") {
+  return z.preprocess(fromConfigString("boolean"), z.boolean({ error: `must be true or false (${fix})` }));
+}
+
+export function text(fix: string) {
+  return z.string({ error: `must be a string (${fix})` });
+}
+
+export function matching(pattern: RegExp, what: string, fix: string) {
+  return text(fix).regex(pattern, { error: `${what} (${fix})` });
+}
+
+// GitHub: alphanumerics and single hyphens, at most 39 characters, no leading/trailing hyphen.
+const githubLogin = "[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}";
+export const GITHUB_LOGIN = new RegExp(`^${githubLogin}$`);
+export const GITHUB_TEAM = new RegExp(`^${githubLogin}/[a-z0-9][a-z0-9_-]{0,99}$`);
+export const REPOSITORY_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/;
+export const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+export const UNIX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+export const APP_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
+
+/** The rules of `git check-ref-format --branch`, which GitHub enforces for branch names. */
+export function branchNameProblem(name: string): string | undefined {
+  if (name.length === 0) return "is empty";
+  if (name.length > 255) return "is longer than 255 characters";
+  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name)) return "contains a space or one of ~ ^ : ? * [ \\";
+  if (name.startsWith("-")) return "starts with '-'";
+  if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return "has an empty path component";
+  if (name.includes("..")) return "contains '..'";
+  if (name.includes("@{") || name === "@") return "contains '@{' or is '@'";
+  if (name.endsWith(".") || name.endsWith(".lock")) return "ends with '.' or '.lock'";
+  if (name.split("/").some((part) => part.startsWith("."))) return "has a path component starting with '.'";
+  return undefined;
+}
+
+const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isHostname(value: string): boolean {
+  if (IPV4.test(value)) return true;
+  if (/^[\d.]+$/.test(value)) return false; // looks numeric but is not a valid IPv4 address
+  return value.length <= 253 && value.split(".").every((label) => HOSTNAME_LABEL.test(label));
+}
+
+const SSH_KEY_TYPES = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "ssh-rsa",
+] as const;
+
+/** A public host key as sshd prints it (`/etc/ssh/ssh_host_ed25519_key.pub`), comment optional. */
+export function sshPublicKeyProblem(value: string): string | undefined {
+  const [type, blob, ...rest] = value.trim().split(/\s+/);
+  if (!type || !blob) return "is not '<type> <base64>'";
+  if (!(SSH_KEY_TYPES as readonly string[]).includes(type)) {
+    return `has key type '${type}', not one of ${SSH_KEY_TYPES.join(", ")}`;
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return "has a key body that is not base64";
+  const decoded = Buffer.from(blob, "base64");
+  const nameLength = decoded.length >= 4 ? decoded.readUInt32BE(0) : -1;
+  const embeddedType = nameLength > 0 ? decoded.subarray(4, 4 + nameLength).toString("latin1") : "";
+  if (embeddedType !== type) return `has a key body that is not a ${type} key`;
+  if (rest.length > 1 && rest.some((word) => word.includes("\n"))) return "spans several lines";
+  return undefined;
+}
+
+export function httpsUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `has protocol '${url.protocol}'`;
+  if (!url.hostname) return "has no host";
+  return undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j] ?? 0;
+      row[j] = Math.min(above + 1, (row[j - 1] ?? 0) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] ?? 0;
+}
