@@ -30,7 +30,7 @@ export function loadConfig(
   if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
 
   const parsed = pipelineSchema.safeParse(decodeJsonStrings(values), { reportInput: true });
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap(describeIssue));
+  if (!parsed.success) problems.push(...firstIssuePerPath(parsed.error.issues).flatMap(describeIssue));
   if (parsed.success && options.requireSecrets && parsed.data.adminPrivateKey === undefined) {
     problems.push(
       `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
@@ -62,6 +62,18 @@ function decodeJsonStrings(values: Record<string, unknown>): Record<string, unkn
   );
 }
 
+/** zod may run a list's length check on a value that is not even a list: keep the first issue of each path. */
+function firstIssuePerPath(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    if (issue.code === "unrecognized_keys") return true;
+    const key = formatPath(issue.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, part) => {
     if (typeof part === "number") return `${out}[${part}]`;
@@ -81,9 +93,6 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   }
   if (issue.code === "invalid_type" && issue.input === undefined) {
     return [`${at(issue.path)}: is required (${requiredFix(issue.path)})`];
-  }
-  if (issue.code === "invalid_union") {
-    return [`${at(issue.path)}: ${issue.message}`];
   }
   return [`${at(issue.path)}: ${issue.message}`];
 }

@@ -240,7 +240,7 @@ export const pipelineSchema = z
         text("use a GitHub login or org/team").refine((r) => GITHUB_LOGIN.test(r) || GITHUB_TEAM.test(r), {
           error: "is neither a GitHub login nor an org/team slug (for example octocat or my-org/ops)",
         }),
-        { error: "must be a list of GitHub logins and org/team slugs" },
+        { error: "must be a list of GitHub logins and org/team slugs (for example [octocat, my-org/ops])" },
       )
       .max(6, { error: "has more than 6 entries, GitHub's limit for required reviewers (keep at most 6, or use a team)" })
       .refine((list) => new Set(list.map((r) => r.toLowerCase())).size === list.length, {
