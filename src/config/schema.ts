@@ -140,7 +140,7 @@ const deploySchema = z
     publicCheckIntervalSeconds: integer(1, 60, "use seconds such as 6").default(6)
       .describe("Pause between those attempts."),
   })
-  .default({ keepReleases: 5, healthTimeoutSeconds: 60, lockTimeoutSeconds: 300, publicCheckAttempts: 10, publicCheckIntervalSeconds: 6 })
+  .prefault({})
   .describe("Server-side deploy behaviour.");
 
 const protectionSchema = z
@@ -157,19 +157,7 @@ const protectionSchema = z
     allowForcePushes: boolean().default(false).describe("Allow force pushes."),
     allowDeletions: boolean().default(false).describe("Allow deleting the branch."),
   })
-  .default({
-    enabled: true,
-    requiredApprovals: 1,
-    dismissStaleReviews: true,
-    requireCodeOwnerReviews: false,
-    requireLastPushApproval: false,
-    strictStatusChecks: true,
-    requireLinearHistory: true,
-    requireConversationResolution: true,
-    enforceAdmins: true,
-    allowForcePushes: false,
-    allowDeletions: false,
-  })
+  .prefault({})
   .describe("Branch protection of the stack's branch (defaults follow the seeds' production rules).");
 
 const releaseSchema = z
@@ -177,7 +165,7 @@ const releaseSchema = z
     enabled: boolean().default(true).describe("Generate release.yml (tag v*.*.* -> GitHub release with generated notes)."),
     draft: boolean().default(false).describe("Create releases as drafts."),
   })
-  .default({ enabled: true, draft: false })
+  .prefault({})
   .describe("Release workflow (repository-wide: only the stack with ownsRepositorySettings uses it).");
 
 const dependencyUpdatesSchema = z
@@ -189,14 +177,14 @@ const dependencyUpdatesSchema = z
       .describe("How often Dependabot looks for updates."),
     openPullRequestsLimit: integer(1, 20, "use 1 to 20").default(5).describe("Open Dependabot PRs at most, per ecosystem."),
   })
-  .default({ enabled: true, schedule: "weekly", openPullRequestsLimit: 5 })
+  .prefault({})
   .describe("Dependency updates (repository-wide).");
 
 const notificationsSchema = z
   .strictObject({
     openIssueOnFailure: boolean().default(true).describe("A failed deploy opens an issue, or comments on the open one."),
   })
-  .default({ openIssueOnFailure: true })
+  .prefault({})
   .describe("Failure notifications. The chat webhook is the secret key notificationWebhook.");
 
 const vpsSchema = z
@@ -219,7 +207,7 @@ const vpsSchema = z
     logMaxSize: matching(/^\d+[KMG]$/, "is not a size", "use a size such as 10M").default("10M")
       .describe("pm2-logrotate: rotate a log when it reaches this size."),
   })
-  .default({ nodeSource: "nodejs", nodeDistUrl: "https://nodejs.org/dist", logRetainDays: 14, logMaxSize: "10M" })
+  .prefault({})
   .describe("How the hosts are provisioned.");
 
 export const pipelineSchema = z

@@ -1,0 +1,56 @@
+// Reads Pulumi.yaml + Pulumi.<stack>.yaml without the Pulumi CLI, for the offline render.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
+import { PROJECT, loadConfig } from "./load";
+import type { PipelineConfig } from "./types";
+
+export interface StackFileValues {
+  stack: string;
+  githubOwner: string | undefined;
+  /** Project-namespace values keyed without `pipeline:`; encrypted `secure:` values are left out. */
+  values: Record<string, unknown>;
+  /** Keys whose values are encrypted in the file (present, but not readable without the Pulumi CLI). */
+  encryptedKeys: string[];
+}
+
+/** The stack name of `Pulumi.<stack>.yaml`. */
+export function stackNameOf(file: string): string {
+  const match = /Pulumi\.([^/\\]+)\.ya?ml$/.exec(file);
+  return match?.[1] ?? "stack";
+}
+
+export function readStackFile(file: string): StackFileValues {
+  const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const values: Record<string, unknown> = {};
+  const encryptedKeys: string[] = [];
+  let githubOwner: string | undefined;
+  for (const [fullKey, value] of Object.entries(document.config ?? {})) {
+    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT, fullKey];
+    if (isEncrypted(value)) {
+      encryptedKeys.push(fullKey);
+      continue;
+    }
+    if (namespace === "github" && key === "owner") githubOwner = String(value);
+    else if (namespace === PROJECT && key !== undefined) values[key] = value;
+  }
+  return { stack: stackNameOf(file), githubOwner, values, encryptedKeys };
+}
+
+function isEncrypted(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "secure" in value;
+}
+
+/** Project name from Pulumi.yaml next to the stack file, checked against the config namespace. */
+export function checkProjectFile(stackFile: string): void {
+  const projectFile = join(dirname(stackFile), "Pulumi.yaml");
+  const project = parse(readFileSync(projectFile, "utf8")) as { name?: string };
+  if (project.name !== PROJECT) {
+    throw new Error(`${projectFile}: project name is '${String(project.name)}', expected '${PROJECT}'`);
+  }
+}
+
+export function loadStackFile(file: string): { config: PipelineConfig; encryptedKeys: string[] } {
+  const { stack, githubOwner, values, encryptedKeys } = readStackFile(file);
+  return { config: loadConfig(values, githubOwner, { stack, requireSecrets: false }), encryptedKeys };
+}
