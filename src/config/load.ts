@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { ConfigError } from "./errors";
 import { editDistance } from "./rules";
 import { pipelineSchema } from "./schema";
-import type { PipelineConfig } from "./types";
+import type { PipelineConfig, PipelineSecrets } from "./types";
 
 export const PROJECT = "pipeline";
 
@@ -21,16 +21,21 @@ export interface LoadOptions {
  * @param values config values keyed without the namespace, e.g. `{ repository: "app", hosts: [...] }`;
  *   `github:owner` is passed separately. Object/array values may still be JSON strings (how Pulumi stores them).
  */
-export function loadConfig(
+export function loadConfig(values: Record<string, unknown>, githubOwner: string | undefined, options: LoadOptions): PipelineConfig {
+  return loadStack(values, githubOwner, options).config;
+}
+
+export function loadStack(
   values: Record<string, unknown>,
   githubOwner: string | undefined,
   options: LoadOptions,
-): PipelineConfig {
+): { config: PipelineConfig; secrets: PipelineSecrets } {
   const problems: string[] = [];
   if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
 
-  const parsed = pipelineSchema.safeParse(decodeJsonStrings(values), { reportInput: true });
+  const parsed = pipelineSchema.safeParse(decodeJsonStrings(dropUnsetPlaceholders(values)), { reportInput: true });
   if (!parsed.success) problems.push(...firstIssuePerPath(parsed.error.issues).flatMap(describeIssue));
+  if (parsed.success && githubOwner) problems.push(...foreignTeams(parsed.data.reviewers, githubOwner));
   if (parsed.success && options.requireSecrets && parsed.data.adminPrivateKey === undefined) {
     problems.push(
       `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
@@ -38,13 +43,36 @@ export function loadConfig(
   }
   if (problems.length > 0 || !parsed.success || !githubOwner) throw new ConfigError(problems);
 
-  const { preventSelfReview, ...rest } = parsed.data;
-  return {
+  const { preventSelfReview, adminPrivateKey, appEnv, notificationWebhook, ...rest } = parsed.data;
+  const config: PipelineConfig = {
     ...rest,
     stack: options.stack,
     githubOwner,
     preventSelfReview: preventSelfReview ?? parsed.data.environment === "production",
+    hasNotificationWebhook: notificationWebhook !== undefined,
   };
+  const secrets: PipelineSecrets = {
+    ...(adminPrivateKey !== undefined ? { adminPrivateKey } : {}),
+    ...(appEnv !== undefined ? { appEnv } : {}),
+    ...(notificationWebhook !== undefined ? { notificationWebhook } : {}),
+  };
+  return { config, secrets };
+}
+
+/** The environment API resolves team slugs inside github:owner; a team of another organization cannot review. */
+function foreignTeams(reviewers: readonly string[], githubOwner: string): string[] {
+  return reviewers.flatMap((reviewer, index) => {
+    const org = reviewer.includes("/") ? reviewer.split("/")[0] : undefined;
+    if (org === undefined || org.toLowerCase() === githubOwner.toLowerCase()) return [];
+    return [
+      `${PROJECT}:reviewers[${index}]: team '${reviewer}' belongs to '${org}', not to github:owner '${githubOwner}' (use a team of ${githubOwner})`,
+    ];
+  });
+}
+
+/** Pulumi.yaml declares optional keys with the default "" (a declared key without default is required). */
+function dropUnsetPlaceholders(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== ""));
 }
 
 function decodeJsonStrings(values: Record<string, unknown>): Record<string, unknown> {
@@ -109,7 +137,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
     if (typeof part === "number") {
       schema = (schema as { element?: unknown }).element;
     } else {
-      schema = (schema as { shape?: Record<string, unknown> }).shape?.[part];
+      schema = (schema as { shape?: Record<string, unknown> }).shape?.[String(part)];
     }
   }
   const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;

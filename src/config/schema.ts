@@ -156,6 +156,12 @@ const protectionSchema = z
     enforceAdmins: boolean().default(true).describe("The rules apply to administrators too."),
     allowForcePushes: boolean().default(false).describe("Allow force pushes."),
     allowDeletions: boolean().default(false).describe("Allow deleting the branch."),
+    pullRequestBypassers: z
+      .array(matching(/^(\/[A-Za-z0-9-]+|[A-Za-z0-9-]+\/[a-z0-9_-]+)$/, "is not '/user' or 'org/team'", "for example /pulumi-bot or acme/ops"), {
+        error: "must be a list such as [/pulumi-bot]",
+      })
+      .default([])
+      .describe("Actors ('/user' or 'org/team') that may push without a pull request, e.g. the token pulumi up commits workflow files with when the branch is the default branch."),
   })
   .prefault({})
   .describe("Branch protection of the stack's branch (defaults follow the seeds' production rules).");

@@ -3,7 +3,13 @@ import type { PipelineSchemaOutput } from "./schema";
 export type { ServiceType } from "./schema";
 
 /** Validated stack config with every default applied: the only input of renderers and components. */
-export interface PipelineConfig extends Omit<PipelineSchemaOutput, "preventSelfReview"> {
+/** Secret values never travel inside PipelineConfig, so no renderer can print them by accident. */
+export type PipelineSecrets = Pick<PipelineSchemaOutput, "adminPrivateKey" | "appEnv" | "notificationWebhook">;
+
+export interface PipelineConfig
+  extends Omit<PipelineSchemaOutput, "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook"> {
+  /** Whether notificationWebhook is set (its value is in PipelineSecrets). */
+  hasNotificationWebhook: boolean;
   /** Pulumi stack name (staging, production, ...). */
   stack: string;
   /** `github:owner`: the user or organization that owns the repository. */

@@ -1,0 +1,49 @@
+import type * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import type { PipelineConfig } from "../../config/types";
+import { renderRepositoryFiles, requiredStatusChecks } from "../../render/workflows";
+import { childName } from "../naming";
+import { createBranchProtection } from "./branchProtection";
+import { DeploymentEnvironment } from "./environment";
+import { createRepositorySecrets } from "./repositorySettings";
+import { commitFiles } from "./workflowFiles";
+
+export interface GitHubPipelineArgs {
+  config: PipelineConfig;
+  deployPrivateKey: pulumi.Input<string>;
+  knownHosts: pulumi.Input<string>;
+  deployKeyReady: pulumi.Input<pulumi.Resource>[];
+  notificationWebhook?: pulumi.Input<string>;
+}
+
+/** Everything this stack manages on GitHub. */
+export class GitHubPipeline extends pulumi.ComponentResource {
+  readonly environment: DeploymentEnvironment;
+  readonly files: github.RepositoryFile[];
+  readonly filePaths: string[];
+  readonly branchProtection?: github.BranchProtection;
+
+  constructor(name: string, args: GitHubPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pipeline:github:GitHubPipeline", name, {}, opts);
+    const { config } = args;
+    this.environment = new DeploymentEnvironment(
+      childName(name, config.environment),
+      {
+        config,
+        deployPrivateKey: args.deployPrivateKey,
+        knownHosts: args.knownHosts,
+        deployKeyReady: args.deployKeyReady,
+      },
+      { parent: this },
+    );
+    createRepositorySecrets(name, config, { notificationWebhook: args.notificationWebhook }, this);
+    const files = renderRepositoryFiles(config);
+    this.filePaths = files.map((f) => f.path);
+    this.files = commitFiles(name, config, files, this);
+    if (config.protection.enabled) {
+      // After the files: a freshly protected branch would reject the commits that follow.
+      this.branchProtection = createBranchProtection(name, { config, requiredChecks: requiredStatusChecks(config) }, this);
+    }
+    this.registerOutputs({});
+  }
+}

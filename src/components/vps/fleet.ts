@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import type * as tls from "@pulumi/tls";
+import type { PipelineConfig } from "../../config/types";
+import { knownHostsFile } from "../../render/knownHosts";
+import { childName } from "../naming";
+import { createDeployKey } from "./deployKey";
+import { ProvisionedHost } from "./host";
+
+export interface FleetArgs {
+  config: PipelineConfig;
+  adminPrivateKey: pulumi.Input<string>;
+  appEnv?: pulumi.Input<string>;
+  npmRegistry: string;
+}
+
+/** Every host of the stack, provisioned the same way, and the CI deploy key they all accept. */
+export class Fleet extends pulumi.ComponentResource {
+  readonly deployKey: tls.PrivateKey;
+  readonly hosts: ProvisionedHost[];
+  readonly knownHosts: pulumi.Output<string>;
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pipeline:vps:Fleet", name, {}, opts);
+    const { config } = args;
+    this.deployKey = createDeployKey(name, config.deployKeyRotation, this);
+    this.hosts = config.hosts.map(
+      (host) =>
+        new ProvisionedHost(
+          childName(name, host.host, host.port),
+          {
+            config,
+            host,
+            adminPrivateKey: args.adminPrivateKey,
+            ...(args.appEnv !== undefined ? { appEnv: args.appEnv } : {}),
+            deployPublicKey: this.deployKey.publicKeyOpenssh,
+            npmRegistry: args.npmRegistry,
+          },
+          { parent: this },
+        ),
+    );
+    this.knownHosts = pulumi.all(this.hosts.map((h) => h.knownHostsLine)).apply(knownHostsFile);
+    this.registerOutputs({ knownHosts: this.knownHosts });
+  }
+
+  /** The deploy key is authorized on every host: safe to hand it to the workflows. */
+  get deployKeyAuthorizedEverywhere(): pulumi.Resource[] {
+    return this.hosts.map((h) => h.deployKeyAuthorized);
+  }
+}
