@@ -36,6 +36,11 @@ export function loadStack(
   const parsed = pipelineSchema.safeParse(decodeJsonStrings(dropUnsetPlaceholders(values)), { reportInput: true });
   if (!parsed.success) problems.push(...firstIssuePerPath(parsed.error.issues).flatMap(describeIssue));
   if (parsed.success && githubOwner) problems.push(...foreignTeams(parsed.data.reviewers, githubOwner));
+  if (parsed.success && options.requireSecrets && webhookSecretMissing(parsed.data)) {
+    problems.push(
+      `${PROJECT}:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)`,
+    );
+  }
   if (parsed.success && options.requireSecrets && parsed.data.adminPrivateKey === undefined) {
     problems.push(
       `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
@@ -49,7 +54,6 @@ export function loadStack(
     stack: options.stack,
     githubOwner,
     preventSelfReview: preventSelfReview ?? parsed.data.environment === "production",
-    hasNotificationWebhook: notificationWebhook !== undefined,
   };
   const secrets: PipelineSecrets = {
     ...(adminPrivateKey !== undefined ? { adminPrivateKey } : {}),
@@ -57,6 +61,10 @@ export function loadStack(
     ...(notificationWebhook !== undefined ? { notificationWebhook } : {}),
   };
   return { config, secrets };
+}
+
+function webhookSecretMissing(c: { ownsRepositorySettings: boolean; notifications: { webhook: boolean }; notificationWebhook?: string }): boolean {
+  return c.ownsRepositorySettings && c.notifications.webhook && c.notificationWebhook === undefined;
 }
 
 /** The environment API resolves team slugs inside github:owner; a team of another organization cannot review. */

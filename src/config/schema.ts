@@ -189,6 +189,9 @@ const dependencyUpdatesSchema = z
 const notificationsSchema = z
   .strictObject({
     openIssueOnFailure: boolean().default(true).describe("A failed deploy opens an issue, or comments on the open one."),
+    webhook: boolean()
+      .default(false)
+      .describe("Workflows post results to the repository secret NOTIFY_WEBHOOK_URL. Set it in every stack; the stack that owns repository settings also sets the secret notificationWebhook."),
   })
   .prefault({})
   .describe("Failure notifications. The chat webhook is the secret key notificationWebhook.");
@@ -292,6 +295,13 @@ export const pipelineSchema = z
         code: "custom",
         path: ["deployUser"],
         message: `must differ from adminUser and root (use an unprivileged user such as deploy)`,
+      });
+    }
+    if (c.notificationWebhook !== undefined && c.ownsRepositorySettings && !c.notifications.webhook) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["notifications", "webhook"],
+        message: "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
       });
     }
     if (c.notificationWebhook !== undefined && !c.ownsRepositorySettings) {

@@ -8,8 +8,7 @@ export type PipelineSecrets = Pick<PipelineSchemaOutput, "adminPrivateKey" | "ap
 
 export interface PipelineConfig
   extends Omit<PipelineSchemaOutput, "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook"> {
-  /** Whether notificationWebhook is set (its value is in PipelineSecrets). */
-  hasNotificationWebhook: boolean;
+
   /** Pulumi stack name (staging, production, ...). */
   stack: string;
   /** `github:owner`: the user or organization that owns the repository. */

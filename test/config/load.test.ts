@@ -103,6 +103,17 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("keeps the webhook secret and the workflows' use of it in step", () => {
+    const owner = { ...validValues(), ownsRepositorySettings: true };
+    expect(problemsOf({ ...owner, notificationWebhook: "https://hooks.example.com/x" })).toEqual([
+      "pipeline:notifications.webhook: is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
+    ]);
+    expect(problemsOf({ ...owner, notifications: { webhook: true } }, "acme", false)).toEqual([]);
+    expect(problemsOf({ ...owner, notifications: { webhook: true } }, "acme", true)).toContain(
+      "pipeline:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)",
+    );
+  });
+
   it("names github:owner when it is missing", () => {
     expect(problemsOf(validValues(), null)).toEqual([
       "github:owner: is not set (pulumi config set github:owner <user-or-org>)",

@@ -1,0 +1,59 @@
+// The GitHub objects one stack manages, by identity. The render CLI prints them; the stack tests compare them
+// with the resources the program registers and prove that two stacks never manage the same object.
+import type { PipelineConfig } from "../config/types";
+import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "./githubNames";
+import { renderRepositoryFiles } from "./workflows";
+
+export type ManagedKind =
+  | "environment"
+  | "deployment-branch-policy"
+  | "environment-secret"
+  | "environment-variable"
+  | "repository-secret"
+  | "branch-protection"
+  | "file";
+
+export interface ManagedObject {
+  kind: ManagedKind;
+  /** Identity within the repository: two stacks must never share one. */
+  id: string;
+  detail: string;
+}
+
+export function managedGitHubObjects(config: PipelineConfig): ManagedObject[] {
+  const env = config.environment;
+  const objects: ManagedObject[] = [
+    { kind: "environment", id: env, detail: environmentDetail(config) },
+    { kind: "deployment-branch-policy", id: `${env}:${config.branch}`, detail: `only '${config.branch}' deploys` },
+    ...Object.values(ENV_SECRETS).map((name) => ({ kind: "environment-secret" as const, id: `${env}:${name}`, detail: "" })),
+    ...Object.values(ENV_VARS).map((name) => ({ kind: "environment-variable" as const, id: `${env}:${name}`, detail: "" })),
+  ];
+  if (config.ownsRepositorySettings && config.notifications.webhook) {
+    objects.push({ kind: "repository-secret", id: REPO_SECRETS.notificationWebhook, detail: "" });
+  }
+  if (config.protection.enabled) {
+    objects.push({ kind: "branch-protection", id: config.branch, detail: protectionDetail(config) });
+  }
+  for (const file of renderRepositoryFiles(config)) {
+    objects.push({ kind: "file", id: file.path, detail: `${file.scope} scope` });
+  }
+  return objects;
+}
+
+function environmentDetail(config: PipelineConfig): string {
+  const reviewers = config.reviewers.length > 0 ? `reviewers ${config.reviewers.join(", ")}` : "no reviewers";
+  return `${reviewers}; wait ${config.waitTimer} min; ${config.preventSelfReview ? "no self-review" : "self-review allowed"}; ${config.url}`;
+}
+
+function protectionDetail(config: PipelineConfig): string {
+  const p = config.protection;
+  return `${p.requiredApprovals} approval(s); checks required${p.strictStatusChecks ? ", up to date" : ""}${p.requireLinearHistory ? "; linear" : ""}${p.enforceAdmins ? "; admins included" : ""}`;
+}
+
+export function formatObjectTable(objects: readonly ManagedObject[]): string {
+  const rows = objects.map((o) => [o.kind, o.id, o.detail]);
+  const header = ["kind", "object", "detail"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
