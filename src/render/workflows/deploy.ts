@@ -1,0 +1,123 @@
+// deploy-<env>.yml: push to the environment's branch -> CI (the same ci.yml, called) -> build the artifact once ->
+// ship it to each host in turn -> public health check -> summary, notification, failure issue.
+import type { PipelineConfig } from "../../config/types";
+import { RELEASE_ID_SHELL } from "../agentProtocol";
+import { CI_WORKFLOW_PATH } from "../githubNames";
+import { ACTIONS, actionRef } from "./actions";
+import { failureIssueJob } from "./failureIssue";
+import { BASH_DEFAULTS, type CallJob, type Concurrency, type StepsJob, type Workflow } from "./model";
+import { notifyStep, publicHealthCheckStep, recordStartStep, summaryStep } from "./reporting";
+import { shellQuote } from "./hostLoop";
+import { installSteps } from "./setup";
+import { renderShipScript } from "./shipScript";
+import { hostLoopEnv, removeSshFilesStep, writeSshFilesStep } from "./ssh";
+
+export const SHIP_STEP_NAME = "Ship to each host in turn";
+const ARTIFACT_NAME = "release";
+const ARTIFACT_FILE = "release.tgz";
+const RELEASE_ID_OUTPUT = "${{ needs.build.outputs.release_id }}";
+
+/** Deploy, rollback and migrate of one environment never overlap; a running one is never cancelled. */
+export function environmentConcurrency(environment: string): Concurrency {
+  return { group: `deploy-${environment}`, "cancel-in-progress": false };
+}
+
+export function environmentOf(config: Pick<PipelineConfig, "environment" | "url">) {
+  return { name: config.environment, url: config.url };
+}
+
+/** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
+export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "deploy">): number {
+  const perHostSeconds = config.deploy.lockTimeoutSeconds + config.deploy.healthTimeoutSeconds + 600;
+  const publicCheckSeconds = config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
+  return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
+}
+
+/** Runs ci.yml's jobs on the commit being deployed: the deploy cannot start unless they pass. */
+function ciJob(): CallJob {
+  return { permissions: { contents: "read" }, uses: `./${CI_WORKFLOW_PATH}` };
+}
+
+function buildJob(config: PipelineConfig): StepsJob {
+  const paths = config.app.artifactPaths.map(shellQuote).join(" ");
+  return {
+    name: "build artifact",
+    needs: ["ci"],
+    "runs-on": "ubuntu-latest",
+    "timeout-minutes": 20,
+    permissions: { contents: "read" },
+    outputs: { release_id: "${{ steps.release.outputs.id }}" },
+    steps: [
+      ...installSteps(config.app),
+      { name: "Build", run: config.app.buildCommand },
+      {
+        name: "Name the release",
+        id: "release",
+        run: `release_id=${RELEASE_ID_SHELL}\necho "id=$release_id" >> "$GITHUB_OUTPUT"`,
+      },
+      { name: "Pack the artifact", run: `tar -czf "$RUNNER_TEMP/${ARTIFACT_FILE}" -- ${paths}` },
+      {
+        name: "Upload the artifact",
+        uses: actionRef(ACTIONS.uploadArtifact),
+        with: {
+          name: ARTIFACT_NAME,
+          path: `\${{ runner.temp }}/${ARTIFACT_FILE}`,
+          "if-no-files-found": "error",
+          "compression-level": 0,
+          "retention-days": 7,
+        },
+      },
+    ],
+  };
+}
+
+function deployJob(config: PipelineConfig): StepsJob {
+  const release = { RELEASE_ID: RELEASE_ID_OUTPUT };
+  return {
+    name: `deploy to ${config.environment}`,
+    needs: ["build"],
+    "runs-on": "ubuntu-latest",
+    "timeout-minutes": hostStepsTimeoutMinutes(config),
+    permissions: {},
+    environment: environmentOf(config),
+    concurrency: environmentConcurrency(config.environment),
+    steps: [
+      recordStartStep(),
+      {
+        name: "Download the artifact",
+        uses: actionRef(ACTIONS.downloadArtifact),
+        with: { name: ARTIFACT_NAME, path: "${{ runner.temp }}/artifact" },
+      },
+      writeSshFilesStep(),
+      {
+        name: SHIP_STEP_NAME,
+        env: {
+          ...hostLoopEnv(),
+          ARTIFACT: `\${{ runner.temp }}/artifact/${ARTIFACT_FILE}`,
+          ...release,
+          ACTOR: "${{ github.actor }}",
+        },
+        run: renderShipScript(config),
+      },
+      publicHealthCheckStep(config),
+      removeSshFilesStep(),
+      summaryStep(`Deploy to ${config.environment}`, release, [
+        { header: "Release", value: "$RELEASE_ID" },
+        { header: "Commit", value: "${GITHUB_SHA:0:12}" },
+      ]),
+      notifyStep(release, `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`),
+    ],
+  };
+}
+
+export function deployWorkflow(config: PipelineConfig): Workflow {
+  const jobs: Record<string, CallJob | StepsJob> = { ci: ciJob(), build: buildJob(config), deploy: deployJob(config) };
+  if (config.notifications.openIssueOnFailure) jobs["report-failure"] = failureIssueJob(config, ["ci", "build", "deploy"]);
+  return {
+    name: `Deploy ${config.environment}`,
+    on: { push: { branches: [config.branch] }, workflow_dispatch: null },
+    permissions: {},
+    defaults: BASH_DEFAULTS,
+    jobs,
+  };
+}
