@@ -1,0 +1,298 @@
+// Disposable local Debian hosts: created by one process, usable and destroyable from any other through the handle.
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { utils as sshUtils } from "ssh2";
+import { run } from "./command";
+import { guestFiles, type GuestFile } from "./guestFiles";
+import { ensureBaseImage } from "./image";
+import { guestInitScript, type GuestRootLayers } from "./init";
+import {
+  createNetwork,
+  deleteNetwork,
+  hostNetwork,
+  indexOfHostName,
+  isNetworkFree,
+  listNetnsNames,
+  listVethIndexes,
+  MAX_HOST_INDEX,
+  pidsInNetns,
+  type HostNetwork,
+} from "./network";
+import { hostStateDir, HOST_NAME_PREFIX, REPO_ROOT, STATE_DIR } from "./paths";
+import { commandLineOf, isAlive, killQuietly, pidsWithArguments, sleepSync, spawnDetached, waitForListener } from "./processes";
+import { discoverPackageSources, type PackageSources } from "./sources";
+import { ensureRequiredTools } from "./tools";
+
+export const PROXY_PORT = 3128;
+const HANDLE_FILE = "handle.json";
+const OWNER_FILE = "owner";
+
+/** Everything needed to reach and to destroy a host; plain JSON, so another process can take over. */
+export interface HostHandle {
+  name: string;
+  index: number;
+  /** Guest address, reachable from the machine's root network namespace. */
+  address: string;
+  port: number;
+  /** `ssh-ed25519 AAAA...` */
+  hostKey: string;
+  /** `<address> ssh-ed25519 AAAA...`, for an OpenSSH known_hosts file. */
+  knownHostsLine: string;
+  rootPrivateKey: string;
+  rootPublicKey: string;
+  rootPassword: string;
+  /** The proxy as the guest sees it (machine side of the veth). */
+  proxyUrl: string;
+  npmRegistry: string;
+  owner: string;
+  netns: string;
+  hostVeth: string;
+  stateDir: string;
+  /** The `unshare` process on the machine; its child is the guest's PID 1 (sshd). */
+  initPid: number;
+  proxyPid: number;
+}
+
+export interface CreateHostOptions {
+  /** Label for destroyAllHosts({ owner }): lets the test suite clean its own leftovers and not the sandbox's. */
+  owner?: string;
+}
+
+let packageSources: Promise<PackageSources> | undefined;
+
+function discoverOnce(): Promise<PackageSources> {
+  packageSources ??= discoverPackageSources();
+  return packageSources;
+}
+
+/** Claims the first free index by creating its state dir (mkdir is atomic, so concurrent creators never collide). */
+function reserveNetwork(owner: string): HostNetwork {
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  for (let index = 1; index <= MAX_HOST_INDEX; index++) {
+    const network = hostNetwork(index);
+    if (!isNetworkFree(network)) continue;
+    try {
+      mkdirSync(hostStateDir(network.netns), { mode: 0o700 });
+    } catch {
+      continue;
+    }
+    writeFileSync(path.join(hostStateDir(network.netns), OWNER_FILE), owner);
+    return network;
+  }
+  throw new Error(`all ${MAX_HOST_INDEX} host slots (10.200.N.0/30) are taken: run destroyAllHosts()`);
+}
+
+function rootLayers(stateDir: string, lower: string): GuestRootLayers {
+  const layers = {
+    lower,
+    upper: path.join(stateDir, "upper"),
+    work: path.join(stateDir, "work"),
+    merged: path.join(stateDir, "merged"),
+  };
+  for (const directory of [layers.upper, layers.work, layers.merged]) mkdirSync(directory, { mode: 0o755 });
+  return layers;
+}
+
+/** Creates the file's parent directories in the upper layer with the image's modes (e.g. /root stays 0700). */
+function mkdirLikeImage(layers: GuestRootLayers, relativeDirectory: string): void {
+  let current = "";
+  for (const part of relativeDirectory.split("/").filter(Boolean)) {
+    current = path.join(current, part);
+    const inUpper = path.join(layers.upper, current);
+    if (existsSync(inUpper)) continue;
+    const inImage = path.join(layers.lower, current);
+    const mode = existsSync(inImage) ? statSync(inImage).mode & 0o7777 : current.endsWith(".ssh") ? 0o700 : 0o755;
+    mkdirSync(inUpper, { mode });
+    chmodSync(inUpper, mode);
+    chownSync(inUpper, 0, 0);
+  }
+}
+
+function writeGuestFiles(layers: GuestRootLayers, files: readonly GuestFile[]): void {
+  for (const file of files) {
+    mkdirLikeImage(layers, path.dirname(file.path));
+    const target = path.join(layers.upper, file.path);
+    writeFileSync(target, file.content, { mode: file.mode });
+    chmodSync(target, file.mode);
+  }
+}
+
+async function generateHostKey(layers: GuestRootLayers, hostname: string): Promise<string> {
+  mkdirLikeImage(layers, "etc/ssh");
+  const keyFile = path.join(layers.upper, "etc/ssh/ssh_host_ed25519_key");
+  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${hostname}`, "-f", keyFile]);
+  const [type, blob] = readFileSync(`${keyFile}.pub`, "utf8").trim().split(/\s+/);
+  return `${type} ${blob}`;
+}
+
+async function startProxy(network: HostNetwork, sources: PackageSources, stateDir: string): Promise<number> {
+  const logFile = path.join(stateDir, "proxy.log");
+  const listen = `${network.hostSideAddress}:${PROXY_PORT}`;
+  const pid = spawnDetached(
+    process.execPath,
+    ["--import", "tsx", path.join(__dirname, "proxy.ts"), "--listen", listen, "--allow", sources.allowedHosts.join(","), "--name", network.netns],
+    { logFile, cwd: REPO_ROOT },
+  );
+  await waitForListener({ host: network.hostSideAddress, port: PROXY_PORT }, { pid, logFile, what: "proxy" });
+  return pid;
+}
+
+async function startGuest(network: HostNetwork, layers: GuestRootLayers, stateDir: string, rootPassword: string): Promise<number> {
+  const logFile = path.join(stateDir, "guest.log");
+  const namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--uts", "--ipc"];
+  const pid = spawnDetached(
+    "nsenter",
+    [`--net=/run/netns/${network.netns}`, "unshare", ...namespaces, "sh", "-c", guestInitScript(layers, network.netns)],
+    { logFile, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", GUEST_ROOT_PASSWORD: rootPassword } },
+  );
+  await waitForListener({ host: network.guestAddress, port: 22, bannerPrefix: "SSH-" }, { pid, logFile, what: "guest sshd" });
+  return pid;
+}
+
+function saveHandle(handle: HostHandle): void {
+  writeFileSync(path.join(handle.stateDir, HANDLE_FILE), `${JSON.stringify(handle, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** Reads the handle that createHost() saved, e.g. in a later `sandbox deploy` process. */
+export function loadHandle(name: string): HostHandle {
+  return JSON.parse(readFileSync(path.join(hostStateDir(name), HANDLE_FILE), "utf8")) as HostHandle;
+}
+
+async function buildHost(network: HostNetwork, owner: string): Promise<HostHandle> {
+  const stateDir = hostStateDir(network.netns);
+  const sources = await discoverOnce();
+  const image = await ensureBaseImage(sources.debianMirror);
+  const layers = rootLayers(stateDir, image.rootfs);
+  const rootKeys = sshUtils.generateKeyPairSync("ed25519", { comment: `root-client@${network.netns}` });
+  const rootPassword = randomBytes(12).toString("base64url");
+  const proxyUrl = `http://${network.hostSideAddress}:${PROXY_PORT}`;
+  const hostKey = await generateHostKey(layers, network.netns);
+  writeGuestFiles(
+    layers,
+    guestFiles({
+      hostname: network.netns,
+      proxyUrl,
+      npmRegistry: sources.npmRegistry,
+      debianSources: sources.debianSources,
+      authorizedKey: rootKeys.public,
+      imageEnvironment: readFileSync(path.join(image.rootfs, "etc/environment"), "utf8"),
+      imageSshdConfig: readFileSync(path.join(image.rootfs, "etc/ssh/sshd_config"), "utf8"),
+    }),
+  );
+  await createNetwork(network);
+  const proxyPid = await startProxy(network, sources, stateDir);
+  const initPid = await startGuest(network, layers, stateDir, rootPassword);
+  const handle: HostHandle = {
+    name: network.netns,
+    index: network.index,
+    address: network.guestAddress,
+    port: 22,
+    hostKey,
+    knownHostsLine: `${network.guestAddress} ${hostKey}`,
+    rootPrivateKey: rootKeys.private,
+    rootPublicKey: rootKeys.public,
+    rootPassword,
+    proxyUrl,
+    npmRegistry: sources.npmRegistry,
+    owner,
+    netns: network.netns,
+    hostVeth: network.hostVeth,
+    stateDir,
+    initPid,
+    proxyPid,
+  };
+  saveHandle(handle);
+  return handle;
+}
+
+/** Builds the base image on first use (about a minute), then starts a host from it in a few seconds. */
+export async function createHost(options: CreateHostOptions = {}): Promise<HostHandle> {
+  await ensureRequiredTools();
+  const owner = options.owner ?? "default";
+  const network = reserveNetwork(owner);
+  try {
+    return await buildHost(network, owner);
+  } catch (error) {
+    destroyHostByName(network.netns);
+    throw error;
+  }
+}
+
+function killUntilGone(pidsNow: () => number[], what: string): void {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const pids = pidsNow();
+    if (pids.length === 0) return;
+    for (const pid of pids) killQuietly(pid, "SIGKILL");
+    sleepSync(25);
+  }
+  throw new Error(`could not end ${what}: pids ${pidsNow().join(" ")} survive SIGKILL`);
+}
+
+/**
+ * Tears a host down by name alone, so leftovers of a crashed run can be removed without their handle.
+ * SIGKILL throughout: `unshare --fork` ignores SIGTERM, and killing the guest's PID 1 ends everything inside,
+ * which also drops the guest's mounts (they exist only in its own mount namespace).
+ */
+export function destroyHostByName(name: string): void {
+  const index = indexOfHostName(name);
+  if (index === undefined) throw new Error(`"${name}" is not a disposable host name (${HOST_NAME_PREFIX}<N>)`);
+  const network = hostNetwork(index);
+  killUntilGone(() => pidsInNetns(network.netns), `the processes of ${name}`);
+  killUntilGone(() => pidsWithArguments(["--name", network.netns]).filter(isAlive), `the proxy of ${name}`);
+  deleteNetwork(network);
+  rmSync(hostStateDir(name), { recursive: true, force: true });
+}
+
+/** Synchronous, so it also works in a process `exit` handler. Idempotent. */
+export function destroyHostSync(handle: Pick<HostHandle, "name">): void {
+  destroyHostByName(handle.name);
+}
+
+export async function destroyHost(handle: Pick<HostHandle, "name">): Promise<void> {
+  destroyHostSync(handle);
+  return Promise.resolve();
+}
+
+function ownerOf(name: string): string | undefined {
+  try {
+    return readFileSync(path.join(hostStateDir(name), OWNER_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names of every host on the machine: live ones and the debris of crashed runs (netns, veth, proxy, state dir). */
+export function listHostNames(): string[] {
+  const names = new Set<string>();
+  for (const name of listNetnsNames()) if (indexOfHostName(name) !== undefined) names.add(name);
+  for (const index of listVethIndexes()) names.add(hostNetwork(index).netns);
+  let stateEntries: string[] = [];
+  try {
+    stateEntries = readdirSync(STATE_DIR);
+  } catch {
+    stateEntries = [];
+  }
+  for (const name of stateEntries) if (indexOfHostName(name) !== undefined) names.add(name);
+  for (const pid of pidsWithArguments(["--name"])) {
+    const argv = commandLineOf(pid);
+    const name = argv[argv.indexOf("--name") + 1];
+    if (name && indexOfHostName(name) !== undefined && argv.some((argument) => argument.endsWith("proxy.ts"))) names.add(name);
+  }
+  return [...names].sort();
+}
+
+/**
+ * Destroys every host, or with `owner` only that owner's hosts plus debris that has no owner at all
+ * (a state dir is created first and removed last, so debris without one belongs to nobody alive).
+ */
+export function destroyAllHosts(options: { owner?: string } = {}): string[] {
+  const destroyed: string[] = [];
+  for (const name of listHostNames()) {
+    const owner = ownerOf(name);
+    if (options.owner !== undefined && owner !== undefined && owner !== options.owner) continue;
+    destroyHostByName(name);
+    destroyed.push(name);
+  }
+  return destroyed;
+}

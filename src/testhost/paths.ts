@@ -1,0 +1,20 @@
+import path from "node:path";
+
+/** Bump when the image recipe changes: a new version builds a new cached image beside the old one. */
+export const IMAGE_RECIPE_VERSION = "v1";
+export const DEBIAN_SUITE = "bookworm";
+
+export const CACHE_DIR = process.env.PIPELINE_TESTHOST_CACHE ?? "/var/cache/pipeline-testhost";
+/** Per-host writable layers live on disk (not tmpfs) because provisioning installs Node into them. */
+export const STATE_DIR = process.env.PIPELINE_TESTHOST_STATE ?? "/var/tmp/pipeline-testhost";
+
+/** Every leftover of a host (netns, veth, state dir, proxy argument) carries this prefix. */
+export const HOST_NAME_PREFIX = "pipeline-th-";
+export const VETH_PREFIX = "pth";
+
+export const imageTarball = (): string => path.join(CACHE_DIR, `${DEBIAN_SUITE}-${IMAGE_RECIPE_VERSION}.tar.zst`);
+export const imageRootfs = (): string => path.join(CACHE_DIR, `${DEBIAN_SUITE}-${IMAGE_RECIPE_VERSION}.rootfs`);
+export const hostStateDir = (name: string): string => path.join(STATE_DIR, name);
+
+/** Repository root (this file is src/testhost/paths.ts). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
