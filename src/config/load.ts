@@ -41,7 +41,7 @@ export function loadStack(
       `${PROJECT}:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)`,
     );
   }
-  if (parsed.success && options.requireSecrets && parsed.data.adminPrivateKey === undefined) {
+  if (options.requireSecrets && (values["adminPrivateKey"] === undefined || values["adminPrivateKey"] === "")) {
     problems.push(
       `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
     );

@@ -63,7 +63,13 @@ function objectShape(node: SchemaNode): Record<string, SchemaNode> {
 /** The Markdown table in the README between the config-reference markers. */
 export function configReferenceMarkdown(): string {
   const rows = configReference().map((doc) => {
-    const shown = doc.required ? "**required**" : doc.defaultValue === undefined ? "—" : `\`${JSON.stringify(doc.defaultValue)}\``;
+    const shown = doc.required
+      ? "**required**"
+      : GROUPS_DOCUMENTED_BY_FIELD.includes(doc.key)
+        ? "see below"
+        : doc.defaultValue === undefined
+          ? "none"
+          : `\`${JSON.stringify(doc.defaultValue)}\``;
     return `| \`pipeline:${doc.key}\`${doc.secret ? " (secret)" : ""} | ${shown} | ${doc.description.replace(/\|/g, "\\|")} |`;
   });
   return ["| key | default | meaning |", "| --- | --- | --- |", ...rows].join("\n");

@@ -1,0 +1,94 @@
+import { generateKeyPairSync } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { loadStack } from "../../src/config/load";
+import { readStackFile } from "../../src/config/stackFile";
+import type { PipelineConfig, PipelineSecrets } from "../../src/config/types";
+import { createPipeline, type PipelineOutputs } from "../../src/pipeline";
+import { type MockRuntime, awaitOutput, installMocks, settled } from "./mockRuntime";
+
+export const SECRETS = {
+  adminPrivateKey: generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+  appEnv: "DATABASE_URL=postgres://shop:s3cr3t-db-password@db/shop\nSESSION_SECRET=very-secret-session-value\n",
+  notificationWebhook: "https://hooks.example.com/services/T000/B000/super-secret-token",
+};
+
+/** A stack as its Pulumi.<stack>.yaml defines it, with the secrets `pulumi config set --secret` would add. */
+export function exampleStack(
+  stack: "staging" | "production",
+  overrides: Record<string, unknown> = {},
+): { config: PipelineConfig; secrets: PipelineSecrets } {
+  const file = readStackFile(`Pulumi.${stack}.yaml`);
+  const owner = stack === "production";
+  const values = {
+    ...file.values,
+    notifications: { webhook: true },
+    adminPrivateKey: SECRETS.adminPrivateKey,
+    appEnv: SECRETS.appEnv,
+    ...(owner ? { notificationWebhook: SECRETS.notificationWebhook } : {}),
+    ...overrides,
+  };
+  return loadStack(values, file.githubOwner, { stack, requireSecrets: true });
+}
+
+export interface Dependency {
+  name: string;
+  dependsOn: string[];
+}
+
+export interface ProgramRun {
+  runtime: MockRuntime;
+  outputs: Record<string, PipelineOutputs>;
+  resolved: Record<string, { knownHosts: string; deployPublicKey: string }>;
+  /** dependsOn of every resource, by resource name, as given to the SDK. */
+  dependencies: Map<string, string[]>;
+}
+
+/** Builds the given stacks in one process under mocks and waits until every resource is registered. */
+export async function runStacks(stacks: Array<{ config: PipelineConfig; secrets: PipelineSecrets }>): Promise<ProgramRun> {
+  const runtime = installMocks("test");
+  const names = new WeakMap<pulumi.Resource, string>();
+  const dependencies = new Map<string, string[]>();
+  const pending: Array<Promise<void>> = [];
+  const record: pulumi.ResourceTransformation = (args) => {
+    names.set(args.resource, args.name);
+    const dependsOn = args.opts.dependsOn;
+    pending.push(
+      Promise.resolve(resolveDependsOn(dependsOn)).then((resources) => {
+        dependencies.set(args.name, resources.map((r) => names.get(r) ?? "?"));
+      }),
+    );
+    return undefined;
+  };
+  const outputs: Record<string, PipelineOutputs> = {};
+  for (const { config, secrets } of stacks) {
+    outputs[config.stack] = createPipeline(config, secrets, { npmRegistry: "https://registry.test/" }, { transformations: [record] });
+  }
+  const resolved: ProgramRun["resolved"] = {};
+  for (const [stack, out] of Object.entries(outputs)) {
+    resolved[stack] = { knownHosts: await awaitOutput(out.knownHosts), deployPublicKey: await awaitOutput(out.deployPublicKey) };
+  }
+  await settled(runtime);
+  await Promise.all(pending);
+  return { runtime, outputs, resolved, dependencies };
+}
+
+async function resolveDependsOn(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): Promise<pulumi.Resource[]> {
+  if (dependsOn === undefined) return [];
+  const value = await new Promise<unknown>((resolve) => {
+    const maybeOutput = dependsOn as { apply?: (f: (v: unknown) => void) => void };
+    if (typeof maybeOutput.apply === "function") maybeOutput.apply(resolve);
+    else resolve(dependsOn);
+  });
+  const list = Array.isArray(value) ? value : [value];
+  const resources = await Promise.all(
+    list.map(
+      (item) =>
+        new Promise<unknown>((resolve) => {
+          const maybeOutput = item as { apply?: (f: (v: unknown) => void) => void };
+          if (typeof maybeOutput?.apply === "function") maybeOutput.apply(resolve);
+          else resolve(item);
+        }),
+    ),
+  );
+  return resources.flat() as pulumi.Resource[];
+}

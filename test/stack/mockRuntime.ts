@@ -1,0 +1,127 @@
+// Runs the Pulumi program under pulumi.runtime.setMocks: records every registered resource with its inputs
+// (secret inputs stay marked), answers the provider calls the program makes, and throws on any other call.
+import { generateKeyPairSync } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Inputs as the engine would receive them; secret values are `{ [SIG_KEY]: SECRET_SIG, value }`. */
+  inputs: Record<string, unknown>;
+}
+
+export interface MockRuntime {
+  resources: RecordedResource[];
+  calls: string[];
+  /** Host public keys that the read-host-key command "prints", by host. */
+  hostKeys: Map<string, string>;
+}
+
+export const USER_IDS: Record<string, number> = { octocat: 583231, "release-bot": 41898282 };
+export const TEAM_IDS: Record<string, number> = { "release-managers": 7001, ops: 7002 };
+
+export function isSecretValue(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Plain view of inputs with secrets unwrapped. */
+export function plain(value: unknown): unknown {
+  if (isSecretValue(value)) return plain(value.value);
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** Every place (as a dotted path) where `needle` occurs in a plain, non-secret input. */
+export function plaintextOccurrences(value: unknown, needle: string, path = ""): string[] {
+  if (isSecretValue(value)) return [];
+  if (typeof value === "string") return needle.length > 0 && value.includes(needle) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => plaintextOccurrences(v, needle, `${path}[${i}]`));
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => plaintextOccurrences(v, needle, path ? `${path}.${k}` : k));
+  }
+  return [];
+}
+
+function ed25519OpenSsh(): { publicKeyOpenssh: string; privateKeyOpenssh: string } {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
+  const type = Buffer.from("ssh-ed25519");
+  const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw]).toString("base64");
+  return {
+    publicKeyOpenssh: `ssh-ed25519 ${blob}\n`,
+    // Not the OpenSSH container format, but a private key that is unique per mock key is all the tests need.
+    privateKeyOpenssh: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+  };
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+export function installMocks(stack: string): MockRuntime {
+  const runtime: MockRuntime = { resources: [], calls: [], hostKeys: new Map() };
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        runtime.resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, ed25519OpenSsh());
+        if (args.type === "command:remote:Command") {
+          const connection = plain(args.inputs["connection"]) as { host: string };
+          const create = String(plain(args.inputs["create"]));
+          const key = runtime.hostKeys.get(connection.host) ?? ed25519OpenSsh().publicKeyOpenssh.trim();
+          runtime.hostKeys.set(connection.host, key);
+          state["stdout"] = create.includes("ssh_host_ed25519_key.pub") ? `${key}\n` : "";
+          state["stderr"] = "";
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        runtime.calls.push(args.token);
+        const inputs = args.inputs as Record<string, string>;
+        if (args.token === "github:index/getUser:getUser") {
+          const id = USER_IDS[inputs["username"] ?? ""];
+          if (id === undefined) throw new Error(`unmocked user ${inputs["username"]}`);
+          return { id: String(id), login: inputs["username"] };
+        }
+        if (args.token === "github:index/getTeam:getTeam") {
+          const id = TEAM_IDS[inputs["slug"] ?? ""];
+          if (id === undefined) throw new Error(`unmocked team ${inputs["slug"]}`);
+          return { id: String(id), slug: inputs["slug"] };
+        }
+        throw new Error(`unmocked provider call ${args.token}`);
+      },
+    },
+    "pipeline",
+    stack,
+    false,
+  );
+  return runtime;
+}
+
+export function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** Resource registration is asynchronous: wait until the recorded set stops growing. */
+export async function settled(runtime: MockRuntime): Promise<void> {
+  let last = -1;
+  let stableRounds = 0;
+  while (stableRounds < 5) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stableRounds = runtime.resources.length === last ? stableRounds + 1 : 0;
+    last = runtime.resources.length;
+  }
+}
+
+export function ofType(runtime: MockRuntime, type: string): RecordedResource[] {
+  return runtime.resources.filter((r) => r.type === type);
+}
