@@ -105,7 +105,9 @@ function deployJob(config: PipelineConfig): StepsJob {
         { header: "Release", value: "$RELEASE_ID" },
         { header: "Commit", value: "${GITHUB_SHA:0:12}" },
       ]),
-      notifyStep(release, `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`),
+      ...(config.notifications.webhook
+        ? [notifyStep(release, `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`)]
+        : []),
     ],
   };
 }

@@ -62,7 +62,8 @@ export function summaryStep(title: string, env: Record<string, string>, columns:
 }
 
 /**
- * Posts `{text, content}` (Slack and Discord/Teams-style webhooks) to the repository secret, when it is set.
+ * Posts `{text, content}` (Slack and Discord-style webhooks) to the repository secret (only rendered when the stack
+ * sets notifications.webhook, so invariant 2 holds), skipping at run time when the secret is empty.
  * A failing notification only warns: it must not turn a good deploy red.
  */
 export function notifyStep(env: Record<string, string>, messageShell: string): Step {

@@ -105,7 +105,9 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
             { header: "Target", value: "${TARGET_RELEASE:-previous}" },
             { header: "Reason", value: "${REASON//|//}" },
           ]),
-          notifyStep(inputs, `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`),
+          ...(config.notifications.webhook
+            ? [notifyStep(inputs, `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`)]
+            : []),
         ],
       },
     },

@@ -19,7 +19,7 @@ export function workflowToYaml(workflow: Workflow, by: GeneratedBy): string {
 
 /** Any plain object (e.g. dependabot.yml) with the same header and formatting. */
 export function documentToYaml(plain: unknown, by: GeneratedBy): string {
-  const doc = new Document(plain);
+  const doc = new Document(plain, { aliasDuplicateObjects: false });
   doc.commentBefore = generatedHeader(by);
   commentPinnedActions(doc);
   return doc.toString({ lineWidth: 0, blockQuote: "literal", indentSeq: true, nullStr: "" });

@@ -1,4 +1,5 @@
 // Stack configs for the workflow renderer tests, built through the real config loader.
+import { parse } from "yaml";
 import { loadConfig } from "../../../src/config/load";
 import type { PipelineConfig } from "../../../src/config/types";
 import { renderRepositoryFiles, type RepositoryFile } from "../../../src/render/workflows";
@@ -43,6 +44,7 @@ export function qaConfig(overrides: Record<string, unknown> = {}): PipelineConfi
     hosts: [{ host: "qa-1.storefront.example.com" }, { host: "qa-2.storefront.example.com", port: 2222 }],
     ownsRepositorySettings: true,
     app: { name: "storefront", services: [{ type: "postgres" }, { type: "redis" }] },
+    notifications: { webhook: true },
     ...overrides,
   });
 }
@@ -59,7 +61,7 @@ export function variantConfig(): PipelineConfig {
       services: [{ type: "mysql" }, { type: "mongodb", version: "6" }, { type: "postgres" }, { type: "redis" }],
     },
     release: { draft: true },
-    notifications: { openIssueOnFailure: false },
+    notifications: { openIssueOnFailure: false, webhook: false },
   });
 }
 
@@ -68,4 +70,62 @@ export const ALL_CONFIGS = (): PipelineConfig[] => [stagingConfig(), productionC
 /** Rendered files of every fixture, each path once (repository files are the same text for one config). */
 export function allRenderedFiles(): Array<RepositoryFile & { stack: string }> {
   return ALL_CONFIGS().flatMap((config) => renderRepositoryFiles(config).map((file) => ({ ...file, stack: config.stack })));
+}
+
+/** A rendered workflow as the tests read it back (yaml.parse). */
+export interface ParsedStep {
+  name: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+export interface ParsedJob {
+  name?: string;
+  uses?: string;
+  needs?: string[];
+  if?: string;
+  permissions: Record<string, string>;
+  environment?: { name: string; url?: string };
+  concurrency?: { group: string; "cancel-in-progress": boolean | string };
+  services?: Record<string, { image: string; options: string; ports: string[]; env?: Record<string, string> }>;
+  env?: Record<string, string>;
+  outputs?: Record<string, string>;
+  "timeout-minutes"?: number;
+  steps?: ParsedStep[];
+}
+export interface ParsedWorkflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions: Record<string, string>;
+  concurrency?: { group: string; "cancel-in-progress": boolean | string };
+  jobs: Record<string, ParsedJob>;
+}
+
+export function parseWorkflowText(content: string): ParsedWorkflow {
+  return parse(content) as ParsedWorkflow;
+}
+
+export function fileAt(files: readonly RepositoryFile[], path: string): RepositoryFile {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`no rendered file ${path}; have ${files.map((f) => f.path).join(", ")}`);
+  return file;
+}
+
+export function workflowAt(files: readonly RepositoryFile[], path: string): ParsedWorkflow {
+  return parseWorkflowText(fileAt(files, path).content);
+}
+
+export function jobOf(workflow: ParsedWorkflow, id: string): ParsedJob {
+  const job = workflow.jobs[id];
+  if (!job) throw new Error(`no job ${id}; have ${Object.keys(workflow.jobs).join(", ")}`);
+  return job;
+}
+
+export function stepNamed(job: ParsedJob, name: string): ParsedStep {
+  const step = job.steps?.find((s) => s.name === name);
+  if (!step) throw new Error(`no step ${name}`);
+  return step;
 }

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { CI_WORKFLOW_PATH, deployWorkflowPath, ENV_SECRETS, REPO_SECRETS } from "../../../src/render/githubNames";
+import { renderRepositoryFiles, renderShipScript } from "../../../src/render/workflows";
+import { SHIP_STEP_NAME } from "../../../src/render/workflows/deploy";
+import { jobOf, productionConfig, qaConfig, stagingConfig, stepNamed, variantConfig, workflowAt } from "./fixtures";
+
+const deployOf = (config = stagingConfig()) =>
+  workflowAt(renderRepositoryFiles(config), deployWorkflowPath(config.environment));
+
+describe("deploy-<env>.yml", () => {
+  it("runs on pushes to the environment's branch and by hand", () => {
+    expect(deployOf().on).toEqual({ push: { branches: ["staging"] }, workflow_dispatch: null });
+    expect(deployOf(productionConfig()).on["push"]).toEqual({ branches: ["main"] });
+  });
+
+  it("cannot deploy before CI passed: it calls ci.yml and every later job depends on it", () => {
+    const deploy = deployOf();
+    expect(jobOf(deploy, "ci").uses).toBe(`./${CI_WORKFLOW_PATH}`);
+    expect(jobOf(deploy, "ci").permissions).toEqual({ contents: "read" });
+    expect(jobOf(deploy, "build").needs).toEqual(["ci"]);
+    expect(jobOf(deploy, "deploy").needs).toEqual(["build"]);
+  });
+
+  it("grants nothing at the top; only build reads contents and only the failure report writes issues", () => {
+    const deploy = deployOf();
+    expect(deploy.permissions).toEqual({});
+    expect(jobOf(deploy, "build").permissions).toEqual({ contents: "read" });
+    expect(jobOf(deploy, "deploy").permissions).toEqual({});
+    expect(jobOf(deploy, "report-failure").permissions).toEqual({ issues: "write" });
+  });
+
+  it("builds the artifact once and hands the release id to the deploy job", () => {
+    const build = jobOf(deployOf(), "build");
+    const runs = build.steps?.map((s) => s.run).filter(Boolean) ?? [];
+    expect(runs).toContain("pnpm run build");
+    expect(runs.filter((r) => r?.includes("tar -czf"))).toEqual([
+      `tar -czf "$RUNNER_TEMP/release.tgz" -- 'dist' 'package.json' 'pnpm-lock.yaml'`,
+    ]);
+    expect(build.outputs).toEqual({ release_id: "${{ steps.release.outputs.id }}" });
+    expect(jobOf(deployOf(), "deploy").steps?.some((s) => s.run === "pnpm run build")).toBe(false);
+  });
+
+  it("deploys in the environment, one deploy at a time, never cancelling a running one", () => {
+    const deploy = jobOf(deployOf(qaConfig()), "deploy");
+    expect(deploy.environment).toEqual({ name: "qa", url: "https://qa.storefront.example.com/" });
+    expect(deploy.concurrency).toEqual({ group: "deploy-qa", "cancel-in-progress": false });
+    expect(deploy["timeout-minutes"]).toBeGreaterThan(jobOf(deployOf(), "deploy")["timeout-minutes"] ?? Infinity);
+  });
+
+  it("runs the ship script verbatim, fed only through env", () => {
+    const config = qaConfig();
+    const ship = stepNamed(jobOf(deployOf(config), "deploy"), SHIP_STEP_NAME);
+    expect(ship.run).toBe(renderShipScript(config));
+    expect(Object.keys(ship.env ?? {}).sort()).toEqual(
+      ["ACTOR", "ARTIFACT", "DEPLOY_HOSTS", "DEPLOY_USER", "KNOWN_HOSTS_FILE", "RELEASE_ID", "SSH_KEY_FILE"].sort(),
+    );
+    expect(ship.env?.["RELEASE_ID"]).toBe("${{ needs.build.outputs.release_id }}");
+  });
+
+  it("writes the key and the pinned known_hosts from the environment, without ssh-keyscan", () => {
+    const deploy = jobOf(deployOf(), "deploy");
+    const write = stepNamed(deploy, "Write deploy key and pinned known_hosts");
+    expect(write.env?.["DEPLOY_SSH_KEY"]).toBe(`\${{ secrets.${ENV_SECRETS.deployKey} }}`);
+    expect(write.run).toContain("umask 077");
+    const allRuns = deploy.steps?.map((s) => s.run ?? "").join("\n") ?? "";
+    expect(allRuns).not.toContain("ssh-keyscan");
+    expect(allRuns).toContain("StrictHostKeyChecking=yes");
+  });
+
+  it("checks <url><healthPath> with the configured attempts and interval", () => {
+    const config = stagingConfig({ deploy: { publicCheckAttempts: 3, publicCheckIntervalSeconds: 2 } });
+    const check = stepNamed(jobOf(deployOf(config), "deploy"), "Check the public health URL");
+    expect(check.env).toEqual({ PUBLIC_URL: "https://staging.storefront.example.com", HEALTH_PATH: "/health" });
+    expect(check.run).toContain("$(seq 1 3)");
+    expect(check.run).toContain("sleep 2");
+  });
+
+  it("always writes a summary table with release, commit, hosts, duration and result", () => {
+    const summary = stepNamed(jobOf(deployOf(), "deploy"), "Write job summary");
+    expect(summary.if).toBe("always()");
+    expect(summary.run).toContain("| Release | Commit | Hosts | Duration | Result |");
+    expect(summary.run).toContain("$GITHUB_STEP_SUMMARY");
+  });
+
+  it("notifies the chat webhook only when the stack enables it, without failing the deploy", () => {
+    const deploy = jobOf(deployOf(qaConfig()), "deploy");
+    const notify = stepNamed(deploy, "Notify chat");
+    expect(notify.env?.["NOTIFY_WEBHOOK_URL"]).toBe(`\${{ secrets.${REPO_SECRETS.notificationWebhook} }}`);
+    expect(notify.run).toContain("::warning::");
+    expect(jobOf(deployOf(stagingConfig()), "deploy").steps?.some((s) => s.name === "Notify chat")).toBe(false);
+  });
+
+  it("reports a failed run as an issue unless turned off", () => {
+    const report = jobOf(deployOf(), "report-failure");
+    expect(report.needs).toEqual(["ci", "build", "deploy"]);
+    expect(report.if).toBe("${{ failure() }}");
+    expect(report.steps?.[0]?.env?.["ISSUE_TITLE"]).toBe("Deploy to staging failed");
+    expect(Object.keys(deployOf(variantConfig()).jobs)).not.toContain("report-failure");
+  });
+});
