@@ -57,12 +57,14 @@ export function aptSourcesFile(sources: readonly AptSource[]): string {
 
 /** npm installed under /usr/local (as provisioning does) reads this as its global config. */
 function npmrc(settings: GuestSettings): string {
-  return [
-    `registry=${settings.npmRegistry}`,
-    `proxy=${settings.proxyUrl}`,
-    `https-proxy=${settings.proxyUrl}`,
-    "noproxy=localhost,127.0.0.1",
-  ].join("\n") + "\n";
+  return (
+    [
+      `registry=${settings.npmRegistry}`,
+      `proxy=${settings.proxyUrl}`,
+      `https-proxy=${settings.proxyUrl}`,
+      "noproxy=localhost,127.0.0.1",
+    ].join("\n") + "\n"
+  );
 }
 
 /**
@@ -86,11 +88,23 @@ export function initialSshdConfig(imageSshdConfig: string): string {
 export function guestFiles(settings: GuestSettings): GuestFile[] {
   return [
     { path: "etc/hostname", content: `${settings.hostname}\n`, mode: 0o644 },
-    { path: "etc/hosts", content: `127.0.0.1\tlocalhost\n127.0.1.1\t${settings.hostname}\n::1\tlocalhost\n`, mode: 0o644 },
+    {
+      path: "etc/hosts",
+      content: `127.0.0.1\tlocalhost\n127.0.1.1\t${settings.hostname}\n::1\tlocalhost\n`,
+      mode: 0o644,
+    },
     { path: "etc/resolv.conf", content: "", mode: 0o644 },
     { path: "etc/environment", content: environmentFile(settings), mode: 0o644 },
-    { path: "etc/apt/apt.conf.d/80pipeline-testhost-proxy", content: aptProxyConfig(settings.proxyUrl), mode: 0o644 },
-    { path: "etc/apt/sources.list.d/debian.sources", content: aptSourcesFile(settings.debianSources), mode: 0o644 },
+    {
+      path: "etc/apt/apt.conf.d/80pipeline-testhost-proxy",
+      content: aptProxyConfig(settings.proxyUrl),
+      mode: 0o644,
+    },
+    {
+      path: "etc/apt/sources.list.d/debian.sources",
+      content: aptSourcesFile(settings.debianSources),
+      mode: 0o644,
+    },
     { path: "usr/local/etc/npmrc", content: npmrc(settings), mode: 0o644 },
     { path: "etc/ssh/sshd_config", content: initialSshdConfig(settings.imageSshdConfig), mode: 0o644 },
     { path: "root/.ssh/authorized_keys", content: `${settings.authorizedKey}\n`, mode: 0o600 },

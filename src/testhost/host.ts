@@ -1,6 +1,16 @@
 // Disposable local Debian hosts: created by one process, usable and destroyable from any other through the handle.
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { utils as sshUtils } from "ssh2";
 import { run } from "./command";
@@ -20,7 +30,15 @@ import {
   type HostNetwork,
 } from "./network";
 import { hostStateDir, HOST_NAME_PREFIX, REPO_ROOT, STATE_DIR } from "./paths";
-import { commandLineOf, isAlive, killQuietly, pidsWithArguments, sleepSync, spawnDetached, waitForListener } from "./processes";
+import {
+  commandLineOf,
+  isAlive,
+  killQuietly,
+  pidsWithArguments,
+  sleepSync,
+  spawnDetached,
+  waitForListener,
+} from "./processes";
 import { discoverPackageSources, type PackageSources } from "./sources";
 import { ensureRequiredTools } from "./tools";
 
@@ -102,7 +120,11 @@ function mkdirLikeImage(layers: GuestRootLayers, relativeDirectory: string): voi
     const inUpper = path.join(layers.upper, current);
     if (existsSync(inUpper)) continue;
     const inImage = path.join(layers.lower, current);
-    const mode = existsSync(inImage) ? statSync(inImage).mode & 0o7777 : current.endsWith(".ssh") ? 0o700 : 0o755;
+    const mode = existsSync(inImage)
+      ? statSync(inImage).mode & 0o7777
+      : current.endsWith(".ssh")
+        ? 0o700
+        : 0o755;
     mkdirSync(inUpper, { mode });
     chmodSync(inUpper, mode);
     chownSync(inUpper, 0, 0);
@@ -131,27 +153,54 @@ async function startProxy(network: HostNetwork, sources: PackageSources, stateDi
   const listen = `${network.hostSideAddress}:${PROXY_PORT}`;
   const pid = spawnDetached(
     process.execPath,
-    ["--import", "tsx", path.join(__dirname, "proxy.ts"), "--listen", listen, "--allow", sources.allowedHosts.join(","), "--name", network.netns],
+    [
+      "--import",
+      "tsx",
+      path.join(__dirname, "proxy.ts"),
+      "--listen",
+      listen,
+      "--allow",
+      sources.allowedHosts.join(","),
+      "--name",
+      network.netns,
+    ],
     { logFile, cwd: REPO_ROOT },
   );
   await waitForListener({ host: network.hostSideAddress, port: PROXY_PORT }, { pid, logFile, what: "proxy" });
   return pid;
 }
 
-async function startGuest(network: HostNetwork, layers: GuestRootLayers, stateDir: string, rootPassword: string): Promise<number> {
+async function startGuest(
+  network: HostNetwork,
+  layers: GuestRootLayers,
+  stateDir: string,
+  rootPassword: string,
+): Promise<number> {
   const logFile = path.join(stateDir, "guest.log");
   const namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--uts", "--ipc"];
   const pid = spawnDetached(
     "nsenter",
-    [`--net=/run/netns/${network.netns}`, "unshare", ...namespaces, "sh", "-c", guestInitScript(layers, network.netns)],
+    [
+      `--net=/run/netns/${network.netns}`,
+      "unshare",
+      ...namespaces,
+      "sh",
+      "-c",
+      guestInitScript(layers, network.netns),
+    ],
     { logFile, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", GUEST_ROOT_PASSWORD: rootPassword } },
   );
-  await waitForListener({ host: network.guestAddress, port: 22, bannerPrefix: "SSH-" }, { pid, logFile, what: "guest sshd" });
+  await waitForListener(
+    { host: network.guestAddress, port: 22, bannerPrefix: "SSH-" },
+    { pid, logFile, what: "guest sshd" },
+  );
   return pid;
 }
 
 function saveHandle(handle: HostHandle): void {
-  writeFileSync(path.join(handle.stateDir, HANDLE_FILE), `${JSON.stringify(handle, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(path.join(handle.stateDir, HANDLE_FILE), `${JSON.stringify(handle, null, 2)}\n`, {
+    mode: 0o600,
+  });
 }
 
 /** Reads the handle that createHost() saved, e.g. in a later `sandbox deploy` process. */
@@ -236,7 +285,8 @@ function killUntilGone(pidsNow: () => number[], what: string): void {
  */
 export function destroyHostByName(name: string): void {
   const index = indexOfHostName(name);
-  if (index === undefined) throw new Error(`"${name}" is not a disposable host name (${HOST_NAME_PREFIX}<N>)`);
+  if (index === undefined)
+    throw new Error(`"${name}" is not a disposable host name (${HOST_NAME_PREFIX}<N>)`);
   const network = hostNetwork(index);
   killUntilGone(() => pidsInNetns(network.netns), `the processes of ${name}`);
   killUntilGone(() => pidsWithArguments(["--name", network.netns]).filter(isAlive), `the proxy of ${name}`);
@@ -250,8 +300,8 @@ export function destroyHostSync(handle: Pick<HostHandle, "name">): void {
 }
 
 export async function destroyHost(handle: Pick<HostHandle, "name">): Promise<void> {
+  await Promise.resolve();
   destroyHostSync(handle);
-  return Promise.resolve();
 }
 
 function ownerOf(name: string): string | undefined {
@@ -277,7 +327,8 @@ export function listHostNames(): string[] {
   for (const pid of pidsWithArguments(["--name"])) {
     const argv = commandLineOf(pid);
     const name = argv[argv.indexOf("--name") + 1];
-    if (name && indexOfHostName(name) !== undefined && argv.some((argument) => argument.endsWith("proxy.ts"))) names.add(name);
+    if (name && indexOfHostName(name) !== undefined && argv.some((argument) => argument.endsWith("proxy.ts")))
+      names.add(name);
   }
   return [...names].sort();
 }

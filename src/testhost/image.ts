@@ -1,6 +1,17 @@
 // The cached Debian base image: debootstrap once, keep a zstd tarball and an extracted copy (the overlay's lower layer).
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync, copyFileSync, unlinkSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+  copyFileSync,
+  unlinkSync,
+} from "node:fs";
 import path from "node:path";
 import { run } from "./command";
 import { CACHE_DIR, DEBIAN_SUITE, IMAGE_RECIPE_VERSION } from "./paths";
@@ -80,7 +91,8 @@ function removeBuilderIdentity(root: string): void {
 async function trustMachineCertificates(root: string): Promise<void> {
   const target = path.join(root, MACHINE_CA_DIR);
   mkdirSync(target, { recursive: true });
-  for (const certificate of machineCaCertificates()) copyFileSync(certificate, path.join(target, path.basename(certificate)));
+  for (const certificate of machineCaCertificates())
+    copyFileSync(certificate, path.join(target, path.basename(certificate)));
   await run("chroot", [root, "update-ca-certificates"]);
   appendFileSync(path.join(root, "etc/environment"), `NODE_EXTRA_CA_CERTS=${GUEST_CA_BUNDLE}\n`);
 }
@@ -89,7 +101,10 @@ async function trustMachineCertificates(root: string): Promise<void> {
 function relaxLoginUid(root: string): void {
   const file = path.join(root, "etc/pam.d/sshd");
   const text = readFileSync(file, "utf8");
-  writeFileSync(file, text.replace(/^session\s+required\s+pam_loginuid\.so/m, "session optional pam_loginuid.so"));
+  writeFileSync(
+    file,
+    text.replace(/^session\s+required\s+pam_loginuid\.so/m, "session optional pam_loginuid.so"),
+  );
 }
 
 async function buildRootfs(mirror: string, target: string): Promise<void> {

@@ -16,7 +16,8 @@ export interface HostNetwork {
 }
 
 export function hostNetwork(index: number): HostNetwork {
-  if (!Number.isInteger(index) || index < 1 || index > MAX_HOST_INDEX) throw new Error(`host index ${index} out of 1..${MAX_HOST_INDEX}`);
+  if (!Number.isInteger(index) || index < 1 || index > MAX_HOST_INDEX)
+    throw new Error(`host index ${index} out of 1..${MAX_HOST_INDEX}`);
   return {
     index,
     netns: `${HOST_NAME_PREFIX}${index}`,
@@ -86,7 +87,8 @@ function releaseNetnsDirMount(): void {
 }
 
 export function deleteNetwork(network: HostNetwork): void {
-  if (succeedsSync("ip", ["link", "show", network.hostVeth])) succeedsSync("ip", ["link", "del", network.hostVeth]);
+  if (succeedsSync("ip", ["link", "show", network.hostVeth]))
+    succeedsSync("ip", ["link", "del", network.hostVeth]);
   if (existsSync(`${NETNS_DIR}/${network.netns}`)) runSync("ip", ["netns", "del", network.netns]);
   releaseNetnsDirMount();
 }

@@ -42,7 +42,8 @@ export function pidsWithArguments(wanted: readonly string[]): number[] {
     if (!/^\d+$/.test(entry)) continue;
     const argv = commandLineOf(Number(entry));
     const at = argv.indexOf(wanted[0] ?? "");
-    if (at >= 0 && wanted.every((argument, offset) => argv[at + offset] === argument)) matches.push(Number(entry));
+    if (at >= 0 && wanted.every((argument, offset) => argv[at + offset] === argument))
+      matches.push(Number(entry));
   }
   return matches;
 }
@@ -107,5 +108,7 @@ export async function waitForListener(
   } catch {
     log = "(no log)";
   }
-  throw new Error(`${owner.what} did not start listening on ${target.host}:${target.port}. Log ${owner.logFile}:\n${log}`);
+  throw new Error(
+    `${owner.what} did not start listening on ${target.host}:${target.port}. Log ${owner.logFile}:\n${log}`,
+  );
 }

@@ -26,7 +26,12 @@ export function parseAuthority(authority: string): { hostname: string; port: num
   return { hostname: match[1], port: Number(match[2]) };
 }
 
-function tunnel(allowedHosts: readonly string[], request: http.IncomingMessage, client: net.Socket, head: Buffer): void {
+function tunnel(
+  allowedHosts: readonly string[],
+  request: http.IncomingMessage,
+  client: net.Socket,
+  head: Buffer,
+): void {
   const target = parseAuthority(request.url ?? "");
   client.on("error", () => client.destroy());
   if (!target || !isAllowed(allowedHosts, target.hostname)) {
@@ -48,7 +53,11 @@ function tunnel(allowedHosts: readonly string[], request: http.IncomingMessage, 
   client.on("close", () => upstream.destroy());
 }
 
-function forward(allowedHosts: readonly string[], request: http.IncomingMessage, response: http.ServerResponse): void {
+function forward(
+  allowedHosts: readonly string[],
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): void {
   let target: URL | undefined;
   try {
     target = new URL(request.url ?? "");
@@ -65,7 +74,13 @@ function forward(allowedHosts: readonly string[], request: http.IncomingMessage,
   delete headers["proxy-connection"];
   delete headers["proxy-authorization"];
   const upstream = http.request(
-    { host: target.hostname, port: target.port || 80, path: `${target.pathname}${target.search}`, method: request.method, headers },
+    {
+      host: target.hostname,
+      port: target.port || 80,
+      path: `${target.pathname}${target.search}`,
+      method: request.method,
+      headers,
+    },
     (upstreamResponse) => {
       response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
       upstreamResponse.pipe(response);
@@ -95,7 +110,9 @@ export function parseProxyArguments(argv: readonly string[]): ProxyOptions {
   const listen = parseAuthority(valueOf("--listen") ?? "");
   const allow = valueOf("--allow");
   if (!listen || !allow) {
-    throw new Error("usage: proxy.ts --listen <address>:<port> --allow <host>[,<host>...] [--name <host name>]");
+    throw new Error(
+      "usage: proxy.ts --listen <address>:<port> --allow <host>[,<host>...] [--name <host name>]",
+    );
   }
   return { host: listen.hostname, port: listen.port, allowedHosts: allow.split(",").filter(Boolean) };
 }

@@ -1,5 +1,11 @@
 // Debian packages the disposable hosts need on the machine that runs them (CI installs these up front).
-export const REQUIRED_APT_PACKAGES = ["debootstrap", "zstd", "iproute2", "util-linux", "openssh-client"] as const;
+export const REQUIRED_APT_PACKAGES = [
+  "debootstrap",
+  "zstd",
+  "iproute2",
+  "util-linux",
+  "openssh-client",
+] as const;
 
 export type RequiredAptPackage = (typeof REQUIRED_APT_PACKAGES)[number];
 

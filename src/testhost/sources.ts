@@ -113,9 +113,12 @@ export function debianMirrorOf(sources: readonly AptSource[], suite = DEBIAN_SUI
 
 export async function npmRegistryUrl(): Promise<string> {
   const fromEnvironment = process.env.npm_config_registry;
-  const configured = fromEnvironment?.trim() || (await run("npm", ["config", "get", "registry"])).stdout.trim();
+  const configured =
+    fromEnvironment?.trim() || (await run("npm", ["config", "get", "registry"])).stdout.trim();
   if (!/^https?:\/\//.test(configured)) {
-    throw new Error(`\`npm config get registry\` gave "${configured}", not an http(s) URL: set the npm registry`);
+    throw new Error(
+      `\`npm config get registry\` gave "${configured}", not an http(s) URL: set the npm registry`,
+    );
   }
   return configured.endsWith("/") ? configured : `${configured}/`;
 }
@@ -124,6 +127,8 @@ export async function discoverPackageSources(): Promise<PackageSources> {
   const debianSources = debianEntries(readMachineAptSources());
   const debianMirror = debianMirrorOf(debianSources);
   const npmRegistry = await npmRegistryUrl();
-  const hosts = [...debianSources.map((source) => source.uri), npmRegistry].map((url) => new URL(url).hostname);
+  const hosts = [...debianSources.map((source) => source.uri), npmRegistry].map(
+    (url) => new URL(url).hostname,
+  );
   return { debianMirror, debianSources, npmRegistry, allowedHosts: [...new Set(hosts)] };
 }

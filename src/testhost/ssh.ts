@@ -158,7 +158,11 @@ function collect(channel: ClientChannel, options: ExecOptions, command: string):
   });
 }
 
-function connectConfig(handle: Reachable, credentials: ConnectConfig, onMismatch: (presented: Buffer) => void): ConnectConfig {
+function connectConfig(
+  handle: Reachable,
+  credentials: ConnectConfig,
+  onMismatch: (presented: Buffer) => void,
+): ConnectConfig {
   const expected = keyBlob(handle.hostKey);
   return {
     host: handle.address,
@@ -193,7 +197,8 @@ function openClient(handle: Reachable, credentials: ConnectConfig): Promise<Clie
 
 /** Connects as root with the handle's key by default; fails with HostKeyMismatchError on a wrong host key. */
 export async function connect(handle: WithRootKey, options: ConnectOptions = {}): Promise<HostSession> {
-  const privateKey = options.privateKey ?? (options.password === undefined ? handle.rootPrivateKey : undefined);
+  const privateKey =
+    options.privateKey ?? (options.password === undefined ? handle.rootPrivateKey : undefined);
   const credentials: ConnectConfig = {
     username: options.user ?? "root",
     ...(privateKey === undefined ? {} : { privateKey }),
@@ -203,7 +208,11 @@ export async function connect(handle: WithRootKey, options: ConnectOptions = {})
 }
 
 /** True when the server accepts this password login; false when it refuses it; throws on anything else. */
-export async function canLoginWithPassword(handle: Reachable, user: string, password: string): Promise<boolean> {
+export async function canLoginWithPassword(
+  handle: Reachable,
+  user: string,
+  password: string,
+): Promise<boolean> {
   try {
     const client = await openClient(handle, { username: user, password, authHandler: ["password"] });
     client.end();
@@ -222,14 +231,22 @@ export function sshCommandLineArgs(
   user = "root",
 ): string[] {
   return [
-    "-i", keyFile,
-    "-o", "IdentitiesOnly=yes",
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", `UserKnownHostsFile=${knownHostsFile}`,
-    "-o", "GlobalKnownHostsFile=/dev/null",
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=15",
-    "-p", String(handle.port),
+    "-i",
+    keyFile,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHostsFile}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=15",
+    "-p",
+    String(handle.port),
     `${user}@${handle.address}`,
   ];
 }
@@ -241,7 +258,11 @@ export function writeSshClientFiles(
 ): { keyFile: string; knownHostsFile: string } {
   const keyFile = path.join(directory, `${handle.name}.key`);
   const knownHostsFile = path.join(directory, `${handle.name}.known_hosts`);
-  writeFileSync(keyFile, handle.rootPrivateKey.endsWith("\n") ? handle.rootPrivateKey : `${handle.rootPrivateKey}\n`, { mode: 0o600 });
+  writeFileSync(
+    keyFile,
+    handle.rootPrivateKey.endsWith("\n") ? handle.rootPrivateKey : `${handle.rootPrivateKey}\n`,
+    { mode: 0o600 },
+  );
   chmodSync(keyFile, 0o600);
   writeFileSync(knownHostsFile, `${handle.knownHostsLine}\n`);
   return { keyFile, knownHostsFile };
