@@ -1,0 +1,225 @@
+# shellcheck shell=bash
+# Functions of the release agent. releaseAgent.ts prepends the settings (readonly variables, verb table, exit
+# codes) rendered from the stack config and appends verbs.sh; shellcheck lints the assembled script.
+
+KEY_ID=local
+ACTOR=-
+VERB=-
+RELEASE=""
+AUDITED=no
+WORDS=()
+# Deploy progress, read by on_exit to undo a half-done deploy after an unexpected failure.
+STAGING_DIR=""
+NEW_RELEASE=""
+SWITCHED_FROM=none
+
+log() { printf 'release-agent: %s\n' "$*" >&2; }
+
+fail() {
+  local code=$1
+  shift
+  log "error: $*"
+  exit "$code"
+}
+
+usage_error() {
+  log "error: $*"
+  printf 'usage:\n%s\n' "$USAGE_TEXT" >&2
+  exit "$EXIT_USAGE"
+}
+
+# --- the command line: argv when called directly, $SSH_ORIGINAL_COMMAND behind the forced command ---
+
+read_invocation() {
+  local word
+  if [ "${1-}" = --key ]; then
+    [ "$#" -eq 2 ] || usage_error "the forced command takes only --key <id>"
+    [[ $2 =~ $KEY_ID_PATTERN ]] || usage_error "bad key id"
+    KEY_ID=$2
+    AUDITED=yes # everything that arrives with the deploy key is logged, rejected commands too
+    [ -n "${SSH_ORIGINAL_COMMAND-}" ] || usage_error "no command given"
+    split_command "$SSH_ORIGINAL_COMMAND"
+    unset SSH_ORIGINAL_COMMAND
+  else
+    for word in "$@"; do
+      [[ $word =~ $SAFE_WORD_PATTERN ]] || usage_error "arguments may only contain letters, digits and . _ - [ ]"
+    done
+    WORDS=("$@")
+  fi
+  [ "${#WORDS[@]}" -gt 0 ] || usage_error "no verb given"
+}
+
+# Never eval: reject every character outside a small set, then split on spaces (read does no globbing).
+split_command() {
+  local command=$1
+  [ "${#command}" -le "$MAX_COMMAND_LENGTH" ] || usage_error "command longer than $MAX_COMMAND_LENGTH characters"
+  [[ $command =~ $SAFE_COMMAND_PATTERN ]] || usage_error "the command may only contain letters, digits, spaces and . _ - [ ]"
+  read -r -a WORDS <<<"$command"
+}
+
+parse_arguments() {
+  local spec min max takes_actor word index=1 positional=()
+  VERB=${WORDS[0]}
+  spec=$(verb_spec "$VERB") || usage_error "unknown verb"
+  read -r min max takes_actor <<<"$spec"
+  while [ "$index" -lt "${#WORDS[@]}" ]; do
+    word=${WORDS[$index]}
+    if [ "$word" = --actor ]; then
+      [ "$takes_actor" = yes ] || usage_error "$VERB takes no --actor"
+      [ "$ACTOR" = - ] || usage_error "--actor given twice"
+      index=$((index + 1))
+      [ "$index" -lt "${#WORDS[@]}" ] || usage_error "--actor needs a GitHub login"
+      [[ ${WORDS[$index]} =~ $ACTOR_PATTERN ]] || usage_error "--actor is not a GitHub login"
+      ACTOR=${WORDS[$index]}
+    elif [[ $word == -* ]]; then
+      usage_error "unknown option"
+    else
+      positional+=("$word")
+    fi
+    index=$((index + 1))
+  done
+  if [ "${#positional[@]}" -lt "$min" ] || [ "${#positional[@]}" -gt "$max" ]; then
+    usage_error "wrong number of arguments for $VERB"
+  fi
+  if [ "${#positional[@]}" -eq 1 ]; then
+    [[ ${positional[0]} =~ $RELEASE_ID_PATTERN ]] || fail "$EXIT_BAD_RELEASE_ID" "release id must match $RELEASE_ID_PATTERN"
+    RELEASE=${positional[0]}
+  fi
+}
+
+# --- audit log and exit handling ---
+
+audit() {
+  local code=$1
+  printf '%s key=%s actor=%s verb=%s release=%s result=%s exit=%s\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$KEY_ID" "$ACTOR" "$VERB" "${RELEASE:--}" "$(exit_name "$code")" "$code" \
+    2>/dev/null >>"$AUDIT_LOG" || log "warning: cannot write $AUDIT_LOG"
+}
+
+on_exit() {
+  local code=$?
+  trap - EXIT
+  if [ -z "$(exit_name "$code")" ]; then
+    log "error: unexpected failure (exit $code)"
+    code=$EXIT_INTERNAL
+  fi
+  if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
+  if [ "$AUDITED" = yes ]; then audit "$code"; fi
+  exit "$code"
+}
+
+undo_unfinished_deploy() {
+  if [ -n "$STAGING_DIR" ]; then rm -rf "$STAGING_DIR" || true; fi
+  if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
+  if [ -n "$NEW_RELEASE" ]; then rm -rf "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
+}
+
+take_lock() {
+  exec 9>>"$LOCK_FILE"
+  flock -w "$LOCK_TIMEOUT_SECONDS" 9 ||
+    fail "$EXIT_LOCK_TIMEOUT" "another deploy, rollback or migration holds $LOCK_FILE (waited ${LOCK_TIMEOUT_SECONDS}s); retry when it has finished"
+}
+
+# --- releases and the current symlink ---
+
+list_releases() {
+  local dir name
+  for dir in "$RELEASES_DIR"/*/; do
+    name=$(basename "$dir")
+    if [[ $name =~ $RELEASE_ID_PATTERN ]]; then printf '%s\n' "$name"; fi
+  done | sort
+}
+
+current_release() {
+  local target name
+  target=$(readlink "$CURRENT_LINK" 2>/dev/null) || return 0
+  name=$(basename "$target")
+  if [[ $name =~ $RELEASE_ID_PATTERN ]]; then printf '%s\n' "$name"; fi
+}
+
+release_before() {
+  local target=$1 release previous=""
+  while IFS= read -r release; do
+    if [[ $release < $target ]]; then previous=$release; fi
+  done < <(list_releases)
+  printf '%s\n' "$previous"
+}
+
+# Atomic: rename(2) replaces the old symlink in one step.
+switch_current() {
+  ln -sfn "$RELEASES_DIR/$1" "$APP_ROOT/current.tmp"
+  mv -T "$APP_ROOT/current.tmp" "$CURRENT_LINK"
+}
+
+# Back to <release> (empty: there was none, so the app stops).
+restore_release() {
+  local release=$1
+  if [ -n "$release" ] && [ -d "$RELEASES_DIR/$release" ]; then
+    switch_current "$release"
+    pm2_start_or_reload || log "warning: pm2 could not reload $release"
+  else
+    rm -f "$CURRENT_LINK"
+    pm2_cli delete "$APP_NAME" >/dev/null 2>&1 || true
+  fi
+  SWITCHED_FROM=none
+}
+
+prune_releases() {
+  local spare_a=$1 spare_b=$2 kept=0 release
+  while IFS= read -r release; do
+    kept=$((kept + 1))
+    if [ "$kept" -le "$KEEP_RELEASES" ] || [ "$release" = "$spare_a" ] || [ "$release" = "$spare_b" ]; then continue; fi
+    log "pruning release $release"
+    rm -rf "${RELEASES_DIR:?}/$release"
+  done < <(list_releases | sort -r)
+}
+
+# --- pm2, health, app environment ---
+
+# fd 9 holds the deploy lock: the long-lived pm2 daemon must not inherit it.
+pm2_cli() { pm2 "$@" 9>&- </dev/null; }
+
+pm2_start_or_reload() {
+  printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
+    pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env
+}
+
+health_once() {
+  local status
+  status=$(curl --noproxy '*' -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>/dev/null) || return 1
+  [[ $status == 2[0-9][0-9] ]]
+}
+
+wait_until_healthy() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT_SECONDS))
+  until health_once; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 1
+  done
+}
+
+# Same KEY=value rules as the ecosystem file's parser: no shell evaluation of .env.
+load_app_env() {
+  local line value
+  [ -f "$ENV_FILE" ] || return 0
+  while IFS= read -r line || [ -n "$line" ]; do
+    line=${line%$'\r'}
+    if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+      value=${BASH_REMATCH[3]}
+      if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
+      export "${BASH_REMATCH[2]}=$value"
+    fi
+  done <"$ENV_FILE"
+}
+
+# Runs a configured command (migrations) in a release directory with the app's environment.
+run_in_release() {
+  local dir=$1 command=$2
+  (
+    cd "$dir" || exit 1
+    export NODE_ENV=production
+    load_app_env
+    export PORT="$APP_PORT"
+    bash -c "$command" </dev/null
+  )
+}

@@ -1,0 +1,96 @@
+// Shell commands as small composable functions (in the style of Kamal's lib/kamal/commands/base.rb).
+// Every function returns a command string; tests assert the exact joined text.
+
+const SAFE_WORD = /^[A-Za-z0-9_\/.,:@%+=-]+$/;
+
+/** POSIX single-quote escaping; words made only of safe characters stay bare. */
+export function quote(word: string): string {
+  if (SAFE_WORD.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Words of one simple command, each quoted. */
+export function argv(...words: string[]): string {
+  return words.map(quote).join(" ");
+}
+
+/** Runs each command only when the previous one succeeded. */
+export function combine(...commands: string[]): string {
+  return commands.join(" && ");
+}
+
+export function pipe(...commands: string[]): string {
+  return commands.join(" | ");
+}
+
+/** Runs the next command only when the previous one failed. */
+export function any(...commands: string[]): string {
+  return commands.join(" || ");
+}
+
+/** Runs a command string in a fresh bash with strict mode. */
+export function shell(script: string): string {
+  return `bash -euo pipefail -c ${quote(script)}`;
+}
+
+/** Wraps a whole script so that it runs as root, whether the admin user is root or a passwordless sudoer. */
+export function asRoot(script: string, adminUser: string): string {
+  return adminUser === "root" ? shell(script) : `sudo -n ${shell(script)}`;
+}
+
+export interface FileOptions {
+  /** Octal mode such as 0644. */
+  mode: string;
+  /** `user:group`, or `user:` for the user's login group. */
+  owner: string;
+}
+
+/**
+ * Writes `content` to `path` without any escaping concerns: the bytes travel as base64. The new content is assembled
+ * in a private temp file next to the target and replaces it only when it differs (an unchanged file keeps its
+ * mtime and inode); mode and owner are enforced either way.
+ */
+export function writeFile(path: string, content: string, options: FileOptions): string {
+  const encoded = Buffer.from(content, "utf8").toString("base64");
+  return replaceFileFrom(`printf %s ${encoded} | base64 -d`, path, options);
+}
+
+/** Like writeFile, but the content is this script's stdin (secrets: never on a command line, never printed). */
+export function writeFileFromStdin(path: string, options: FileOptions): string {
+  return replaceFileFrom("cat", path, options);
+}
+
+function replaceFileFrom(producer: string, path: string, options: FileOptions): string {
+  const target = quote(path);
+  const temp = quote(`${path}.pipeline-new`);
+  return [
+    `(umask 077 && ${producer} > ${temp})`,
+    `chmod ${quote(options.mode)} ${temp}`,
+    `chown ${quote(options.owner)} ${temp}`,
+    `if cmp -s ${temp} ${target}; then rm -f ${temp}; else mv -f ${temp} ${target}; fi`,
+    `chmod ${quote(options.mode)} ${target}`,
+    `chown ${quote(options.owner)} ${target}`,
+  ].join("\n");
+}
+
+/** Creates a directory (parents too) and enforces its mode and owner, also when it already exists. */
+export function ensureDirectory(path: string, options: FileOptions): string {
+  return [argv("mkdir", "-p", path), argv("chmod", options.mode, path), argv("chown", options.owner, path)].join("\n");
+}
+
+/**
+ * Exports the variables of /etc/environment (proxies, NODE_EXTRA_CA_CERTS) into the script, as pam_env does for
+ * login sessions: sudo and `bash -c` do not read it, and curl, apt and npm need the proxy. Parsed as KEY=value
+ * lines rather than sourced, so that a pam_env-style line can never run as a command.
+ */
+export const LOAD_SYSTEM_ENVIRONMENT = [
+  "if [ -r /etc/environment ]; then",
+  "  while IFS= read -r env_line || [ -n \"$env_line\" ]; do",
+  "    if [[ $env_line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then",
+  '      env_value=${BASH_REMATCH[3]}',
+  '      if [[ $env_value =~ ^\"(.*)\"$ || $env_value =~ ^\'(.*)\'$ ]]; then env_value=${BASH_REMATCH[1]}; fi',
+  '      export "${BASH_REMATCH[2]}=$env_value"',
+  "    fi",
+  "  done < /etc/environment",
+  "fi",
+].join("\n");

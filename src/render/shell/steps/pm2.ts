@@ -1,0 +1,51 @@
+// Inner scripts (run as root) for pm2: the global install, boot persistence where systemd runs, log rotation.
+import type { PipelineConfig } from "../../../config/types";
+import { hostLayout } from "../../hostLayout";
+import { LOAD_SYSTEM_ENVIRONMENT, argv, quote } from "../commands";
+
+export const PM2_VERSION = "6";
+
+/**
+ * Runs a command as the deploy user with its pm2 home. The working directory must be one the user can read:
+ * from /root, pm2 fails with `spawn node EACCES`.
+ */
+function asDeployUserFunction(config: PipelineConfig): string {
+  const { home } = hostLayout(config);
+  const user = config.deployUser;
+  return [
+    "as_deploy_user() {",
+    `  (cd ${quote(home)} && runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
+    "}",
+  ].join("\n");
+}
+
+export function pm2Script(config: PipelineConfig, npmRegistry: string): string {
+  const { home } = hostLayout(config);
+  const user = config.deployUser;
+  return [
+    LOAD_SYSTEM_ENVIRONMENT,
+    "if ! command -v pm2 >/dev/null 2>&1; then",
+    `  npm install --global --no-fund --no-audit --registry ${quote(npmRegistry)} pm2@${PM2_VERSION}`,
+    "fi",
+    "if [ -d /run/systemd/system ]; then",
+    `  if [ ! -f /etc/systemd/system/pm2-${user}.service ]; then`,
+    `    ${argv("pm2", "startup", "systemd", "-u", user, "--hp", home)}`,
+    "  fi",
+    "else",
+    '  echo "systemd is not running: skipped pm2 startup (the app is not restarted at boot on this host)" >&2',
+    "fi",
+  ].join("\n");
+}
+
+export function pm2LogrotateScript(config: PipelineConfig): string {
+  const { home } = hostLayout(config);
+  return [
+    LOAD_SYSTEM_ENVIRONMENT,
+    asDeployUserFunction(config),
+    `if [ ! -d ${quote(`${home}/.pm2/modules/pm2-logrotate`)} ]; then`,
+    "  as_deploy_user pm2 install pm2-logrotate",
+    "fi",
+    `as_deploy_user pm2 set pm2-logrotate:max_size ${quote(config.vps.logMaxSize)}`,
+    `as_deploy_user pm2 set pm2-logrotate:retain ${config.vps.logRetainDays}`,
+  ].join("\n");
+}

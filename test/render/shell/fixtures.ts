@@ -1,0 +1,60 @@
+// Realistic stack configs for the shell renderer tests (validated by the real loader).
+import { loadConfig } from "../../../src/config/load";
+import type { PipelineConfig } from "../../../src/config/types";
+
+/** Stand-in for `npm config get registry`: a reserved example domain, never a real registry. */
+export const TEST_REGISTRY = "https://npm.registry.example.test/";
+
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R";
+export const CI_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHK2biZm7XqjGOeqszDuTB0oGj5yOtpPmCxgza5jHHl\n";
+
+const app = {
+  name: "storefront",
+  nodeVersion: 20,
+  pnpmVersion: 9,
+  port: 3000,
+  healthPath: "/health",
+  startScript: "dist/server.js",
+  services: [{ type: "postgres" }, { type: "redis" }],
+};
+
+/** Staging: one host, root admin, Node from the npm registry (as on the test machine). */
+export const staging: PipelineConfig = loadConfig(
+  {
+    repository: "storefront",
+    environment: "staging",
+    branch: "staging",
+    url: "https://staging.storefront.example.com",
+    hosts: [{ host: "staging-1.storefront.example.com", hostKey: HOST_KEY }],
+    adminUser: "root",
+    deployUser: "deploy",
+    deployKeyRotation: 0,
+    app: { ...app, instances: 2 },
+    vps: { nodeSource: "npm" },
+  },
+  "acme-shop",
+  { stack: "staging", requireSecrets: false },
+);
+
+/** Production: two hosts, a sudo admin, official Node tarballs, a custom migration command. */
+export const production: PipelineConfig = loadConfig(
+  {
+    repository: "storefront",
+    environment: "production",
+    branch: "main",
+    url: "https://storefront.example.com",
+    reviewers: ["acme-shop/release-managers", "octocat"],
+    hosts: [{ host: "web-1.storefront.example.com" }, { host: "web-2.storefront.example.com", port: 2222 }],
+    adminUser: "admin",
+    deployUser: "app",
+    deployKeyRotation: 3,
+    ownsRepositorySettings: true,
+    app: { ...app, instances: "max", healthPath: "/health?deep=1", migrateCommand: "pnpm exec knex migrate:latest" },
+    deploy: { keepReleases: 10, healthTimeoutSeconds: 90, lockTimeoutSeconds: 120 },
+    vps: { nodeSource: "nodejs", logMaxSize: "50M", logRetainDays: 30 },
+  },
+  "acme-shop",
+  { stack: "production", requireSecrets: false },
+);
+
+export const EXAMPLE_CONFIGS = { staging, production } as const;
