@@ -33,5 +33,5 @@ export function migrateWorkflowPath(environment: string): string {
 export const CI_WORKFLOW_PATH = `${WORKFLOW_DIR}/ci.yml`;
 export const RELEASE_WORKFLOW_PATH = `${WORKFLOW_DIR}/release.yml`;
 export const DEPENDABOT_PATH = ".github/dependabot.yml";
-/** `name:` of the CI workflow; deploy workflows wait for it (workflow_run). */
+/** `name:` of the CI workflow; each deploy workflow calls it (workflow_call) and deploys only when it passes. */
 export const CI_WORKFLOW_NAME = "CI";

@@ -33,7 +33,12 @@ export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "
   return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
 }
 
-/** Runs ci.yml's jobs on the commit being deployed: the deploy cannot start unless they pass. */
+/**
+ * Runs ci.yml's jobs on the commit being deployed: the deploy cannot start unless they pass. Not `workflow_run`:
+ * such runs execute the default branch's copy of the workflow with GITHUB_REF set to the default branch, so the
+ * environment's deployment branch policy (only config.branch) would reject every non-default-branch deploy, and
+ * the workflow logic would come from another commit than the code it ships.
+ */
 function ciJob(): CallJob {
   return { permissions: { contents: "read" }, uses: `./${CI_WORKFLOW_PATH}` };
 }

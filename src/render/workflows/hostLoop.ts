@@ -50,7 +50,7 @@ export function remoteFunction(): string[] {
     "  shift",
     '  host="${entry%:*}"',
     '  if [[ "$entry" == *:* ]]; then port="${entry##*:}"; fi',
-    '  ssh -F none -i "$SSH_KEY_FILE" -o IdentitiesOnly=yes -o BatchMode=yes \\',
+    '  ssh -F none -T -i "$SSH_KEY_FILE" -o IdentitiesOnly=yes -o BatchMode=yes \\',
     '    -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN_HOSTS_FILE" -o GlobalKnownHostsFile=/dev/null \\',
     "    -o ConnectTimeout=20 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 \\",
     '    -p "$port" "$DEPLOY_USER@$host" "$@"',

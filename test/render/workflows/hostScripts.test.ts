@@ -58,7 +58,7 @@ describe("renderShipScript", () => {
     expect(run.status).toBe(0);
     expect(run.calls).toHaveLength(3);
     expect(run.calls[0]).toBe(
-      `-F none -i ${dir}/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes ` +
+      `-F none -T -i ${dir}/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes ` +
         `-o UserKnownHostsFile=${dir}/known_hosts -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20 ` +
         `-o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p 22 deploy@qa-1.example.com ` +
         `deploy 20261122140501-1a2b3c4d5e6f --actor octocat stdin=14`,
