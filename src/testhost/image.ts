@@ -134,17 +134,54 @@ async function unpackTarball(tarball: string, rootfs: string): Promise<void> {
   publish(temporary, rootfs);
 }
 
+function pidInLock(lockDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(lockDir, "pid"), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Returns the cached image, building it first if needed (about a minute). Every step writes to a temporary
- * path and renames, so a killed build leaves no half image behind under the final name.
+ * One builder per image across processes: the lock is a directory holding the builder's pid; a lock whose
+ * builder has died is taken over. Waiters return as soon as the image exists.
  */
-export async function ensureBaseImage(mirror: string): Promise<BaseImage> {
-  const image = baseImagePaths(mirror);
-  if (existsSync(image.rootfs) && existsSync(image.tarball)) return image;
-  mkdirSync(CACHE_DIR, { recursive: true });
+async function underBuildLock(image: BaseImage, build: () => Promise<void>): Promise<void> {
+  const lockDir = `${image.rootfs}.lock`;
+  for (;;) {
+    if (existsSync(image.rootfs) && existsSync(image.tarball)) return;
+    try {
+      mkdirSync(lockDir);
+    } catch {
+      const holder = pidInLock(lockDir);
+      if (holder !== undefined && !Number.isNaN(holder) && !isRunning(holder))
+        rmSync(lockDir, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    try {
+      writeFileSync(path.join(lockDir, "pid"), String(process.pid));
+      if (!(existsSync(image.rootfs) && existsSync(image.tarball))) await build();
+      return;
+    } finally {
+      rmSync(lockDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function buildOrUnpack(mirror: string, image: BaseImage): Promise<void> {
   if (existsSync(image.tarball)) {
     await unpackTarball(image.tarball, image.rootfs);
-    return image;
+    return;
   }
   const building = temporarySibling(image.rootfs);
   try {
@@ -154,5 +191,23 @@ export async function ensureBaseImage(mirror: string): Promise<BaseImage> {
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
-  return image;
+}
+
+const imagesInProgress = new Map<string, Promise<BaseImage>>();
+
+/**
+ * Returns the cached image, building it first if needed (about a minute). Every step writes to a temporary
+ * path and renames, so a killed build leaves no half image behind under the final name.
+ */
+export function ensureBaseImage(mirror: string): Promise<BaseImage> {
+  const image = baseImagePaths(mirror);
+  if (existsSync(image.rootfs) && existsSync(image.tarball)) return Promise.resolve(image);
+  let pending = imagesInProgress.get(image.rootfs);
+  if (!pending) {
+    mkdirSync(CACHE_DIR, { recursive: true });
+    pending = underBuildLock(image, () => buildOrUnpack(mirror, image)).then(() => image);
+    pending.finally(() => imagesInProgress.delete(image.rootfs)).catch(() => undefined);
+    imagesInProgress.set(image.rootfs, pending);
+  }
+  return pending;
 }

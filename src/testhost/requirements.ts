@@ -1,4 +1,5 @@
 // Debian packages the disposable hosts need on the machine that runs them (CI installs these up front).
+// `node --import tsx src/testhost/requirements.ts` prints them space-separated, for `apt-get install -y $(...)`.
 export const REQUIRED_APT_PACKAGES = [
   "debootstrap",
   "zstd",
@@ -17,6 +18,9 @@ export const REQUIRED_COMMANDS: Readonly<Record<string, RequiredAptPackage>> = {
   unshare: "util-linux",
   nsenter: "util-linux",
   setpriv: "util-linux",
+  umount: "mount",
   ssh: "openssh-client",
   "ssh-keygen": "openssh-client",
 };
+
+if (require.main === module) console.log(REQUIRED_APT_PACKAGES.join(" "));
