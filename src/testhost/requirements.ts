@@ -5,6 +5,7 @@ export const REQUIRED_APT_PACKAGES = [
   "zstd",
   "iproute2",
   "util-linux",
+  "mount",
   "openssh-client",
 ] as const;
 
