@@ -1,4 +1,5 @@
-import { destroyHostSync, type HostHandle } from "./host";
+import type { HostHandle } from "./host";
+import { destroyHostSync } from "./teardown";
 
 /**
  * For long-running consumers that own their hosts (test runs, benchmarks): destroys the hosts returned by

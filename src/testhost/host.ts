@@ -1,50 +1,20 @@
 // Disposable local Debian hosts: created by one process, usable and destroyable from any other through the handle.
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { utils as sshUtils } from "ssh2";
 import { run } from "./command";
 import { guestFiles, type GuestFile } from "./guestFiles";
 import { ensureBaseImage } from "./image";
 import { guestInitScript, type GuestRootLayers } from "./init";
-import {
-  createNetwork,
-  deleteNetwork,
-  hostNetwork,
-  indexOfHostName,
-  isNetworkFree,
-  listNetnsNames,
-  listVethIndexes,
-  MAX_HOST_INDEX,
-  pidsInNetns,
-  type HostNetwork,
-} from "./network";
-import { hostStateDir, HOST_NAME_PREFIX, REPO_ROOT, STATE_DIR } from "./paths";
-import {
-  commandLineOf,
-  isAlive,
-  killQuietly,
-  pidsWithArguments,
-  sleepSync,
-  spawnDetached,
-  waitForListener,
-} from "./processes";
+import { createNetwork, hostNetwork, isNetworkFree, MAX_HOST_INDEX, type HostNetwork } from "./network";
+import { HANDLE_FILE, hostStateDir, OWNER_FILE, REPO_ROOT, STATE_DIR } from "./paths";
+import { spawnDetached, waitForListener } from "./processes";
 import { discoverPackageSources, type PackageSources } from "./sources";
+import { destroyHostByName } from "./teardown";
 import { ensureRequiredTools } from "./tools";
 
 export const PROXY_PORT = 3128;
-const HANDLE_FILE = "handle.json";
-const OWNER_FILE = "owner";
 
 /** Everything needed to reach and to destroy a host; plain JSON, so another process can take over. */
 export interface HostHandle {
@@ -266,84 +236,4 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HostH
     destroyHostByName(network.netns);
     throw error;
   }
-}
-
-function killUntilGone(pidsNow: () => number[], what: string): void {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const pids = pidsNow();
-    if (pids.length === 0) return;
-    for (const pid of pids) killQuietly(pid, "SIGKILL");
-    sleepSync(25);
-  }
-  throw new Error(`could not end ${what}: pids ${pidsNow().join(" ")} survive SIGKILL`);
-}
-
-/**
- * Tears a host down by name alone, so leftovers of a crashed run can be removed without their handle.
- * SIGKILL throughout: `unshare --fork` ignores SIGTERM, and killing the guest's PID 1 ends everything inside,
- * which also drops the guest's mounts (they exist only in its own mount namespace).
- */
-export function destroyHostByName(name: string): void {
-  const index = indexOfHostName(name);
-  if (index === undefined)
-    throw new Error(`"${name}" is not a disposable host name (${HOST_NAME_PREFIX}<N>)`);
-  const network = hostNetwork(index);
-  killUntilGone(() => pidsInNetns(network.netns), `the processes of ${name}`);
-  killUntilGone(() => pidsWithArguments(["--name", network.netns]).filter(isAlive), `the proxy of ${name}`);
-  deleteNetwork(network);
-  rmSync(hostStateDir(name), { recursive: true, force: true });
-}
-
-/** Synchronous, so it also works in a process `exit` handler. Idempotent. */
-export function destroyHostSync(handle: Pick<HostHandle, "name">): void {
-  destroyHostByName(handle.name);
-}
-
-export async function destroyHost(handle: Pick<HostHandle, "name">): Promise<void> {
-  await Promise.resolve();
-  destroyHostSync(handle);
-}
-
-function ownerOf(name: string): string | undefined {
-  try {
-    return readFileSync(path.join(hostStateDir(name), OWNER_FILE), "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/** Names of every host on the machine: live ones and the debris of crashed runs (netns, veth, proxy, state dir). */
-export function listHostNames(): string[] {
-  const names = new Set<string>();
-  for (const name of listNetnsNames()) if (indexOfHostName(name) !== undefined) names.add(name);
-  for (const index of listVethIndexes()) names.add(hostNetwork(index).netns);
-  let stateEntries: string[] = [];
-  try {
-    stateEntries = readdirSync(STATE_DIR);
-  } catch {
-    stateEntries = [];
-  }
-  for (const name of stateEntries) if (indexOfHostName(name) !== undefined) names.add(name);
-  for (const pid of pidsWithArguments(["--name"])) {
-    const argv = commandLineOf(pid);
-    const name = argv[argv.indexOf("--name") + 1];
-    if (name && indexOfHostName(name) !== undefined && argv.some((argument) => argument.endsWith("proxy.ts")))
-      names.add(name);
-  }
-  return [...names].sort();
-}
-
-/**
- * Destroys every host, or with `owner` only that owner's hosts plus debris that has no owner at all
- * (a state dir is created first and removed last, so debris without one belongs to nobody alive).
- */
-export function destroyAllHosts(options: { owner?: string } = {}): string[] {
-  const destroyed: string[] = [];
-  for (const name of listHostNames()) {
-    const owner = ownerOf(name);
-    if (options.owner !== undefined && owner !== undefined && owner !== options.owner) continue;
-    destroyHostByName(name);
-    destroyed.push(name);
-  }
-  return destroyed;
 }

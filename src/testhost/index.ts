@@ -1,15 +1,6 @@
 export { REQUIRED_APT_PACKAGES } from "./requirements";
-export {
-  createHost,
-  destroyHost,
-  destroyHostSync,
-  destroyHostByName,
-  destroyAllHosts,
-  listHostNames,
-  loadHandle,
-  type CreateHostOptions,
-  type HostHandle,
-} from "./host";
+export { createHost, loadHandle, type CreateHostOptions, type HostHandle } from "./host";
+export { destroyHost, destroyHostSync, destroyHostByName, destroyAllHosts, listHostNames } from "./teardown";
 export {
   connect,
   canLoginWithPassword,

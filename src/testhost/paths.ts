@@ -20,3 +20,7 @@ export const hostStateDir = (name: string): string => path.join(STATE_DIR, name)
 
 /** Repository root (this file is src/testhost/paths.ts). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Files in a host's state dir: the saved handle, and the owner label written the moment the slot is claimed. */
+export const HANDLE_FILE = "handle.json";
+export const OWNER_FILE = "owner";
