@@ -28,13 +28,21 @@ function killUntilGone(pidsNow: () => number[], what: string): void {
  * SIGKILL throughout: `unshare --fork` ignores SIGTERM, and killing the guest's PID 1 ends everything inside,
  * which also drops the guest's mounts (they exist only in its own mount namespace).
  */
+function isProxyProcess(pid: number): boolean {
+  return commandLineOf(pid).some((argument) => argument.endsWith("testhost/proxy.ts"));
+}
+
+function proxyPidsOf(name: string): number[] {
+  return pidsWithArguments(["--name", name]).filter((pid) => isAlive(pid) && isProxyProcess(pid));
+}
+
 export function destroyHostByName(name: string): void {
   const index = indexOfHostName(name);
   if (index === undefined)
     throw new Error(`"${name}" is not a disposable host name (${HOST_NAME_PREFIX}<N>)`);
   const network = hostNetwork(index);
   killUntilGone(() => pidsInNetns(network.netns), `the processes of ${name}`);
-  killUntilGone(() => pidsWithArguments(["--name", network.netns]).filter(isAlive), `the proxy of ${name}`);
+  killUntilGone(() => proxyPidsOf(network.netns), `the proxy of ${name}`);
   deleteNetwork(network);
   rmSync(hostStateDir(name), { recursive: true, force: true });
 }
@@ -72,8 +80,7 @@ export function listHostNames(): string[] {
   for (const pid of pidsWithArguments(["--name"])) {
     const argv = commandLineOf(pid);
     const name = argv[argv.indexOf("--name") + 1];
-    if (name && indexOfHostName(name) !== undefined && argv.some((argument) => argument.endsWith("proxy.ts")))
-      names.add(name);
+    if (name && indexOfHostName(name) !== undefined && isProxyProcess(pid)) names.add(name);
   }
   return [...names].sort();
 }
