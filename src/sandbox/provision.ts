@@ -1,0 +1,70 @@
+// Runs a stack's provisioning on a real host in the order of the Pulumi command graph, with the very
+// `create` strings the remote.Command resources carry.
+import type { PipelineConfig } from "../config/types";
+import { type RemoteStep, authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../render/shell/provisioning";
+import { type HostHandle, connect } from "../testhost";
+
+export interface StepRun {
+  name: string;
+  milliseconds: number;
+  code: number | null;
+}
+
+export interface ProvisionInput {
+  npmRegistry: string;
+  appEnv?: string;
+  deployPublicKey: string;
+  rotation: number;
+}
+
+/** The steps one host runs, exactly as src/components/vps/host.ts chains them. */
+export function commandGraph(config: PipelineConfig, input: ProvisionInput): RemoteStep[] {
+  const steps = provisioningSteps(config, { npmRegistry: input.npmRegistry }).filter(
+    (step) => step.stdin !== "appEnv" || input.appEnv !== undefined,
+  );
+  return [...steps, authorizeDeployKeyStep(config, input.deployPublicKey, input.rotation), readHostKeyStep];
+}
+
+export class StepFailed extends Error {
+  constructor(
+    readonly step: string,
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`step ${step} failed with exit code ${code}:\n${stderr.slice(-4000)}`);
+  }
+}
+
+/** Runs each step's create over SSH as the admin user (root on test hosts); stops at the first failure. */
+export async function runSteps(handle: HostHandle, steps: readonly RemoteStep[], appEnv?: string): Promise<StepRun[]> {
+  const session = await connect(handle);
+  const runs: StepRun[] = [];
+  try {
+    for (const step of steps) {
+      const started = Date.now();
+      const stdin = step.stdin === "appEnv" ? appEnv : undefined;
+      const result = await session.exec(step.create, { ...(stdin !== undefined ? { stdin } : {}), timeoutMs: 600_000 });
+      runs.push({ name: step.name, milliseconds: Date.now() - started, code: result.code });
+      if (result.code !== 0) throw new StepFailed(step.name, result.code, result.stderr || result.stdout);
+    }
+  } finally {
+    session.end();
+  }
+  return runs;
+}
+
+export async function provisionHost(handle: HostHandle, config: PipelineConfig, input: ProvisionInput): Promise<StepRun[]> {
+  return runSteps(handle, commandGraph(config, input), input.appEnv);
+}
+
+/** What `pulumi destroy`/a rotation runs for a removed step: its delete command. */
+export async function runDelete(handle: HostHandle, step: RemoteStep): Promise<void> {
+  if (!step.delete) return;
+  const session = await connect(handle);
+  try {
+    const result = await session.exec(step.delete);
+    if (result.code !== 0) throw new StepFailed(`${step.name} (delete)`, result.code, result.stderr);
+  } finally {
+    session.end();
+  }
+}

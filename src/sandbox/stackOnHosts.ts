@@ -1,0 +1,31 @@
+// A stack's config pointed at local disposable hosts: what the host tests, the sandbox and the benchmark provision.
+import { loadConfig } from "../config/load";
+import type { PipelineConfig } from "../config/types";
+import type { HostHandle } from "../testhost";
+
+export const EXAMPLE_APP = { name: "example-app", port: 3000, healthPath: "/health", startScript: "dist/server.js" };
+
+/** The example app on the given hosts; hosts reach Node and npm through their allow-list proxy. */
+export function stackOnHosts(
+  hosts: readonly HostHandle[],
+  overrides: Record<string, unknown> = {},
+  environment = "sandbox",
+): PipelineConfig {
+  const first = hosts[0];
+  if (!first) throw new Error("stackOnHosts: no host");
+  return loadConfig(
+    {
+      repository: "example-app",
+      environment,
+      branch: "main",
+      url: `http://${first.address}:${EXAMPLE_APP.port}`,
+      hosts: hosts.map((h) => ({ host: h.address, port: h.port, hostKey: h.hostKey })),
+      app: { ...EXAMPLE_APP, instances: 2, services: [] },
+      deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30 },
+      vps: { nodeSource: "npm", npmRegistry: first.npmRegistry },
+      ...overrides,
+    },
+    "sandbox",
+    { stack: environment, requireSecrets: false },
+  );
+}
