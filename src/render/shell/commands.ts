@@ -28,9 +28,12 @@ export function any(...commands: string[]): string {
   return commands.join(" || ");
 }
 
-/** Runs a command string in a fresh bash with strict mode. */
+/**
+ * Runs a command string in a fresh bash with strict mode. `--norc`: bash started by sshd (Debian builds it with
+ * SSH_SOURCE_BASHRC) would otherwise source /etc/bash.bashrc, which fails under -u (`PS1: unbound variable`).
+ */
 export function shell(script: string): string {
-  return `bash -euo pipefail -c ${quote(script)}`;
+  return `bash --norc -euo pipefail -c ${quote(script)}`;
 }
 
 /** Wraps a whole script so that it runs as root, whether the admin user is root or a passwordless sudoer. */
@@ -87,9 +90,10 @@ export const LOAD_SYSTEM_ENVIRONMENT = [
   "if [ -r /etc/environment ]; then",
   "  while IFS= read -r env_line || [ -n \"$env_line\" ]; do",
   "    if [[ $env_line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then",
+  '      env_name=${BASH_REMATCH[2]}',
   '      env_value=${BASH_REMATCH[3]}',
-  '      if [[ $env_value =~ ^\"(.*)\"$ || $env_value =~ ^\'(.*)\'$ ]]; then env_value=${BASH_REMATCH[1]}; fi',
-  '      export "${BASH_REMATCH[2]}=$env_value"',
+  "      if [[ $env_value =~ ^\\\"(.*)\\\"$ || $env_value =~ ^\\'(.*)\\'$ ]]; then env_value=${BASH_REMATCH[1]}; fi",
+  '      export "$env_name=$env_value"',
   "    fi",
   "  done < /etc/environment",
   "fi",

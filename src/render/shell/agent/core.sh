@@ -11,6 +11,7 @@ WORDS=()
 # Deploy progress, read by on_exit to undo a half-done deploy after an unexpected failure.
 STAGING_DIR=""
 NEW_RELEASE=""
+PREVIOUS=""
 SWITCHED_FROM=none
 
 log() { printf 'release-agent: %s\n' "$*" >&2; }
@@ -200,14 +201,15 @@ wait_until_healthy() {
 
 # Same KEY=value rules as the ecosystem file's parser: no shell evaluation of .env.
 load_app_env() {
-  local line value
+  local line name value
   [ -f "$ENV_FILE" ] || return 0
   while IFS= read -r line || [ -n "$line" ]; do
     line=${line%$'\r'}
     if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
+      name=${BASH_REMATCH[2]}
       value=${BASH_REMATCH[3]}
       if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-      export "${BASH_REMATCH[2]}=$value"
+      export "$name=$value"
     fi
   done <"$ENV_FILE"
 }

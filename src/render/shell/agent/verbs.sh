@@ -48,33 +48,36 @@ link_shared_files() {
   fi
 }
 
+# Everything that can fail slowly happens in releases/.incoming-<id>/ (skipped by every listing), so a deploy killed
+# midway never leaves a half-installed or unmigrated release that rollback could pick.
 build_release() {
-  local release=$1
+  local release=$1 dir
   STAGING_DIR="$RELEASES_DIR/.incoming-$release"
-  mkdir -p "$STAGING_DIR/release"
+  dir="$STAGING_DIR/release"
+  mkdir -p "$dir"
   receive_artifact "$STAGING_DIR" || fail "$EXIT_BAD_ARTIFACT" "could not unpack the artifact of $release"
   log "installing production dependencies of $release"
-  install_dependencies "$STAGING_DIR/release" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
-  link_shared_files "$STAGING_DIR/release"
+  install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
+  link_shared_files "$dir"
+  log "running migrations of $release"
+  run_in_release "$dir" "$MIGRATE_COMMAND" ||
+    fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
   NEW_RELEASE=$release
-  mv -T "$STAGING_DIR/release" "$RELEASES_DIR/$release"
+  mv -T "$dir" "$RELEASES_DIR/$release"
   rm -rf "$STAGING_DIR"
   STAGING_DIR=""
 }
 
 verb_deploy() {
-  local release=$RELEASE previous
+  local release=$RELEASE
   take_lock
   clean_leftovers
   [ ! -e "$RELEASES_DIR/$release" ] || fail "$EXIT_BAD_RELEASE_ID" "release $release exists already (make a new release id)"
-  previous=$(current_release)
+  PREVIOUS=$(current_release)
   build_release "$release"
-  log "running migrations in $release"
-  run_in_release "$RELEASES_DIR/$release" "$MIGRATE_COMMAND" ||
-    fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${previous:-no release} keeps serving)"
-  go_live "$release" "$previous"
+  go_live "$release" "$PREVIOUS"
   NEW_RELEASE=""
-  prune_releases "$release" "$previous"
+  prune_releases "$release" "$PREVIOUS"
   log "release $release is live"
 }
 

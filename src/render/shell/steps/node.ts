@@ -105,7 +105,7 @@ const FETCH_PACKAGE_FUNCTION = String.raw`fetch_package() {
  */
 export function pnpmScript(config: PipelineConfig, npmRegistry: string): string {
   const major = config.app.pnpmVersion;
-  const registryLine = `registry=${npmRegistry}\n`;
+  const registryLine = `registry=${npmRegistry}\nupdate-notifier=false\nfund=false\n`;
   return [
     LOAD_SYSTEM_ENVIRONMENT,
     "mkdir -p /usr/local/etc",
