@@ -182,7 +182,7 @@ pm2_cli() { pm2 "$@" 9>&- </dev/null; }
 
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
-    pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env
+    pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
 }
 
 health_once() {

@@ -1,0 +1,53 @@
+// shellcheck (Debian package) on every generated shell script: the release agent and the inner script of every
+// provisioning step, create and delete, for both example stacks. A missing shellcheck fails (apt-get install shellcheck).
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../../../src/render/shell/provisioning";
+import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
+import { CI_PUBLIC_KEY, EXAMPLE_CONFIGS, TEST_REGISTRY } from "./fixtures";
+
+interface Script {
+  name: string;
+  text: string;
+}
+
+function scriptsOf(stack: keyof typeof EXAMPLE_CONFIGS): Script[] {
+  const config = EXAMPLE_CONFIGS[stack];
+  const steps = [
+    ...provisioningSteps(config, { npmRegistry: TEST_REGISTRY }),
+    authorizeDeployKeyStep(config, CI_PUBLIC_KEY, config.deployKeyRotation),
+    readHostKeyStep,
+  ];
+  const stepScripts = steps.flatMap((step) => [
+    { name: `${stack}/${step.name}`, text: step.script ?? "" },
+    ...(step.deleteScript !== undefined ? [{ name: `${stack}/${step.name} (delete)`, text: step.deleteScript }] : []),
+  ]);
+  return [{ name: `${stack}/release-agent`, text: renderReleaseAgent(config) }, ...stepScripts];
+}
+
+function shellcheck(text: string) {
+  return spawnSync("shellcheck", ["--shell=bash", "--format=gcc", "-"], { input: text, encoding: "utf8" });
+}
+
+describe("shellcheck", () => {
+  it("is installed (the lint layer fails without it: apt-get install -y shellcheck)", () => {
+    const version = spawnSync("shellcheck", ["--version"], { encoding: "utf8" });
+    expect(version.error, "shellcheck is not installed: apt-get install -y shellcheck").toBeUndefined();
+    expect(version.status).toBe(0);
+  });
+
+  const scripts = [...scriptsOf("staging"), ...scriptsOf("production")];
+  it.each(scripts)("finds nothing in $name", ({ text }) => {
+    expect(text.length).toBeGreaterThan(0);
+    const result = shellcheck(text);
+    expect(result.error).toBeUndefined();
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  });
+
+  it("does report problems (the check is live)", () => {
+    const result = shellcheck("echo $1\n");
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toContain("SC2086");
+  });
+});
