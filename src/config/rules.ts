@@ -47,7 +47,7 @@ export const APP_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
 export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return "is empty";
   if (name.length > 255) return "is longer than 255 characters";
-  if (/[\s~^:?*[\\\x00-\x1f\x7f]/.test(name)) return "contains a space or one of ~ ^ : ? * [ \\";
+  if (/[\s~^:?*[\\]/.test(name) || [...name].some(isControlCharacter)) return "contains a space or one of ~ ^ : ? * [ \\";
   if (name.startsWith("-")) return "starts with '-'";
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return "has an empty path component";
   if (name.includes("..")) return "contains '..'";
@@ -55,6 +55,11 @@ export function branchNameProblem(name: string): string | undefined {
   if (name.endsWith(".") || name.endsWith(".lock")) return "ends with '.' or '.lock'";
   if (name.split("/").some((part) => part.startsWith("."))) return "has a path component starting with '.'";
   return undefined;
+}
+
+function isControlCharacter(character: string): boolean {
+  const code = character.charCodeAt(0);
+  return code < 0x20 || code === 0x7f;
 }
 
 const HOSTNAME_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;

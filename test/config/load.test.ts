@@ -36,7 +36,7 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
     target = target[key] as Record<string, unknown>;
   }
   const last = keys[keys.length - 1] as string;
-  if (value === undefined) delete target[last];
+  if (value === undefined) Reflect.deleteProperty(target, last);
   else target[last] = value;
   return values;
 }

@@ -1,5 +1,5 @@
 import * as github from "@pulumi/github";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { PipelineConfig } from "../../config/types";
 import { childName } from "../naming";
 
