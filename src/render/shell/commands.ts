@@ -1,7 +1,7 @@
 // Shell commands as small composable functions (in the style of Kamal's lib/kamal/commands/base.rb).
 // Every function returns a command string; tests assert the exact joined text.
 
-const SAFE_WORD = /^[A-Za-z0-9_\/.,:@%+=-]+$/;
+const SAFE_WORD = /^[A-Za-z0-9_/.,:@%+=-]+$/;
 
 /** POSIX single-quote escaping; words made only of safe characters stay bare. */
 export function quote(word: string): string {
@@ -78,7 +78,11 @@ function replaceFileFrom(producer: string, path: string, options: FileOptions): 
 
 /** Creates a directory (parents too) and enforces its mode and owner, also when it already exists. */
 export function ensureDirectory(path: string, options: FileOptions): string {
-  return [argv("mkdir", "-p", path), argv("chmod", options.mode, path), argv("chown", options.owner, path)].join("\n");
+  return [
+    argv("mkdir", "-p", path),
+    argv("chmod", options.mode, path),
+    argv("chown", options.owner, path),
+  ].join("\n");
 }
 
 /**
@@ -88,10 +92,10 @@ export function ensureDirectory(path: string, options: FileOptions): string {
  */
 export const LOAD_SYSTEM_ENVIRONMENT = [
   "if [ -r /etc/environment ]; then",
-  "  while IFS= read -r env_line || [ -n \"$env_line\" ]; do",
+  '  while IFS= read -r env_line || [ -n "$env_line" ]; do',
   "    if [[ $env_line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then",
-  '      env_name=${BASH_REMATCH[2]}',
-  '      env_value=${BASH_REMATCH[3]}',
+  "      env_name=${BASH_REMATCH[2]}",
+  "      env_value=${BASH_REMATCH[3]}",
   "      if [[ $env_value =~ ^\\\"(.*)\\\"$ || $env_value =~ ^\\'(.*)\\'$ ]]; then env_value=${BASH_REMATCH[1]}; fi",
   '      export "$env_name=$env_value"',
   "    fi",

@@ -5,14 +5,21 @@ import { asRoot, ensureDirectory, quote } from "./commands";
 import type { RemoteStep } from "./provisioning";
 import { authorizedKeysPath } from "./steps/system";
 
-const KEY_TYPES = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"];
+const KEY_TYPES = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "ssh-rsa",
+];
 const KEY_BLOB = /^[A-Za-z0-9+/]+={0,3}$/;
 
 /**
  * Options: `restrict` first (turns off every forwarding, the pty, ~/.ssh/rc and whatever future OpenSSH versions
  * add), then the classic explicit options, which say the same for older sshd versions and human readers.
  */
-export const DEPLOY_KEY_OPTIONS = "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc";
+export const DEPLOY_KEY_OPTIONS =
+  "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc";
 
 export function deployKeyId(rotation: number): string {
   return `ci-${rotation}`;
@@ -33,7 +40,11 @@ function parsePublicKey(publicKeyOpenssh: string): { type: string; blob: string 
   return { type, blob };
 }
 
-export function authorizeDeployKeyStep(config: PipelineConfig, publicKeyOpenssh: string, rotation: number): RemoteStep {
+export function authorizeDeployKeyStep(
+  config: PipelineConfig,
+  publicKeyOpenssh: string,
+  rotation: number,
+): RemoteStep {
   const line = deployKeyLine(config, publicKeyOpenssh, rotation);
   const script = addLineScript(config, line);
   const deleteScript = removeLineScript(config, line);
@@ -60,7 +71,7 @@ function addLineScript(config: PipelineConfig, line: string): string {
     'if [ ! -e "$file" ]; then install -m 0600 /dev/null "$file"; fi',
     'if ! grep -qxF -- "$line" "$file"; then',
     '  if [ -s "$file" ] && [ -n "$(tail -c 1 "$file")" ]; then printf \'\\n\' >> "$file"; fi',
-    "  printf '%s\\n' \"$line\" >> \"$file\"",
+    '  printf \'%s\\n\' "$line" >> "$file"',
     "fi",
     `chown ${config.deployUser}: "$file"`,
     'chmod 0600 "$file"',

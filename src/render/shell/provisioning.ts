@@ -57,7 +57,10 @@ function rootStep(config: PipelineConfig, name: string, script: string): RemoteS
  * The component skips this step when the stack has no appEnv (the secret never enters PipelineConfig).
  */
 function appEnvStep(config: PipelineConfig): RemoteStep {
-  const script = writeFileFromStdin(hostLayout(config).envFile, { mode: "0600", owner: `${config.deployUser}:` });
+  const script = writeFileFromStdin(hostLayout(config).envFile, {
+    mode: "0600",
+    owner: `${config.deployUser}:`,
+  });
   return { ...rootStep(config, "app-env", script), stdin: "appEnv", touchesSecrets: true };
 }
 

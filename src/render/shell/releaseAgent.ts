@@ -17,9 +17,14 @@ export const KEY_ID_PATTERN = "^ci-[0-9]{1,7}$";
 export const MAX_COMMAND_LENGTH = 1024;
 
 export function renderReleaseAgent(config: PipelineConfig): string {
-  return [header(config), settings(config), verbTable(), exitCodes(), systemEnvironmentFunction(), ...bodyParts()].join(
-    "\n\n",
-  );
+  return [
+    header(config),
+    settings(config),
+    verbTable(),
+    exitCodes(),
+    systemEnvironmentFunction(),
+    ...bodyParts(),
+  ].join("\n\n");
 }
 
 function header(config: PipelineConfig): string {
@@ -85,7 +90,11 @@ export interface VerbArguments {
 
 /** Reads the argument shape from the contract's usage line, e.g. `rollback [<release-id>] [--actor <login>]`. */
 export function verbArguments(verb: AgentVerb): VerbArguments {
-  const words = verb.usage.replace(/\[--actor <login>\]/, "").split(/\s+/).slice(1).filter(Boolean);
+  const words = verb.usage
+    .replace(/\[--actor <login>\]/, "")
+    .split(/\s+/)
+    .slice(1)
+    .filter(Boolean);
   return {
     minPositional: words.filter((w) => w.startsWith("<")).length,
     maxPositional: words.length,

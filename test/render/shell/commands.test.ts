@@ -26,7 +26,10 @@ function groupName(): string {
 const owner = `${userInfo().username}:${groupName()}`;
 
 function runBash(script: string, input?: string): string {
-  return execFileSync("bash", ["--norc", "-euo", "pipefail", "-c", script], { encoding: "utf8", input: input ?? "" });
+  return execFileSync("bash", ["--norc", "-euo", "pipefail", "-c", script], {
+    encoding: "utf8",
+    input: input ?? "",
+  });
 }
 
 describe("quote", () => {
@@ -56,7 +59,9 @@ describe("combinators", () => {
     expect(combine("a", "b", "c")).toBe("a && b && c");
     expect(pipe("a", "b")).toBe("a | b");
     expect(any("a", "b")).toBe("a || b");
-    expect(combine(any("test -f x", "touch x"), pipe("cat x", "wc -l"))).toBe("test -f x || touch x && cat x | wc -l");
+    expect(combine(any("test -f x", "touch x"), pipe("cat x", "wc -l"))).toBe(
+      "test -f x || touch x && cat x | wc -l",
+    );
   });
 
   it("shell wraps a script in strict bash without rc files", () => {
@@ -129,7 +134,9 @@ describe("LOAD_SYSTEM_ENVIRONMENT", () => {
     );
     const script = `${LOAD_SYSTEM_ENVIRONMENT.replaceAll("/etc/environment", file)}
 printf '%s|%s|%s|%s' "$https_proxy" "$NO_PROXY" "$NODE_EXTRA_CA_CERTS" "$EVIL"`;
-    expect(runBash(script)).toBe(`http://10.0.0.1:3128|localhost|/etc/ssl/certs/ca-certificates.crt|x $(touch ${marker})`);
+    expect(runBash(script)).toBe(
+      `http://10.0.0.1:3128|localhost|/etc/ssl/certs/ca-certificates.crt|x $(touch ${marker})`,
+    );
     expect(() => statSync(marker)).toThrow();
   });
 });

@@ -6,7 +6,8 @@ import type { PipelineConfig } from "../../../src/config/types";
 export const TEST_REGISTRY = "https://npm.registry.example.test/";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R";
-export const CI_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHK2biZm7XqjGOeqszDuTB0oGj5yOtpPmCxgza5jHHl\n";
+export const CI_PUBLIC_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGHK2biZm7XqjGOeqszDuTB0oGj5yOtpPmCxgza5jHHl\n";
 
 const app = {
   name: "storefront",
@@ -49,7 +50,12 @@ export const production: PipelineConfig = loadConfig(
     deployUser: "app",
     deployKeyRotation: 3,
     ownsRepositorySettings: true,
-    app: { ...app, instances: "max", healthPath: "/health?deep=1", migrateCommand: "pnpm exec knex migrate:latest" },
+    app: {
+      ...app,
+      instances: "max",
+      healthPath: "/health?deep=1",
+      migrateCommand: "pnpm exec knex migrate:latest",
+    },
     deploy: { keepReleases: 10, healthTimeoutSeconds: 90, lockTimeoutSeconds: 120 },
     vps: { nodeSource: "nodejs", logMaxSize: "50M", logRetainDays: 30 },
   },

@@ -45,8 +45,12 @@ describe("provisioningSteps", () => {
         expect(step.create).toBe(asRoot(step.script ?? "", config.adminUser));
       }
     }
-    expect(stepNamed(provisioningSteps(production, options), "node").create).toMatch(/^sudo -n bash --norc -euo pipefail -c '/);
-    expect(stepNamed(provisioningSteps(staging, options), "node").create).toMatch(/^bash --norc -euo pipefail -c '/);
+    expect(stepNamed(provisioningSteps(production, options), "node").create).toMatch(
+      /^sudo -n bash --norc -euo pipefail -c '/,
+    );
+    expect(stepNamed(provisioningSteps(staging, options), "node").create).toMatch(
+      /^bash --norc -euo pipefail -c '/,
+    );
   });
 
   it("renders the same text twice (nothing volatile: a step re-runs only when its own script changes)", () => {
@@ -68,7 +72,8 @@ describe("provisioningSteps", () => {
   });
 
   it("uses the registry only where npm downloads, and Node's dist URL only for nodeSource nodejs", () => {
-    const byName = (config: typeof staging) => new Map(provisioningSteps(config, options).map((s) => [s.name, s.script ?? ""]));
+    const byName = (config: typeof staging) =>
+      new Map(provisioningSteps(config, options).map((s) => [s.name, s.script ?? ""]));
     const npmSourced = byName(staging);
     const distSourced = byName(production);
     expect(npmSourced.get("node")).toContain(`registry=${TEST_REGISTRY.replace(/\/$/, "")}`);
@@ -88,7 +93,9 @@ describe("provisioningSteps", () => {
     expect(pnpm).toContain(`if [ "\${installed%%.*}" != 9 ]; then`);
     expect(pnpm).toContain("pnpm@9");
     expect(pnpm).toContain("/home/app/.npmrc");
-    expect(pnpm).toContain(Buffer.from(`registry=${TEST_REGISTRY}\nupdate-notifier=false\nfund=false\n`).toString("base64"));
+    expect(pnpm).toContain(
+      Buffer.from(`registry=${TEST_REGISTRY}\nupdate-notifier=false\nfund=false\n`).toString("base64"),
+    );
   });
 
   it("sets up pm2 boot persistence only under systemd and log rotation from config", () => {
@@ -96,7 +103,9 @@ describe("provisioningSteps", () => {
     expect(stepNamed(steps, "pm2").script).toContain("if [ -d /run/systemd/system ]; then");
     expect(stepNamed(steps, "pm2").script).toContain("pm2 startup systemd -u app --hp /home/app");
     const logrotate = stepNamed(steps, "pm2-logrotate").script ?? "";
-    expect(logrotate).toContain("cd /home/app && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2");
+    expect(logrotate).toContain(
+      "cd /home/app && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
+    );
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:max_size 50M");
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:retain 30");
   });
@@ -116,7 +125,11 @@ describe("provisioningSteps", () => {
   it("creates the deploy user and the release layout it owns", () => {
     const user = stepNamed(provisioningSteps(production, options), "deploy-user").script ?? "";
     expect(user).toContain("useradd --create-home --home-dir /home/app --shell /bin/bash --user-group app");
-    for (const dir of ["/home/app/apps/storefront/releases", "/home/app/apps/storefront/shared", "/home/app/apps/storefront/shared/logs"]) {
+    for (const dir of [
+      "/home/app/apps/storefront/releases",
+      "/home/app/apps/storefront/shared",
+      "/home/app/apps/storefront/shared/logs",
+    ]) {
       expect(user).toContain(`mkdir -p ${dir}\n`);
       expect(user).toContain(`chown app: ${dir}`);
     }
@@ -128,7 +141,11 @@ describe("provisioningSteps", () => {
     expect(agent).toContain(Buffer.from(renderReleaseAgent(staging)).toString("base64"));
     expect(agent).toContain(`chmod 0755 ${AGENT_PATH}\n`);
     expect(agent).toContain(`chown root:root ${AGENT_PATH}`);
-    expect(agent.startsWith("mkdir -p /usr/local/lib/pipeline\nchmod 0755 /usr/local/lib/pipeline\nchown root:root /usr/local/lib/pipeline")).toBe(true);
+    expect(
+      agent.startsWith(
+        "mkdir -p /usr/local/lib/pipeline\nchmod 0755 /usr/local/lib/pipeline\nchown root:root /usr/local/lib/pipeline",
+      ),
+    ).toBe(true);
   });
 });
 
@@ -139,11 +156,13 @@ describe("the CI deploy key", () => {
     expect(deployKeyLine(staging, CI_PUBLIC_KEY, 0)).toBe(
       `restrict,command="/usr/local/lib/pipeline/release-agent --key ci-0",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc ssh-ed25519 ${blob} pipeline-ci-0`,
     );
-    expect(deployKeyLine(staging, `ssh-ed25519 ${blob} someone@laptop`, 7)).toContain("--key ci-7\",");
+    expect(deployKeyLine(staging, `ssh-ed25519 ${blob} someone@laptop`, 7)).toContain('--key ci-7",');
   });
 
   it("rejects text that is not an OpenSSH public key", () => {
-    expect(() => deployKeyLine(staging, "-----BEGIN PRIVATE KEY-----", 0)).toThrow(/not an OpenSSH public key/);
+    expect(() => deployKeyLine(staging, "-----BEGIN PRIVATE KEY-----", 0)).toThrow(
+      /not an OpenSSH public key/,
+    );
     expect(() => deployKeyLine(staging, `ssh-ed25519 ${blob}"x`, 0)).toThrow();
     expect(() => deployKeyLine(staging, "", 0)).toThrow();
   });

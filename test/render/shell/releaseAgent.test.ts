@@ -33,46 +33,52 @@ function runForced(command: string | undefined, ...forcedArgs: string[]) {
 }
 
 const REJECTED_COMMANDS: ReadonlyArray<readonly [string, number]> = [
-    ["", AGENT_EXIT.usage],
-    ["frobnicate", AGENT_EXIT.usage],
-    ["bash", AGENT_EXIT.usage],
-    ["deploy", AGENT_EXIT.usage],
-    ["deploy 1;id", AGENT_EXIT.usage],
-    ["deploy $(id)", AGENT_EXIT.usage],
-    ["deploy `id`", AGENT_EXIT.usage],
-    ["deploy 123 | sh", AGENT_EXIT.usage],
-    [`deploy ${RELEASE} && id`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE}\nid`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE}\tid`, AGENT_EXIT.usage],
-    [`deploy ../../etc`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} ${RELEASE}`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} --actor`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} --actor -x`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} --actor a --actor b`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} --actor ${"a".repeat(40)}`, AGENT_EXIT.usage],
-    [`deploy ${RELEASE} --force`, AGENT_EXIT.usage],
-    ["deploy 123", AGENT_EXIT.badReleaseId],
-    ["deploy 20261122140501-XYZ1234", AGENT_EXIT.badReleaseId],
-    ["deploy 2026112214050-1a2b3c4", AGENT_EXIT.badReleaseId],
-    ["rollback 2026", AGENT_EXIT.badReleaseId],
-    [`rollback ${RELEASE} extra`, AGENT_EXIT.usage],
-    ["releases extra", AGENT_EXIT.usage],
-    ["status --actor octocat", AGENT_EXIT.usage],
-    ["health now", AGENT_EXIT.usage],
-    ["migrate-status --actor octocat", AGENT_EXIT.usage],
-    [`migrate ${RELEASE}`, AGENT_EXIT.usage],
-    ["x".repeat(2000), AGENT_EXIT.usage],
+  ["", AGENT_EXIT.usage],
+  ["frobnicate", AGENT_EXIT.usage],
+  ["bash", AGENT_EXIT.usage],
+  ["deploy", AGENT_EXIT.usage],
+  ["deploy 1;id", AGENT_EXIT.usage],
+  ["deploy $(id)", AGENT_EXIT.usage],
+  ["deploy `id`", AGENT_EXIT.usage],
+  ["deploy 123 | sh", AGENT_EXIT.usage],
+  [`deploy ${RELEASE} && id`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE}\nid`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE}\tid`, AGENT_EXIT.usage],
+  [`deploy ../../etc`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} ${RELEASE}`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} --actor`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} --actor -x`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} --actor a --actor b`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} --actor ${"a".repeat(40)}`, AGENT_EXIT.usage],
+  [`deploy ${RELEASE} --force`, AGENT_EXIT.usage],
+  ["deploy 123", AGENT_EXIT.badReleaseId],
+  ["deploy 20261122140501-XYZ1234", AGENT_EXIT.badReleaseId],
+  ["deploy 2026112214050-1a2b3c4", AGENT_EXIT.badReleaseId],
+  ["rollback 2026", AGENT_EXIT.badReleaseId],
+  [`rollback ${RELEASE} extra`, AGENT_EXIT.usage],
+  ["releases extra", AGENT_EXIT.usage],
+  ["status --actor octocat", AGENT_EXIT.usage],
+  ["health now", AGENT_EXIT.usage],
+  ["migrate-status --actor octocat", AGENT_EXIT.usage],
+  [`migrate ${RELEASE}`, AGENT_EXIT.usage],
+  ["x".repeat(2000), AGENT_EXIT.usage],
 ];
 
 describe("release agent argument validation (run locally)", () => {
-  it.skipIf(userInfo().username === production.deployUser)("passes a valid command through to the user check", () => {
-    const result = runForced(`deploy ${RELEASE} --actor dependabot[bot]`);
-    expect(result.stderr).toContain("run the agent as app");
-    expect(result.status).toBe(AGENT_EXIT.usage);
-  });
+  it.skipIf(userInfo().username === production.deployUser)(
+    "passes a valid command through to the user check",
+    () => {
+      const result = runForced(`deploy ${RELEASE} --actor dependabot[bot]`);
+      expect(result.stderr).toContain("run the agent as app");
+      expect(result.status).toBe(AGENT_EXIT.usage);
+    },
+  );
 
   const cases = REJECTED_COMMANDS.map(([command, code]) => ({
-    label: command.length > 80 ? `${command.slice(0, 20)}... (${command.length} characters)` : JSON.stringify(command),
+    label:
+      command.length > 80
+        ? `${command.slice(0, 20)}... (${command.length} characters)`
+        : JSON.stringify(command),
     command,
     code,
   }));
@@ -114,7 +120,9 @@ describe("release agent structure", () => {
     expect(script).toContain("readonly LOCK_FILE=/home/deploy/apps/storefront/.deploy.lock\n");
     expect(script).toContain("readonly PNPM_STORE=/home/deploy/.local/share/pnpm/store\n");
     expect(script).toContain("readonly MIGRATE_COMMAND='pnpm run --if-present migrate'\n");
-    expect(renderReleaseAgent(production)).toContain("readonly HEALTH_URL='http://127.0.0.1:3000/health?deep=1'\n");
+    expect(renderReleaseAgent(production)).toContain(
+      "readonly HEALTH_URL='http://127.0.0.1:3000/health?deep=1'\n",
+    );
     expect(script.trimEnd().endsWith('main "$@"')).toBe(true);
   });
 
@@ -129,10 +137,26 @@ describe("release agent structure", () => {
   it("accepts exactly the contract's verbs, with argument shapes read from their usage lines", () => {
     const cases = [...script.matchAll(/^ {4}([a-z-]+)\) echo "(\d) (\d) (yes|no)" ;;$/gm)].map((m) => m[1]);
     expect(cases).toEqual(AGENT_VERB_NAMES);
-    expect(verbArguments(AGENT_VERBS.deploy)).toEqual({ minPositional: 1, maxPositional: 1, takesActor: true });
-    expect(verbArguments(AGENT_VERBS.rollback)).toEqual({ minPositional: 0, maxPositional: 1, takesActor: true });
-    expect(verbArguments(AGENT_VERBS.releases)).toEqual({ minPositional: 0, maxPositional: 0, takesActor: false });
-    expect(verbArguments(AGENT_VERBS["migrate-rollback"])).toEqual({ minPositional: 0, maxPositional: 0, takesActor: true });
+    expect(verbArguments(AGENT_VERBS.deploy)).toEqual({
+      minPositional: 1,
+      maxPositional: 1,
+      takesActor: true,
+    });
+    expect(verbArguments(AGENT_VERBS.rollback)).toEqual({
+      minPositional: 0,
+      maxPositional: 1,
+      takesActor: true,
+    });
+    expect(verbArguments(AGENT_VERBS.releases)).toEqual({
+      minPositional: 0,
+      maxPositional: 0,
+      takesActor: false,
+    });
+    expect(verbArguments(AGENT_VERBS["migrate-rollback"])).toEqual({
+      minPositional: 0,
+      maxPositional: 0,
+      takesActor: true,
+    });
   });
 
   it("switches current atomically and keeps the pm2 daemon off the lock", () => {
@@ -140,7 +164,7 @@ describe("release agent structure", () => {
     expect(script).toContain('mv -T "$APP_ROOT/current.tmp" "$CURRENT_LINK"');
     expect(script).toContain('flock -w "$LOCK_TIMEOUT_SECONDS" 9');
     expect(script).toContain('pm2_cli() { pm2 "$@" 9>&- </dev/null; }');
-    expect(script).toContain("pnpm install --prod --frozen-lockfile --store-dir \"$PNPM_STORE\"");
+    expect(script).toContain('pnpm install --prod --frozen-lockfile --store-dir "$PNPM_STORE"');
     expect(script).not.toMatch(/^\s*eval\s/m);
   });
 });

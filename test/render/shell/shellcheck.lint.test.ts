@@ -2,7 +2,11 @@
 // provisioning step, create and delete, for both example stacks. A missing shellcheck fails (apt-get install shellcheck).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../../../src/render/shell/provisioning";
+import {
+  authorizeDeployKeyStep,
+  provisioningSteps,
+  readHostKeyStep,
+} from "../../../src/render/shell/provisioning";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { CI_PUBLIC_KEY, EXAMPLE_CONFIGS, TEST_REGISTRY } from "./fixtures";
 
@@ -20,7 +24,9 @@ function scriptsOf(stack: keyof typeof EXAMPLE_CONFIGS): Script[] {
   ];
   const stepScripts = steps.flatMap((step) => [
     { name: `${stack}/${step.name}`, text: step.script ?? "" },
-    ...(step.deleteScript !== undefined ? [{ name: `${stack}/${step.name} (delete)`, text: step.deleteScript }] : []),
+    ...(step.deleteScript !== undefined
+      ? [{ name: `${stack}/${step.name} (delete)`, text: step.deleteScript }]
+      : []),
   ]);
   return [{ name: `${stack}/release-agent`, text: renderReleaseAgent(config) }, ...stepScripts];
 }
