@@ -8,5 +8,8 @@ export function knownHostsLine(host: string, port: number, publicKey: string): s
 }
 
 export function knownHostsFile(lines: readonly string[]): string {
-  return lines.map((line) => `${line}\n`).join("");
+  return lines
+    .filter((line) => line !== "")
+    .map((line) => `${line}\n`)
+    .join("");
 }

@@ -1,5 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { reportMalformed } from "../providerValues";
 
 export interface ReviewerIds {
   users: number[];
@@ -23,11 +24,9 @@ export function resolveReviewerIds(reviewers: readonly string[], opts: pulumi.In
 }
 
 function toId(what: string) {
-  return (id: string): number => {
+  return (id: string | undefined): number => {
     const numeric = Number(id);
-    if (!Number.isInteger(numeric) || numeric <= 0) {
-      throw new Error(`pipeline:reviewers: GitHub returned no numeric id for ${what} (check the login or team slug)`);
-    }
-    return numeric;
+    if (Number.isInteger(numeric) && numeric > 0) return numeric;
+    return reportMalformed(`pipeline:reviewers: GitHub returned no numeric id for ${what} (check the login or team slug)`, 0);
   };
 }

@@ -4,6 +4,7 @@ import type { HostConfig, PipelineConfig } from "../../config/types";
 import { knownHostsLine } from "../../render/knownHosts";
 import { type RemoteStep, authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../../render/shell/provisioning";
 import { childName } from "../naming";
+import { reportMalformed } from "../providerValues";
 
 /** A RemoteStep whose scripts may still wait on other resources (the deploy key's public half). */
 type StepInputs = Omit<RemoteStep, "create" | "delete"> & { create: pulumi.Input<string>; delete?: pulumi.Input<string> };
@@ -61,17 +62,24 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       run(step);
     }
     const rotation = config.deployKeyRotation;
-    const authorize = pulumi.output(args.deployPublicKey).apply((key) => authorizeDeployKeyStep(config, key, rotation));
+    const authorize = pulumi.output(args.deployPublicKey).apply((key): RemoteStep | undefined => {
+      if (typeof key === "string" && key.startsWith("ssh-")) return authorizeDeployKeyStep(config, key, rotation);
+      return reportMalformed(`${name}: the deploy key has no OpenSSH public key (got ${typeof key})`, undefined);
+    });
     this.deployKeyAuthorized = run({
       name: `authorize-deploy-key-${rotation}`,
-      create: authorize.apply((step) => step.create),
-      delete: authorize.apply((step) => step.delete ?? ""),
+      create: authorize.apply((step) => step?.create ?? "false"),
+      delete: authorize.apply((step) => step?.delete ?? "true"),
       touchesSecrets: false,
     });
     const readKey = run(readHostKeyStep);
     this.knownHostsLine = host.hostKey
       ? pulumi.output(knownHostsLine(host.host, host.port, host.hostKey))
-      : readKey.stdout.apply((key) => knownHostsLine(host.host, host.port, key));
+      : readKey.stdout.apply((key) =>
+          key?.startsWith("ssh-")
+            ? knownHostsLine(host.host, host.port, key)
+            : reportMalformed(`${name}: reading the host key of ${host.host} printed no public key`, ""),
+        );
     this.registerOutputs({ knownHostsLine: this.knownHostsLine });
   }
 }
