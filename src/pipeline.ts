@@ -18,7 +18,12 @@ export interface PipelineOutputs {
 }
 
 /** One stack's whole pipeline. Both stacks can be built in one process (the stack tests do). */
-export function createPipeline(config: PipelineConfig, secrets: PipelineSecrets, options: PipelineOptions): PipelineOutputs {
+export function createPipeline(
+  config: PipelineConfig,
+  secrets: PipelineSecrets,
+  options: PipelineOptions,
+  opts?: pulumi.ComponentResourceOptions,
+): PipelineOutputs {
   const name = `${config.app.name}-${config.environment}`;
   const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
   const fleet = new Fleet(`${name}-vps`, {
@@ -26,7 +31,7 @@ export function createPipeline(config: PipelineConfig, secrets: PipelineSecrets,
     adminPrivateKey: pulumi.secret(required(secrets.adminPrivateKey)),
     ...(secrets.appEnv !== undefined ? { appEnv: pulumi.secret(secrets.appEnv) } : {}),
     npmRegistry: config.vps.npmRegistry ?? options.npmRegistry,
-  });
+  }, opts);
   const webhook = secret(secrets.notificationWebhook);
   const gitHub = new GitHubPipeline(`${name}-github`, {
     config,
@@ -34,7 +39,7 @@ export function createPipeline(config: PipelineConfig, secrets: PipelineSecrets,
     knownHosts: fleet.knownHosts,
     deployKeyReady: fleet.deployKeyAuthorizedEverywhere,
     ...(webhook ? { notificationWebhook: webhook } : {}),
-  });
+  }, opts);
   return {
     environment: config.environment,
     hosts: config.hosts.map((h) => `${h.host}:${h.port}`),
