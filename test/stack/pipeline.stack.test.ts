@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "../../src/render/githubNames";
@@ -34,6 +35,11 @@ beforeAll(async () => {
 });
 
 describe("the GitHub side of each stack", () => {
+  it("builds both stacks in one process without reporting an error", () => {
+    expect(pulumi.log.hasErrors()).toBe(false);
+    expect(run.runtime.calls.length).toBeGreaterThan(0);
+  });
+
   it("creates the environment with resolved reviewer ids, wait timer, self-review rule and a custom branch policy", () => {
     const [env] = ofStack(T.environment, "production");
     expect(input(env, "environment")).toBe("production");
