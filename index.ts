@@ -5,7 +5,9 @@ import { machineNpmRegistry } from "./src/config/npmRegistry";
 import { createPipeline } from "./src/pipeline";
 
 const { config, secrets } = loadPulumiStack();
-const pipeline = createPipeline(config, secrets, { npmRegistry: config.vps.npmRegistry ?? machineNpmRegistry() });
+const pipeline = createPipeline(config, secrets, {
+  npmRegistry: config.vps.npmRegistry ?? machineNpmRegistry(),
+});
 
 export const environment = pipeline.environment;
 export const hosts = pipeline.hosts;

@@ -8,8 +8,14 @@ fs.mkdirSync(out);
 for (const file of fs.readdirSync(path.join(__dirname, "src"))) {
   let text = fs.readFileSync(path.join(__dirname, "src", file), "utf8");
   if (file === "server.js") {
-    text = text.replace("const HEALTHY = true;", `const HEALTHY = ${process.env.HEALTHY === "false" ? "false" : "true"};`);
-    text = text.replace('const BUILD = "dev";', `const BUILD = ${JSON.stringify(process.env.BUILD_LABEL || "dev")};`);
+    text = text.replace(
+      "const HEALTHY = true;",
+      `const HEALTHY = ${process.env.HEALTHY === "false" ? "false" : "true"};`,
+    );
+    text = text.replace(
+      'const BUILD = "dev";',
+      `const BUILD = ${JSON.stringify(process.env.BUILD_LABEL || "dev")};`,
+    );
   }
   fs.writeFileSync(path.join(out, file), text);
 }

@@ -3,7 +3,6 @@ import type { PipelineConfig, PipelineSecrets } from "./config/types";
 import { GitHubPipeline } from "./components/github/githubPipeline";
 import { Fleet } from "./components/vps/fleet";
 
-
 export interface PipelineOptions {
   /** npm registry URL the hosts use when the config does not name one. */
   npmRegistry: string;
@@ -26,20 +25,28 @@ export function createPipeline(
 ): PipelineOutputs {
   const name = `${config.app.name}-${config.environment}`;
   const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
-  const fleet = new Fleet(`${name}-vps`, {
-    config,
-    adminPrivateKey: pulumi.secret(required(secrets.adminPrivateKey)),
-    ...(secrets.appEnv !== undefined ? { appEnv: pulumi.secret(secrets.appEnv) } : {}),
-    npmRegistry: config.vps.npmRegistry ?? options.npmRegistry,
-  }, opts);
+  const fleet = new Fleet(
+    `${name}-vps`,
+    {
+      config,
+      adminPrivateKey: pulumi.secret(required(secrets.adminPrivateKey)),
+      ...(secrets.appEnv !== undefined ? { appEnv: pulumi.secret(secrets.appEnv) } : {}),
+      npmRegistry: config.vps.npmRegistry ?? options.npmRegistry,
+    },
+    opts,
+  );
   const webhook = secret(secrets.notificationWebhook);
-  const gitHub = new GitHubPipeline(`${name}-github`, {
-    config,
-    deployPrivateKey: pulumi.secret(fleet.deployKey.privateKeyOpenssh),
-    knownHosts: fleet.knownHosts,
-    deployKeyReady: fleet.deployKeyAuthorizedEverywhere,
-    ...(webhook ? { notificationWebhook: webhook } : {}),
-  }, opts);
+  const gitHub = new GitHubPipeline(
+    `${name}-github`,
+    {
+      config,
+      deployPrivateKey: pulumi.secret(fleet.deployKey.privateKeyOpenssh),
+      knownHosts: fleet.knownHosts,
+      deployKeyReady: fleet.deployKeyAuthorizedEverywhere,
+      ...(webhook ? { notificationWebhook: webhook } : {}),
+    },
+    opts,
+  );
   return {
     environment: config.environment,
     hosts: config.hosts.map((h) => `${h.host}:${h.port}`),
@@ -51,6 +58,9 @@ export function createPipeline(
 
 function required(adminPrivateKey: string | undefined): string {
   // loadStack with requireSecrets reports this with the other problems; this guards direct callers.
-  if (adminPrivateKey === undefined) throw new Error("pipeline:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)");
+  if (adminPrivateKey === undefined)
+    throw new Error(
+      "pipeline:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
+    );
   return adminPrivateKey;
 }

@@ -26,7 +26,13 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(200, { "content-type": "application/json" });
   res.end(
-    JSON.stringify({ build: BUILD, pid: process.pid, up: ms(Date.now() - startedAt), greeting: process.env.GREETING || null, migrations: migrations() }) + "\n",
+    JSON.stringify({
+      build: BUILD,
+      pid: process.pid,
+      up: ms(Date.now() - startedAt),
+      greeting: process.env.GREETING || null,
+      migrations: migrations(),
+    }) + "\n",
   );
 });
 server.keepAliveTimeout = 1000;

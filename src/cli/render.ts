@@ -8,12 +8,18 @@ import { checkProjectFile, loadStackFile } from "../config/stackFile";
 import { formatObjectTable, managedGitHubObjects } from "../render/managedObjects";
 import { renderRepositoryFiles } from "../render/workflows";
 
-const USAGE = "usage: npm run render -- --stack <name> [--out <dir>]   or   npm run render -- --config <Pulumi.<name>.yaml> [--out <dir>]";
+const USAGE =
+  "usage: npm run render -- --stack <name> [--out <dir>]   or   npm run render -- --config <Pulumi.<name>.yaml> [--out <dir>]";
 
 function main(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
-    options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      stack: { type: "string" },
+      config: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help || (!values.stack && !values.config)) {
     console.error(USAGE);
@@ -28,9 +34,12 @@ function main(argv: string[]): number {
     writeAtomically(outDir, files);
     console.log(`stack ${config.stack}: ${files.length} files written under ${outDir}`);
     for (const file of files) console.log(`  ${file.path}`);
-    console.log(`\nGitHub objects managed by stack ${config.stack} (${config.githubOwner}/${config.repository}):\n`);
+    console.log(
+      `\nGitHub objects managed by stack ${config.stack} (${config.githubOwner}/${config.repository}):\n`,
+    );
     console.log(formatObjectTable(managedGitHubObjects(config)));
-    if (encryptedKeys.length > 0) console.log(`\nnot needed to render (encrypted): ${encryptedKeys.join(", ")}`);
+    if (encryptedKeys.length > 0)
+      console.log(`\nnot needed to render (encrypted): ${encryptedKeys.join(", ")}`);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

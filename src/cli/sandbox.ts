@@ -45,7 +45,10 @@ async function up(hostCount: number): Promise<void> {
   mkdirSync(STATE_DIR, { recursive: true });
   const hosts: HostHandle[] = [];
   for (let i = 0; i < hostCount; i++) hosts.push(await createHost({ owner: OWNER }));
-  const state: SandboxState = { hosts: hosts.map((h) => h.name), deployKey: generateDeployKey("pipeline-ci-0") };
+  const state: SandboxState = {
+    hosts: hosts.map((h) => h.name),
+    deployKey: generateDeployKey("pipeline-ci-0"),
+  };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
   const config = stackOnHosts(hosts);
   for (const host of hosts) {
@@ -83,7 +86,9 @@ async function status(): Promise<void> {
   const { hosts, config, files } = sandbox(readState());
   for (const host of hosts) {
     const releases = await callAgent(host, config.deployUser, files, "releases");
-    console.log(`\n${host.address}  app: http://${host.address}:${config.app.port}/  health: http://${host.address}:${config.app.port}${config.app.healthPath}`);
+    console.log(
+      `\n${host.address}  app: http://${host.address}:${config.app.port}/  health: http://${host.address}:${config.app.port}${config.app.healthPath}`,
+    );
     console.log(`releases (* = current):\n${releases.stdout.trimEnd() || releases.stderr.trimEnd()}`);
   }
 }
@@ -103,7 +108,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: { hosts: { type: "string", default: "1" }, unhealthy: { type: "boolean", default: false } },
   });
-  if (process.platform !== "linux" || process.getuid?.() !== 0) throw new Error("the sandbox needs Linux and root (it creates namespaces)");
+  if (process.platform !== "linux" || process.getuid?.() !== 0)
+    throw new Error("the sandbox needs Linux and root (it creates namespaces)");
   const [verb, argument] = positionals;
   switch (verb) {
     case "up":
@@ -117,7 +123,9 @@ async function main(): Promise<void> {
     case "down":
       return down();
     default:
-      throw new Error("usage: npm run sandbox -- up [--hosts N] | deploy [--unhealthy] | rollback [<release-id>] | status | down");
+      throw new Error(
+        "usage: npm run sandbox -- up [--hosts N] | deploy [--unhealthy] | rollback [<release-id>] | status | down",
+      );
   }
 }
 

@@ -5,6 +5,9 @@ export function childName(parent: string, ...parts: Array<string | number>): str
   return [parent, ...parts].join("-").replace(/[^A-Za-z0-9_.-]/g, "-");
 }
 
-export function childOptions(parent: pulumi.Resource, dependsOn?: pulumi.Input<pulumi.Resource>[]): pulumi.CustomResourceOptions {
+export function childOptions(
+  parent: pulumi.Resource,
+  dependsOn?: pulumi.Input<pulumi.Resource>[],
+): pulumi.CustomResourceOptions {
   return dependsOn ? { parent, dependsOn } : { parent };
 }

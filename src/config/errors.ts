@@ -1,7 +1,9 @@
 /** Every problem of a stack config, each as `pipeline:<path>: <what is wrong> (<how to fix>)`. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`);
+    super(
+      `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  ${problems.join("\n  ")}`,
+    );
     this.name = "ConfigError";
   }
 }

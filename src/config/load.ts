@@ -21,7 +21,11 @@ export interface LoadOptions {
  * @param values config values keyed without the namespace, e.g. `{ repository: "app", hosts: [...] }`;
  *   `github:owner` is passed separately. Object/array values may still be JSON strings (how Pulumi stores them).
  */
-export function loadConfig(values: Record<string, unknown>, githubOwner: string | undefined, options: LoadOptions): PipelineConfig {
+export function loadConfig(
+  values: Record<string, unknown>,
+  githubOwner: string | undefined,
+  options: LoadOptions,
+): PipelineConfig {
   return loadStack(values, githubOwner, options).config;
 }
 
@@ -33,7 +37,9 @@ export function loadStack(
   const problems: string[] = [];
   if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
 
-  const parsed = pipelineSchema.safeParse(decodeJsonStrings(dropUnsetPlaceholders(values)), { reportInput: true });
+  const parsed = pipelineSchema.safeParse(decodeJsonStrings(dropUnsetPlaceholders(values)), {
+    reportInput: true,
+  });
   if (!parsed.success) problems.push(...firstIssuePerPath(parsed.error.issues).flatMap(describeIssue));
   if (parsed.success && githubOwner) problems.push(...foreignTeams(parsed.data.reviewers, githubOwner));
   if (parsed.success && options.requireSecrets && webhookSecretMissing(parsed.data)) {
@@ -41,7 +47,10 @@ export function loadStack(
       `${PROJECT}:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)`,
     );
   }
-  if (options.requireSecrets && (values["adminPrivateKey"] === undefined || values["adminPrivateKey"] === "")) {
+  if (
+    options.requireSecrets &&
+    (values["adminPrivateKey"] === undefined || values["adminPrivateKey"] === "")
+  ) {
     problems.push(
       `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
     );
@@ -63,7 +72,11 @@ export function loadStack(
   return { config, secrets };
 }
 
-function webhookSecretMissing(c: { ownsRepositorySettings: boolean; notifications: { webhook: boolean }; notificationWebhook?: string }): boolean {
+function webhookSecretMissing(c: {
+  ownsRepositorySettings: boolean;
+  notifications: { webhook: boolean };
+  notificationWebhook?: string;
+}): boolean {
   return c.ownsRepositorySettings && c.notifications.webhook && c.notificationWebhook === undefined;
 }
 
@@ -123,7 +136,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
     const known = knownKeysAt(issue.path);
     return issue.keys.map((key) => {
       const near = known.filter((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-      const fix = near.length > 0 ? `did you mean ${near.join(" or ")}?` : `remove it; known keys: ${known.join(", ")}`;
+      const fix =
+        near.length > 0 ? `did you mean ${near.join(" or ")}?` : `remove it; known keys: ${known.join(", ")}`;
       return `${at([...issue.path, key])}: unknown key (${fix})`;
     });
   }
@@ -154,11 +168,16 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
 
 /** Steps through default/optional/pipe/transform wrappers to the object or array inside. */
 function unwrap(schema: unknown): unknown {
-  let current = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; out?: unknown } } | undefined;
+  let current = schema as
+    { def?: { type?: string; innerType?: unknown; in?: unknown; out?: unknown } } | undefined;
   for (let i = 0; i < 10 && current?.def; i++) {
     const def = current.def;
     if (def.innerType !== undefined) current = def.innerType as typeof current;
-    else if (def.type === "pipe") current = (def.in as { def?: { type?: string } }).def?.type === "transform" ? (def.out as typeof current) : (def.in as typeof current);
+    else if (def.type === "pipe")
+      current =
+        (def.in as { def?: { type?: string } }).def?.type === "transform"
+          ? (def.out as typeof current)
+          : (def.in as typeof current);
     else break;
   }
   return current;

@@ -13,7 +13,8 @@ export function projectConfigDeclarations(): Record<string, Record<string, unkno
     if (doc.key.includes(".")) continue;
     const declaration: Record<string, unknown> = { description: doc.description };
     // pulumi up needs the admin key: declared without default, Pulumi itself asks for it.
-    if (!doc.required && doc.key !== "adminPrivateKey") declaration["default"] = defaultForPulumi(doc.defaultValue);
+    if (!doc.required && doc.key !== "adminPrivateKey")
+      declaration["default"] = defaultForPulumi(doc.defaultValue);
     declarations[doc.key] = declaration;
   }
   return declarations;

@@ -15,11 +15,26 @@ export interface ConfigKeyDoc {
 
 interface SchemaNode {
   description?: string;
-  def: { type: string; innerType?: SchemaNode; in?: SchemaNode; out?: SchemaNode; defaultValue?: unknown; shape?: Record<string, SchemaNode> };
+  def: {
+    type: string;
+    innerType?: SchemaNode;
+    in?: SchemaNode;
+    out?: SchemaNode;
+    defaultValue?: unknown;
+    shape?: Record<string, SchemaNode>;
+  };
   shape?: Record<string, SchemaNode>;
 }
 
-const GROUPS_DOCUMENTED_BY_FIELD = ["app", "deploy", "protection", "release", "dependencyUpdates", "notifications", "vps"];
+const GROUPS_DOCUMENTED_BY_FIELD = [
+  "app",
+  "deploy",
+  "protection",
+  "release",
+  "dependencyUpdates",
+  "notifications",
+  "vps",
+];
 
 export function configReference(): ConfigKeyDoc[] {
   const root = pipelineSchema as unknown as SchemaNode;
@@ -27,7 +42,9 @@ export function configReference(): ConfigKeyDoc[] {
   return Object.entries(shape).flatMap(([key, node]) => {
     const top = describeNode(key, node);
     if (!GROUPS_DOCUMENTED_BY_FIELD.includes(key)) return [top];
-    const fields = Object.entries(objectShape(node)).map(([field, child]) => describeNode(`${key}.${field}`, child));
+    const fields = Object.entries(objectShape(node)).map(([field, child]) =>
+      describeNode(`${key}.${field}`, child),
+    );
     return [top, ...fields];
   });
 }

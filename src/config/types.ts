@@ -4,11 +4,15 @@ export type { ServiceType } from "./schema";
 
 /** Validated stack config with every default applied: the only input of renderers and components. */
 /** Secret values never travel inside PipelineConfig, so no renderer can print them by accident. */
-export type PipelineSecrets = Pick<PipelineSchemaOutput, "adminPrivateKey" | "appEnv" | "notificationWebhook">;
+export type PipelineSecrets = Pick<
+  PipelineSchemaOutput,
+  "adminPrivateKey" | "appEnv" | "notificationWebhook"
+>;
 
-export interface PipelineConfig
-  extends Omit<PipelineSchemaOutput, "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook"> {
-
+export interface PipelineConfig extends Omit<
+  PipelineSchemaOutput,
+  "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook"
+> {
   /** Pulumi stack name (staging, production, ...). */
   stack: string;
   /** `github:owner`: the user or organization that owns the repository. */

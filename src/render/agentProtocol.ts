@@ -18,19 +18,40 @@ export const AGENT_VERBS = {
   },
   rollback: {
     usage: "rollback [<release-id>] [--actor <login>]",
-    summary: "Switch current to the given release (default: the one before current) and reload pm2. No rebuild.",
+    summary:
+      "Switch current to the given release (default: the one before current) and reload pm2. No rebuild.",
     readsArtifact: false,
   },
-  releases: { usage: "releases", summary: "List releases, newest first; the current one is marked with '*'.", readsArtifact: false },
-  status: { usage: "status", summary: "Current release, pm2 process state and health.", readsArtifact: false },
-  health: { usage: "health", summary: "Exit 0 when the app answers its health path on localhost.", readsArtifact: false },
-  migrate: { usage: "migrate [--actor <login>]", summary: "Run pending migrations in the current release.", readsArtifact: false },
+  releases: {
+    usage: "releases",
+    summary: "List releases, newest first; the current one is marked with '*'.",
+    readsArtifact: false,
+  },
+  status: {
+    usage: "status",
+    summary: "Current release, pm2 process state and health.",
+    readsArtifact: false,
+  },
+  health: {
+    usage: "health",
+    summary: "Exit 0 when the app answers its health path on localhost.",
+    readsArtifact: false,
+  },
+  migrate: {
+    usage: "migrate [--actor <login>]",
+    summary: "Run pending migrations in the current release.",
+    readsArtifact: false,
+  },
   "migrate-rollback": {
     usage: "migrate-rollback [--actor <login>]",
     summary: "Revert the last migration batch in the current release.",
     readsArtifact: false,
   },
-  "migrate-status": { usage: "migrate-status", summary: "Print migration status of the current release.", readsArtifact: false },
+  "migrate-status": {
+    usage: "migrate-status",
+    summary: "Print migration status of the current release.",
+    readsArtifact: false,
+  },
 } as const satisfies Record<string, AgentVerb>;
 
 export type AgentVerbName = keyof typeof AGENT_VERBS;

@@ -24,9 +24,21 @@ export function managedGitHubObjects(config: PipelineConfig): ManagedObject[] {
   const env = config.environment;
   const objects: ManagedObject[] = [
     { kind: "environment", id: env, detail: environmentDetail(config) },
-    { kind: "deployment-branch-policy", id: `${env}:${config.branch}`, detail: `only '${config.branch}' deploys` },
-    ...Object.values(ENV_SECRETS).map((name) => ({ kind: "environment-secret" as const, id: `${env}:${name}`, detail: "" })),
-    ...Object.values(ENV_VARS).map((name) => ({ kind: "environment-variable" as const, id: `${env}:${name}`, detail: "" })),
+    {
+      kind: "deployment-branch-policy",
+      id: `${env}:${config.branch}`,
+      detail: `only '${config.branch}' deploys`,
+    },
+    ...Object.values(ENV_SECRETS).map((name) => ({
+      kind: "environment-secret" as const,
+      id: `${env}:${name}`,
+      detail: "",
+    })),
+    ...Object.values(ENV_VARS).map((name) => ({
+      kind: "environment-variable" as const,
+      id: `${env}:${name}`,
+      detail: "",
+    })),
   ];
   if (config.ownsRepositorySettings && config.notifications.webhook) {
     objects.push({ kind: "repository-secret", id: REPO_SECRETS.notificationWebhook, detail: "" });
@@ -54,6 +66,10 @@ export function formatObjectTable(objects: readonly ManagedObject[]): string {
   const rows = objects.map((o) => [o.kind, o.id, o.detail]);
   const header = ["kind", "object", "detail"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -13,7 +13,13 @@ export function callAgent(
   stdin?: Buffer | string,
 ): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const args = ["-F", "none", "-T", ...sshCommandLineArgs(host, files.keyFile, files.knownHostsFile, deployUser), command];
+    const args = [
+      "-F",
+      "none",
+      "-T",
+      ...sshCommandLineArgs(host, files.keyFile, files.knownHostsFile, deployUser),
+      command,
+    ];
     const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

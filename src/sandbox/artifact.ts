@@ -15,13 +15,21 @@ export interface ArtifactOptions {
 }
 
 /** Returns the path of a tar.gz holding config.app.artifactPaths of a fresh build. */
-export function buildArtifact(config: PipelineConfig, options: ArtifactOptions, outDir = mkdtempSync(join(tmpdir(), "artifact-"))): string {
+export function buildArtifact(
+  config: PipelineConfig,
+  options: ArtifactOptions,
+  outDir = mkdtempSync(join(tmpdir(), "artifact-")),
+): string {
   const work = mkdtempSync(join(tmpdir(), "example-app-"));
   try {
     cpSync(EXAMPLE_APP_DIR, work, { recursive: true, filter: (src) => !/node_modules|\/dist$/.test(src) });
     execFileSync(process.execPath, ["build.js"], {
       cwd: work,
-      env: { ...process.env, HEALTHY: options.healthy === false ? "false" : "true", BUILD_LABEL: options.label },
+      env: {
+        ...process.env,
+        HEALTHY: options.healthy === false ? "false" : "true",
+        BUILD_LABEL: options.label,
+      },
     });
     const artifact = join(outDir, `${options.label}.tgz`);
     execFileSync("tar", ["-czf", artifact, "--", ...config.app.artifactPaths], { cwd: work });
@@ -35,6 +43,8 @@ let sequence = 0;
 /** A release id in the format the agent accepts, increasing within a process. */
 export function newReleaseId(now = new Date()): string {
   const stamp = new Date(now.getTime() + sequence++ * 1000).toISOString().replace(/[-:T]/g, "").slice(0, 14);
-  const commit = Math.floor(Math.random() * 0xffffffffffff).toString(16).padStart(12, "0");
+  const commit = Math.floor(Math.random() * 0xffffffffffff)
+    .toString(16)
+    .padStart(12, "0");
   return `${stamp}-${commit}`;
 }

@@ -1,7 +1,12 @@
 // Runs a stack's provisioning on a real host in the order of the Pulumi command graph, with the very
 // `create` strings the remote.Command resources carry.
 import type { PipelineConfig } from "../config/types";
-import { type RemoteStep, authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../render/shell/provisioning";
+import {
+  type RemoteStep,
+  authorizeDeployKeyStep,
+  provisioningSteps,
+  readHostKeyStep,
+} from "../render/shell/provisioning";
 import { type HostHandle, connect } from "../testhost";
 
 export interface StepRun {
@@ -36,14 +41,21 @@ export class StepFailed extends Error {
 }
 
 /** Runs each step's create over SSH as the admin user (root on test hosts); stops at the first failure. */
-export async function runSteps(handle: HostHandle, steps: readonly RemoteStep[], appEnv?: string): Promise<StepRun[]> {
+export async function runSteps(
+  handle: HostHandle,
+  steps: readonly RemoteStep[],
+  appEnv?: string,
+): Promise<StepRun[]> {
   const session = await connect(handle);
   const runs: StepRun[] = [];
   try {
     for (const step of steps) {
       const started = Date.now();
       const stdin = step.stdin === "appEnv" ? appEnv : undefined;
-      const result = await session.exec(step.create, { ...(stdin !== undefined ? { stdin } : {}), timeoutMs: 600_000 });
+      const result = await session.exec(step.create, {
+        ...(stdin !== undefined ? { stdin } : {}),
+        timeoutMs: 600_000,
+      });
       runs.push({ name: step.name, milliseconds: Date.now() - started, code: result.code });
       if (result.code !== 0) throw new StepFailed(step.name, result.code, result.stderr || result.stdout);
     }
@@ -53,7 +65,11 @@ export async function runSteps(handle: HostHandle, steps: readonly RemoteStep[],
   return runs;
 }
 
-export async function provisionHost(handle: HostHandle, config: PipelineConfig, input: ProvisionInput): Promise<StepRun[]> {
+export async function provisionHost(
+  handle: HostHandle,
+  config: PipelineConfig,
+  input: ProvisionInput,
+): Promise<StepRun[]> {
   return runSteps(handle, commandGraph(config, input), input.appEnv);
 }
 

@@ -3,7 +3,12 @@ import { loadConfig } from "../config/load";
 import type { PipelineConfig } from "../config/types";
 import type { HostHandle } from "../testhost";
 
-export const EXAMPLE_APP = { name: "example-app", port: 3000, healthPath: "/health", startScript: "dist/server.js" };
+export const EXAMPLE_APP = {
+  name: "example-app",
+  port: 3000,
+  healthPath: "/health",
+  startScript: "dist/server.js",
+};
 
 /** The example app on the given hosts; hosts reach Node and npm through their allow-list proxy. */
 export function stackOnHosts(

@@ -16,11 +16,20 @@ export interface RunnerFiles {
 }
 
 /** The files the workflow's "Write deploy key and pinned known_hosts" step writes. */
-export function writeRunnerFiles(config: PipelineConfig, deployPrivateKey: string, dir = mkdtempSync(join(tmpdir(), "runner-"))): RunnerFiles {
+export function writeRunnerFiles(
+  config: PipelineConfig,
+  deployPrivateKey: string,
+  dir = mkdtempSync(join(tmpdir(), "runner-")),
+): RunnerFiles {
   const keyFile = join(dir, "deploy_key");
   const known = join(dir, "known_hosts");
-  writeFileSync(keyFile, deployPrivateKey.endsWith("\n") ? deployPrivateKey : `${deployPrivateKey}\n`, { mode: 0o600 });
-  writeFileSync(known, knownHostsFile(config.hosts.map((h) => knownHostsLine(h.host, h.port, h.hostKey ?? ""))));
+  writeFileSync(keyFile, deployPrivateKey.endsWith("\n") ? deployPrivateKey : `${deployPrivateKey}\n`, {
+    mode: 0o600,
+  });
+  writeFileSync(
+    known,
+    knownHostsFile(config.hosts.map((h) => knownHostsLine(h.host, h.port, h.hostKey ?? ""))),
+  );
   return { keyFile, knownHostsFile: known };
 }
 
@@ -42,7 +51,9 @@ function workflowEnv(config: PipelineConfig, files: RunnerFiles, actor: string):
 
 export function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], { env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...env } });
+    const child = spawn("bash", ["-c", script], {
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -52,14 +63,40 @@ export function runScript(script: string, env: Record<string, string>): Promise<
   });
 }
 
-export function shipRelease(config: PipelineConfig, files: RunnerFiles, artifact: string, releaseId: string, actor = "octocat"): Promise<ScriptResult> {
-  return runScript(renderShipScript(config), { ...workflowEnv(config, files, actor), ARTIFACT: artifact, RELEASE_ID: releaseId });
+export function shipRelease(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  artifact: string,
+  releaseId: string,
+  actor = "octocat",
+): Promise<ScriptResult> {
+  return runScript(renderShipScript(config), {
+    ...workflowEnv(config, files, actor),
+    ARTIFACT: artifact,
+    RELEASE_ID: releaseId,
+  });
 }
 
-export function rollbackRelease(config: PipelineConfig, files: RunnerFiles, target?: string, actor = "octocat"): Promise<ScriptResult> {
-  return runScript(renderRollbackScript(config), { ...workflowEnv(config, files, actor), ...(target ? { TARGET_RELEASE: target } : {}) });
+export function rollbackRelease(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  target?: string,
+  actor = "octocat",
+): Promise<ScriptResult> {
+  return runScript(renderRollbackScript(config), {
+    ...workflowEnv(config, files, actor),
+    ...(target ? { TARGET_RELEASE: target } : {}),
+  });
 }
 
-export function migrateAction(config: PipelineConfig, files: RunnerFiles, action: "migrate" | "rollback" | "status", actor = "octocat"): Promise<ScriptResult> {
-  return runScript(renderMigrateScript(config), { ...workflowEnv(config, files, actor), MIGRATE_ACTION: action });
+export function migrateAction(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  action: "migrate" | "rollback" | "status",
+  actor = "octocat",
+): Promise<ScriptResult> {
+  return runScript(renderMigrateScript(config), {
+    ...workflowEnv(config, files, actor),
+    MIGRATE_ACTION: action,
+  });
 }

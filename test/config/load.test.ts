@@ -17,7 +17,11 @@ function validValues(): Record<string, unknown> {
   };
 }
 
-function problemsOf(values: Record<string, unknown>, owner: string | null = "acme", requireSecrets = false): string[] {
+function problemsOf(
+  values: Record<string, unknown>,
+  owner: string | null = "acme",
+  requireSecrets = false,
+): string[] {
   try {
     loadConfig(values, owner ?? undefined, { stack: "production", requireSecrets });
   } catch (error) {
@@ -75,16 +79,23 @@ describe("loadConfig", () => {
 
   it("prevents self-review by default only for production", () => {
     const prod = loadConfig(validValues(), "acme", { stack: "production", requireSecrets: false });
-    const staging = loadConfig({ ...validValues(), environment: "staging" }, "acme", { stack: "staging", requireSecrets: false });
+    const staging = loadConfig({ ...validValues(), environment: "staging" }, "acme", {
+      stack: "staging",
+      requireSecrets: false,
+    });
     expect(prod.preventSelfReview).toBe(true);
     expect(staging.preventSelfReview).toBe(false);
   });
 
   it("fills service versions per type", () => {
-    const config = loadConfig(withValue("app.services", [{ type: "postgres" }, { type: "redis", version: "6" }]), "acme", {
-      stack: "production",
-      requireSecrets: false,
-    });
+    const config = loadConfig(
+      withValue("app.services", [{ type: "postgres" }, { type: "redis", version: "6" }]),
+      "acme",
+      {
+        stack: "production",
+        requireSecrets: false,
+      },
+    );
     expect(config.app.services).toEqual([
       { type: "postgres", version: "16" },
       { type: "redis", version: "6" },
@@ -122,67 +133,277 @@ describe("loadConfig", () => {
 
   // Each row: a change to the valid config, and the one message it must produce (path, what is wrong, how to fix).
   const badInputs: Array<[string, string, unknown, RegExp]> = [
-    ["missing repository", "repository", undefined, /^pipeline:repository: is required \(pulumi config set repository/],
-    ["repository with owner", "repository", "acme/shop", /^pipeline:repository: is not a GitHub repository name \(use the repository name without the owner/],
+    [
+      "missing repository",
+      "repository",
+      undefined,
+      /^pipeline:repository: is required \(pulumi config set repository/,
+    ],
+    [
+      "repository with owner",
+      "repository",
+      "acme/shop",
+      /^pipeline:repository: is not a GitHub repository name \(use the repository name without the owner/,
+    ],
     ["repository '..'", "repository", "..", /^pipeline:repository: is not a GitHub repository name/],
-    ["environment with space", "environment", "prod env", /^pipeline:environment: is not a valid environment name/],
+    [
+      "environment with space",
+      "environment",
+      "prod env",
+      /^pipeline:environment: is not a valid environment name/,
+    ],
     ["missing branch", "branch", undefined, /^pipeline:branch: is required/],
-    ["branch with '..'", "branch", "feature..x", /^pipeline:branch: contains '\.\.', which GitHub rejects \(use a branch name/],
+    [
+      "branch with '..'",
+      "branch",
+      "feature..x",
+      /^pipeline:branch: contains '\.\.', which GitHub rejects \(use a branch name/,
+    ],
     ["branch with space", "branch", "my branch", /^pipeline:branch: contains a space/],
     ["branch ending in .lock", "branch", "main.lock", /^pipeline:branch: ends with '\.' or '\.lock'/],
     ["branch starting with '-'", "branch", "-main", /^pipeline:branch: starts with '-'/],
     ["branch with wildcard", "branch", "release/*", /^pipeline:branch: contains a space or one of/],
-    ["url without protocol", "url", "shop.example.com", /^pipeline:url: is not an http\(s\) URL \(use the environment's public URL/],
+    [
+      "url without protocol",
+      "url",
+      "shop.example.com",
+      /^pipeline:url: is not an http\(s\) URL \(use the environment's public URL/,
+    ],
     ["url as number", "url", 42, /^pipeline:url: must be a string \(use the public https URL\)/],
     ["reviewers as string", "reviewers", "octocat", /^pipeline:reviewers: must be a list of GitHub logins/],
-    ["reviewer with bad login", "reviewers", ["octo_cat"], /^pipeline:reviewers\[0\]: is neither a GitHub login nor an org\/team slug/],
-    ["team of another organization", "reviewers", ["other-org/ops"], /^pipeline:reviewers\[0\]: team 'other-org\/ops' belongs to 'other-org', not to github:owner 'acme' \(use a team of acme\)/],
-    ["more than 6 reviewers", "reviewers", ["a", "b", "c", "d", "e", "f", "g"], /^pipeline:reviewers: has more than 6 entries, GitHub's limit/],
-    ["duplicate reviewers", "reviewers", ["octocat", "OctoCat"], /^pipeline:reviewers: names a reviewer twice/],
+    [
+      "reviewer with bad login",
+      "reviewers",
+      ["octo_cat"],
+      /^pipeline:reviewers\[0\]: is neither a GitHub login nor an org\/team slug/,
+    ],
+    [
+      "team of another organization",
+      "reviewers",
+      ["other-org/ops"],
+      /^pipeline:reviewers\[0\]: team 'other-org\/ops' belongs to 'other-org', not to github:owner 'acme' \(use a team of acme\)/,
+    ],
+    [
+      "more than 6 reviewers",
+      "reviewers",
+      ["a", "b", "c", "d", "e", "f", "g"],
+      /^pipeline:reviewers: has more than 6 entries, GitHub's limit/,
+    ],
+    [
+      "duplicate reviewers",
+      "reviewers",
+      ["octocat", "OctoCat"],
+      /^pipeline:reviewers: names a reviewer twice/,
+    ],
     ["negative wait timer", "waitTimer", -1, /^pipeline:waitTimer: must be at least 0/],
     ["wait timer over 30 days", "waitTimer", 50000, /^pipeline:waitTimer: must be at most 43200/],
     ["fractional wait timer", "waitTimer", 1.5, /^pipeline:waitTimer: must be a whole number/],
     ["empty host list", "hosts", [], /^pipeline:hosts: is empty \(list at least one host/],
-    ["hosts as object", "hosts", { host: "a.example.com" }, /^pipeline:hosts: must be a list of \{host, port\?, hostKey\?\}/],
-    ["bad hostname", "hosts", [{ host: "bad_host!" }], /^pipeline:hosts\[0\]\.host: is not a valid hostname or IPv4 address/],
+    [
+      "hosts as object",
+      "hosts",
+      { host: "a.example.com" },
+      /^pipeline:hosts: must be a list of \{host, port\?, hostKey\?\}/,
+    ],
+    [
+      "bad hostname",
+      "hosts",
+      [{ host: "bad_host!" }],
+      /^pipeline:hosts\[0\]\.host: is not a valid hostname or IPv4 address/,
+    ],
     ["bad IPv4", "hosts", [{ host: "300.1.1.1" }], /^pipeline:hosts\[0\]\.host: is not a valid hostname/],
-    ["port 0", "hosts", [{ host: "a.example.com", port: 0 }], /^pipeline:hosts\[0\]\.port: must be at least 1 \(use the SSH port, usually 22\)/],
-    ["port too large", "hosts", [{ host: "a.example.com", port: 70000 }], /^pipeline:hosts\[0\]\.port: must be at most 65535/],
-    ["port as word", "hosts", [{ host: "a.example.com", port: "ssh" }], /^pipeline:hosts\[0\]\.port: must be an integer from 1 to 65535/],
-    ["duplicate host", "hosts", [{ host: "a.example.com" }, { host: "A.example.com", port: 22 }], /^pipeline:hosts: lists the same host and port twice/],
-    ["host key of unknown type", "hosts", [{ host: "a.example.com", hostKey: "ssh-dss AAAAB3NzaC1kc3M=" }], /^pipeline:hosts\[0\]\.hostKey: has key type 'ssh-dss'/],
-    ["host key that is not base64", "hosts", [{ host: "a.example.com", hostKey: "ssh-ed25519 not*base64" }], /^pipeline:hosts\[0\]\.hostKey: has a key body that is not base64 \(paste the host's public key/],
-    ["host key whose body is another type", "hosts", [{ host: "a.example.com", hostKey: RSA_BODY_AS_ED25519 }], /^pipeline:hosts\[0\]\.hostKey: has a key body that is not a ssh-ed25519 key/],
-    ["host key fingerprint instead of key", "hosts", [{ host: "a.example.com", hostKey: "SHA256:abc" }], /^pipeline:hosts\[0\]\.hostKey: is not '<type> <base64>'/],
-    ["unknown host key", "hosts", [{ host: "a.example.com", user: "root" }], /^pipeline:hosts\[0\]\.user: unknown key \(remove it; known keys: host, port, hostKey\)/],
+    [
+      "port 0",
+      "hosts",
+      [{ host: "a.example.com", port: 0 }],
+      /^pipeline:hosts\[0\]\.port: must be at least 1 \(use the SSH port, usually 22\)/,
+    ],
+    [
+      "port too large",
+      "hosts",
+      [{ host: "a.example.com", port: 70000 }],
+      /^pipeline:hosts\[0\]\.port: must be at most 65535/,
+    ],
+    [
+      "port as word",
+      "hosts",
+      [{ host: "a.example.com", port: "ssh" }],
+      /^pipeline:hosts\[0\]\.port: must be an integer from 1 to 65535/,
+    ],
+    [
+      "duplicate host",
+      "hosts",
+      [{ host: "a.example.com" }, { host: "A.example.com", port: 22 }],
+      /^pipeline:hosts: lists the same host and port twice/,
+    ],
+    [
+      "host key of unknown type",
+      "hosts",
+      [{ host: "a.example.com", hostKey: "ssh-dss AAAAB3NzaC1kc3M=" }],
+      /^pipeline:hosts\[0\]\.hostKey: has key type 'ssh-dss'/,
+    ],
+    [
+      "host key that is not base64",
+      "hosts",
+      [{ host: "a.example.com", hostKey: "ssh-ed25519 not*base64" }],
+      /^pipeline:hosts\[0\]\.hostKey: has a key body that is not base64 \(paste the host's public key/,
+    ],
+    [
+      "host key whose body is another type",
+      "hosts",
+      [{ host: "a.example.com", hostKey: RSA_BODY_AS_ED25519 }],
+      /^pipeline:hosts\[0\]\.hostKey: has a key body that is not a ssh-ed25519 key/,
+    ],
+    [
+      "host key fingerprint instead of key",
+      "hosts",
+      [{ host: "a.example.com", hostKey: "SHA256:abc" }],
+      /^pipeline:hosts\[0\]\.hostKey: is not '<type> <base64>'/,
+    ],
+    [
+      "unknown host key",
+      "hosts",
+      [{ host: "a.example.com", user: "root" }],
+      /^pipeline:hosts\[0\]\.user: unknown key \(remove it; known keys: host, port, hostKey\)/,
+    ],
     ["admin user with capitals", "adminUser", "Admin", /^pipeline:adminUser: is not a valid Unix user name/],
     ["deploy user root", "deployUser", "root", /^pipeline:deployUser: must differ from adminUser and root/],
-    ["deploy user equal to admin", "adminUser", "deploy", /^pipeline:deployUser: must differ from adminUser and root/],
-    ["rotation negative", "deployKeyRotation", -2, /^pipeline:deployKeyRotation: must be at least 0 \(bump the integer by one/],
-    ["rotation as word", "deployKeyRotation", "next", /^pipeline:deployKeyRotation: must be an integer from 0/],
-    ["owns settings as yes", "ownsRepositorySettings", "yes", /^pipeline:ownsRepositorySettings: must be true or false/],
-    ["admin key not a key", "adminPrivateKey", "hunter2", /^pipeline:adminPrivateKey: is not a PEM or OpenSSH private key/],
-    ["appEnv with a bad line", "appEnv", "A=1\nnot a pair", /^pipeline:appEnv: has a line that is not KEY=value/],
-    ["empty string means unset, so a required key is still missing", "environment", "", /^pipeline:environment: is required/],
-    ["webhook in a stack that does not own repository settings", "notificationWebhook", "https://hooks.example.com/x", /^pipeline:notificationWebhook: is a repository secret, but this stack does not own/],
+    [
+      "deploy user equal to admin",
+      "adminUser",
+      "deploy",
+      /^pipeline:deployUser: must differ from adminUser and root/,
+    ],
+    [
+      "rotation negative",
+      "deployKeyRotation",
+      -2,
+      /^pipeline:deployKeyRotation: must be at least 0 \(bump the integer by one/,
+    ],
+    [
+      "rotation as word",
+      "deployKeyRotation",
+      "next",
+      /^pipeline:deployKeyRotation: must be an integer from 0/,
+    ],
+    [
+      "owns settings as yes",
+      "ownsRepositorySettings",
+      "yes",
+      /^pipeline:ownsRepositorySettings: must be true or false/,
+    ],
+    [
+      "admin key not a key",
+      "adminPrivateKey",
+      "hunter2",
+      /^pipeline:adminPrivateKey: is not a PEM or OpenSSH private key/,
+    ],
+    [
+      "appEnv with a bad line",
+      "appEnv",
+      "A=1\nnot a pair",
+      /^pipeline:appEnv: has a line that is not KEY=value/,
+    ],
+    [
+      "empty string means unset, so a required key is still missing",
+      "environment",
+      "",
+      /^pipeline:environment: is required/,
+    ],
+    [
+      "webhook in a stack that does not own repository settings",
+      "notificationWebhook",
+      "https://hooks.example.com/x",
+      /^pipeline:notificationWebhook: is a repository secret, but this stack does not own/,
+    ],
     ["missing app", "app", undefined, /^pipeline:app: is required/],
-    ["missing app name", "app.name", undefined, /^pipeline:app\.name: is required \(pulumi config set --path app\.name/],
+    [
+      "missing app name",
+      "app.name",
+      undefined,
+      /^pipeline:app\.name: is required \(pulumi config set --path app\.name/,
+    ],
     ["app name with capitals", "app.name", "My App", /^pipeline:app\.name: must be lowercase letters/],
-    ["misspelled app key", "app.nodeVerison", 20, /^pipeline:app\.nodeVerison: unknown key \(did you mean nodeVersion\?\)/],
-    ["unsupported node version", "app.nodeVersion", 12, /^pipeline:app\.nodeVersion: must be at least 18 \(use a Node\.js major version/],
-    ["privileged app port", "app.port", 80, /^pipeline:app\.port: must be at least 1024 \(use the unprivileged port/],
-    ["health path without slash", "app.healthPath", "health", /^pipeline:app\.healthPath: must start with '\/' and contain no spaces \(for example \/health\)/],
-    ["instances zero", "app.instances", 0, /^pipeline:app\.instances: must be at least 1 \(use a number of processes from 1 to 64, or 'max'\)/],
-    ["multi-line build command", "app.buildCommand", "pnpm build\npnpm x", /^pipeline:app\.buildCommand: must be a single line/],
+    [
+      "misspelled app key",
+      "app.nodeVerison",
+      20,
+      /^pipeline:app\.nodeVerison: unknown key \(did you mean nodeVersion\?\)/,
+    ],
+    [
+      "unsupported node version",
+      "app.nodeVersion",
+      12,
+      /^pipeline:app\.nodeVersion: must be at least 18 \(use a Node\.js major version/,
+    ],
+    [
+      "privileged app port",
+      "app.port",
+      80,
+      /^pipeline:app\.port: must be at least 1024 \(use the unprivileged port/,
+    ],
+    [
+      "health path without slash",
+      "app.healthPath",
+      "health",
+      /^pipeline:app\.healthPath: must start with '\/' and contain no spaces \(for example \/health\)/,
+    ],
+    [
+      "instances zero",
+      "app.instances",
+      0,
+      /^pipeline:app\.instances: must be at least 1 \(use a number of processes from 1 to 64, or 'max'\)/,
+    ],
+    [
+      "multi-line build command",
+      "app.buildCommand",
+      "pnpm build\npnpm x",
+      /^pipeline:app\.buildCommand: must be a single line/,
+    ],
     ["empty build command", "app.buildCommand", "", /^pipeline:app\.buildCommand: must not be empty/],
-    ["artifact path escaping the repo", "app.artifactPaths", ["../secrets"], /^pipeline:app\.artifactPaths\[0\]: must be a relative path inside the repository/],
-    ["unknown service", "app.services", [{ type: "oracle" }], /^pipeline:app\.services\[0\]\.type: must be one of postgres, redis, mysql, mongodb/],
-    ["service twice", "app.services", [{ type: "redis" }, { type: "redis" }], /^pipeline:app\.services: lists a service type twice/],
-    ["keep one release only", "deploy.keepReleases", 1, /^pipeline:deploy\.keepReleases: must be at least 2 \(keep at least 2 so that rollback has a target\)/],
-    ["too many approvals", "protection.requiredApprovals", 7, /^pipeline:protection\.requiredApprovals: must be at most 6/],
-    ["bad dependabot schedule", "dependencyUpdates.schedule", "hourly", /^pipeline:dependencyUpdates\.schedule: must be daily, weekly or monthly/],
+    [
+      "artifact path escaping the repo",
+      "app.artifactPaths",
+      ["../secrets"],
+      /^pipeline:app\.artifactPaths\[0\]: must be a relative path inside the repository/,
+    ],
+    [
+      "unknown service",
+      "app.services",
+      [{ type: "oracle" }],
+      /^pipeline:app\.services\[0\]\.type: must be one of postgres, redis, mysql, mongodb/,
+    ],
+    [
+      "service twice",
+      "app.services",
+      [{ type: "redis" }, { type: "redis" }],
+      /^pipeline:app\.services: lists a service type twice/,
+    ],
+    [
+      "keep one release only",
+      "deploy.keepReleases",
+      1,
+      /^pipeline:deploy\.keepReleases: must be at least 2 \(keep at least 2 so that rollback has a target\)/,
+    ],
+    [
+      "too many approvals",
+      "protection.requiredApprovals",
+      7,
+      /^pipeline:protection\.requiredApprovals: must be at most 6/,
+    ],
+    [
+      "bad dependabot schedule",
+      "dependencyUpdates.schedule",
+      "hourly",
+      /^pipeline:dependencyUpdates\.schedule: must be daily, weekly or monthly/,
+    ],
     ["unknown node source", "vps.nodeSource", "apt", /^pipeline:vps\.nodeSource: must be nodejs or npm/],
-    ["bad log size", "vps.logMaxSize", "10 MB", /^pipeline:vps\.logMaxSize: is not a size \(use a size such as 10M\)/],
+    [
+      "bad log size",
+      "vps.logMaxSize",
+      "10 MB",
+      /^pipeline:vps\.logMaxSize: is not a size \(use a size such as 10M\)/,
+    ],
     ["unknown top-level key", "hostz", [], /^pipeline:hostz: unknown key \(did you mean hosts\?\)/],
   ];
 

@@ -7,8 +7,11 @@ import { createPipeline, type PipelineOutputs } from "../../src/pipeline";
 import { type MockRuntime, awaitOutput, installMocks, settled } from "./mockRuntime";
 
 export const SECRETS = {
-  adminPrivateKey: generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
-  appEnv: "DATABASE_URL=postgres://shop:s3cr3t-db-password@db/shop\nSESSION_SECRET=very-secret-session-value\n",
+  adminPrivateKey: generateKeyPairSync("ed25519")
+    .privateKey.export({ format: "pem", type: "pkcs8" })
+    .toString(),
+  appEnv:
+    "DATABASE_URL=postgres://shop:s3cr3t-db-password@db/shop\nSESSION_SECRET=very-secret-session-value\n",
   notificationWebhook: "https://hooks.example.com/services/T000/B000/super-secret-token",
 };
 
@@ -44,7 +47,9 @@ export interface ProgramRun {
 }
 
 /** Builds the given stacks in one process under mocks and waits until every resource is registered. */
-export async function runStacks(stacks: Array<{ config: PipelineConfig; secrets: PipelineSecrets }>): Promise<ProgramRun> {
+export async function runStacks(
+  stacks: Array<{ config: PipelineConfig; secrets: PipelineSecrets }>,
+): Promise<ProgramRun> {
   const runtime = installMocks("test");
   const names = new WeakMap<pulumi.Resource, string>();
   const dependencies = new Map<string, string[]>();
@@ -54,25 +59,38 @@ export async function runStacks(stacks: Array<{ config: PipelineConfig; secrets:
     const dependsOn = args.opts.dependsOn;
     pending.push(
       Promise.resolve(resolveDependsOn(dependsOn)).then((resources) => {
-        dependencies.set(args.name, resources.map((r) => names.get(r) ?? "?"));
+        dependencies.set(
+          args.name,
+          resources.map((r) => names.get(r) ?? "?"),
+        );
       }),
     );
     return undefined;
   };
   const outputs: Record<string, PipelineOutputs> = {};
   for (const { config, secrets } of stacks) {
-    outputs[config.stack] = createPipeline(config, secrets, { npmRegistry: "https://registry.test/" }, { transformations: [record] });
+    outputs[config.stack] = createPipeline(
+      config,
+      secrets,
+      { npmRegistry: "https://registry.test/" },
+      { transformations: [record] },
+    );
   }
   const resolved: ProgramRun["resolved"] = {};
   for (const [stack, out] of Object.entries(outputs)) {
-    resolved[stack] = { knownHosts: await awaitOutput(out.knownHosts), deployPublicKey: await awaitOutput(out.deployPublicKey) };
+    resolved[stack] = {
+      knownHosts: await awaitOutput(out.knownHosts),
+      deployPublicKey: await awaitOutput(out.deployPublicKey),
+    };
   }
   await settled(runtime);
   await Promise.all(pending);
   return { runtime, outputs, resolved, dependencies };
 }
 
-async function resolveDependsOn(dependsOn: pulumi.CustomResourceOptions["dependsOn"]): Promise<pulumi.Resource[]> {
+async function resolveDependsOn(
+  dependsOn: pulumi.CustomResourceOptions["dependsOn"],
+): Promise<pulumi.Resource[]> {
   if (dependsOn === undefined) return [];
   const value = await new Promise<unknown>((resolve) => {
     const maybeOutput = dependsOn as { apply?: (f: (v: unknown) => void) => void };

@@ -9,9 +9,16 @@ import { awaitOutput, installMocks, settled } from "./mockRuntime";
 function stackConfig(stack: string): Record<string, string> {
   const document = parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> };
   const config = Object.fromEntries(
-    Object.entries(document.config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+    Object.entries(document.config).map(([key, value]) => [
+      key,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
   );
-  return { ...config, "pipeline:adminPrivateKey": SECRETS.adminPrivateKey, "pipeline:appEnv": SECRETS.appEnv };
+  return {
+    ...config,
+    "pipeline:adminPrivateKey": SECRETS.adminPrivateKey,
+    "pipeline:appEnv": SECRETS.appEnv,
+  };
 }
 
 describe("index.ts, the program pulumi up runs", () => {
@@ -20,8 +27,13 @@ describe("index.ts, the program pulumi up runs", () => {
     pulumi.runtime.setAllConfig(stackConfig("production"), ["pipeline:adminPrivateKey", "pipeline:appEnv"]);
     const program = (await import("../../index")) as Record<string, unknown>;
     expect(program["environment"]).toBe("production");
-    expect(program["hosts"]).toEqual(["web-1.storefront.example.com:22", "web-2.storefront.example.com:2222"]);
-    expect(await awaitOutput(program["knownHosts"] as pulumi.Output<string>)).toContain("[web-2.storefront.example.com]:2222 ssh-ed25519 ");
+    expect(program["hosts"]).toEqual([
+      "web-1.storefront.example.com:22",
+      "web-2.storefront.example.com:2222",
+    ]);
+    expect(await awaitOutput(program["knownHosts"] as pulumi.Output<string>)).toContain(
+      "[web-2.storefront.example.com]:2222 ssh-ed25519 ",
+    );
     await settled(runtime);
     const types = new Set(runtime.resources.map((r) => r.type));
     for (const type of [

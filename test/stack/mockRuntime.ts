@@ -24,7 +24,9 @@ export const USER_IDS: Record<string, number> = { octocat: 583231, "release-bot"
 export const TEAM_IDS: Record<string, number> = { "release-managers": 7001, ops: 7002 };
 
 export function isSecretValue(value: unknown): value is { value: unknown } {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+  return (
+    typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+  );
 }
 
 /** Plain view of inputs with secrets unwrapped. */
@@ -43,7 +45,9 @@ export function plaintextOccurrences(value: unknown, needle: string, path = ""):
   if (typeof value === "string") return needle.length > 0 && value.includes(needle) ? [path] : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => plaintextOccurrences(v, needle, `${path}[${i}]`));
   if (typeof value === "object" && value !== null) {
-    return Object.entries(value).flatMap(([k, v]) => plaintextOccurrences(v, needle, path ? `${path}.${k}` : k));
+    return Object.entries(value).flatMap(([k, v]) =>
+      plaintextOccurrences(v, needle, path ? `${path}.${k}` : k),
+    );
   }
   return [];
 }
@@ -71,7 +75,11 @@ export function installMocks(stack: string): MockRuntime {
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        runtime.resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        runtime.resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs as Record<string, unknown>,
+        });
         const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, ed25519OpenSsh());
         if (args.type === "command:remote:Command") {

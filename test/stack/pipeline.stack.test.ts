@@ -5,7 +5,14 @@ import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "../../src/render/githubName
 import { managedGitHubObjects } from "../../src/render/managedObjects";
 import { renderRepositoryFiles, requiredStatusChecks, secretUses } from "../../src/render/workflows";
 import { SECRETS, exampleStack, type ProgramRun, runStacks } from "./fixtures";
-import { TEAM_IDS, USER_IDS, ofType, plain, plaintextOccurrences, type RecordedResource } from "./mockRuntime";
+import {
+  TEAM_IDS,
+  USER_IDS,
+  ofType,
+  plain,
+  plaintextOccurrences,
+  type RecordedResource,
+} from "./mockRuntime";
 
 const T = {
   environment: "github:index/repositoryEnvironment:RepositoryEnvironment",
@@ -45,8 +52,13 @@ describe("the GitHub side of each stack", () => {
     expect(input(env, "environment")).toBe("production");
     expect(input(env, "waitTimer")).toBe(5);
     expect(input(env, "preventSelfReview")).toBe(true);
-    expect(input(env, "reviewers")).toEqual([{ users: [USER_IDS["octocat"]], teams: [TEAM_IDS["release-managers"]] }]);
-    expect(input(env, "deploymentBranchPolicy")).toEqual({ protectedBranches: false, customBranchPolicies: true });
+    expect(input(env, "reviewers")).toEqual([
+      { users: [USER_IDS["octocat"]], teams: [TEAM_IDS["release-managers"]] },
+    ]);
+    expect(input(env, "deploymentBranchPolicy")).toEqual({
+      protectedBranches: false,
+      customBranchPolicies: true,
+    });
     expect(ofStack(T.policy, "production").map((p) => input(p, "branchPattern"))).toEqual(["main"]);
     expect(ofStack(T.policy, "staging").map((p) => input(p, "branchPattern"))).toEqual(["staging"]);
     expect(input(ofStack(T.environment, "staging")[0], "reviewers")).toEqual([]);
@@ -54,14 +66,24 @@ describe("the GitHub side of each stack", () => {
 
   it("publishes the same secret and variable names in every environment", () => {
     for (const stack of ["staging", "production"] as const) {
-      expect(ofStack(T.envSecret, stack).map((s) => input(s, "secretName"))).toEqual(Object.values(ENV_SECRETS));
-      expect(ofStack(T.envVariable, stack).map((v) => input(v, "variableName")).sort()).toEqual(Object.values(ENV_VARS).sort());
+      expect(ofStack(T.envSecret, stack).map((s) => input(s, "secretName"))).toEqual(
+        Object.values(ENV_SECRETS),
+      );
+      expect(
+        ofStack(T.envVariable, stack)
+          .map((v) => input(v, "variableName"))
+          .sort(),
+      ).toEqual(Object.values(ENV_VARS).sort());
     }
   });
 
   it("publishes the host list and the pinned host keys, never a scanned key", () => {
-    const variables = Object.fromEntries(ofStack(T.envVariable, "production").map((v) => [input(v, "variableName"), input(v, "value")]));
-    expect(variables[ENV_VARS.hosts]).toBe("web-1.storefront.example.com:22 web-2.storefront.example.com:2222");
+    const variables = Object.fromEntries(
+      ofStack(T.envVariable, "production").map((v) => [input(v, "variableName"), input(v, "value")]),
+    );
+    expect(variables[ENV_VARS.hosts]).toBe(
+      "web-1.storefront.example.com:22 web-2.storefront.example.com:2222",
+    );
     const [first, second] = production.config.hosts;
     expect(variables[ENV_VARS.knownHosts]).toBe(
       `web-1.storefront.example.com ${first?.hostKey}\n[web-2.storefront.example.com]:2222 ${second?.hostKey}\n`,
@@ -81,10 +103,16 @@ describe("the GitHub side of each stack", () => {
   });
 
   it("puts repository-wide objects only in the stack that owns repository settings", () => {
-    expect(ofStack(T.repoSecret, "production").map((s) => input(s, "secretName"))).toEqual([REPO_SECRETS.notificationWebhook]);
+    expect(ofStack(T.repoSecret, "production").map((s) => input(s, "secretName"))).toEqual([
+      REPO_SECRETS.notificationWebhook,
+    ]);
     expect(ofStack(T.repoSecret, "staging")).toEqual([]);
     const stagingPaths = ofStack(T.file, "staging").map((f) => String(input(f, "file")));
-    expect(stagingPaths.some((p) => p.endsWith("/ci.yml") || p.endsWith("/release.yml") || p.endsWith("dependabot.yml"))).toBe(false);
+    expect(
+      stagingPaths.some(
+        (p) => p.endsWith("/ci.yml") || p.endsWith("/release.yml") || p.endsWith("dependabot.yml"),
+      ),
+    ).toBe(false);
   });
 
   it("protects each stack's branch with the seeds' production rules", () => {
@@ -95,20 +123,27 @@ describe("the GitHub side of each stack", () => {
     expect(input(rule, "allowsDeletions")).toBe(false);
     expect(input(rule, "requiredLinearHistory")).toBe(true);
     expect(input(rule, "requireConversationResolution")).toBe(true);
-    expect(input(rule, "requiredPullRequestReviews")).toMatchObject([{ requiredApprovingReviewCount: 2, dismissStaleReviews: true }]);
+    expect(input(rule, "requiredPullRequestReviews")).toMatchObject([
+      { requiredApprovingReviewCount: 2, dismissStaleReviews: true },
+    ]);
     expect(input(rule, "requiredStatusChecks")).toMatchObject([{ strict: true }]);
   });
 });
 
 describe("DESIGN.md invariants", () => {
-  const allFiles = () => [...renderRepositoryFiles(staging.config), ...renderRepositoryFiles(production.config)];
+  const allFiles = () => [
+    ...renderRepositoryFiles(staging.config),
+    ...renderRepositoryFiles(production.config),
+  ];
 
   it("1. every required status check is a job of the generated CI workflow", () => {
     const ci = allFiles().find((f) => f.path === ".github/workflows/ci.yml");
     const workflow = parse(ci?.content ?? "") as { jobs: Record<string, { name?: string }> };
     const checkNames = Object.entries(workflow.jobs).map(([id, job]) => job.name ?? id);
     for (const stack of ["staging", "production"] as const) {
-      const contexts = (input(ofStack(T.protection, stack)[0], "requiredStatusChecks") as Array<{ contexts: string[] }>)[0]?.contexts;
+      const contexts = (
+        input(ofStack(T.protection, stack)[0], "requiredStatusChecks") as Array<{ contexts: string[] }>
+      )[0]?.contexts;
       expect(contexts?.length).toBeGreaterThan(0);
       expect(checkNames).toEqual(expect.arrayContaining(contexts ?? []));
     }
@@ -117,13 +152,17 @@ describe("DESIGN.md invariants", () => {
 
   it("2. every secrets.X / vars.X a job uses is declared for that job's environment or the repository", () => {
     const declared = new Set<string>(["secrets:GITHUB_TOKEN"]);
-    for (const s of ofType(run.runtime, T.envSecret)) declared.add(`secrets:${input(s, "environment")}:${input(s, "secretName")}`);
-    for (const v of ofType(run.runtime, T.envVariable)) declared.add(`vars:${input(v, "environment")}:${input(v, "variableName")}`);
+    for (const s of ofType(run.runtime, T.envSecret))
+      declared.add(`secrets:${input(s, "environment")}:${input(s, "secretName")}`);
+    for (const v of ofType(run.runtime, T.envVariable))
+      declared.add(`vars:${input(v, "environment")}:${input(v, "variableName")}`);
     for (const s of ofType(run.runtime, T.repoSecret)) declared.add(`secrets:${input(s, "secretName")}`);
     const uses = secretUses(allFiles());
     expect(uses.length).toBeGreaterThan(0);
     const undeclared = uses.filter(
-      (use) => !declared.has(`${use.kind}:${use.name}`) && !(use.environment && declared.has(`${use.kind}:${use.environment}:${use.name}`)),
+      (use) =>
+        !declared.has(`${use.kind}:${use.name}`) &&
+        !(use.environment && declared.has(`${use.kind}:${use.environment}:${use.name}`)),
     );
     expect(undeclared).toEqual([]);
   });
@@ -134,14 +173,19 @@ describe("DESIGN.md invariants", () => {
         ...ofStack(T.file, stack).map((f) => `file:${input(f, "file")}`),
         ...ofStack(T.protection, stack).map((p) => `branch:${input(p, "pattern")}`),
         ...ofStack(T.environment, stack).map((e) => `environment:${input(e, "environment")}`),
-        ...ofStack(T.envSecret, stack).map((s) => `secret:${input(s, "environment")}:${input(s, "secretName")}`),
-        ...ofStack(T.envVariable, stack).map((v) => `variable:${input(v, "environment")}:${input(v, "variableName")}`),
+        ...ofStack(T.envSecret, stack).map(
+          (s) => `secret:${input(s, "environment")}:${input(s, "secretName")}`,
+        ),
+        ...ofStack(T.envVariable, stack).map(
+          (v) => `variable:${input(v, "environment")}:${input(v, "variableName")}`,
+        ),
         ...ofStack(T.repoSecret, stack).map((s) => `secret:repository:${input(s, "secretName")}`),
       ]);
     const shared = [...ids("staging")].filter((id) => ids("production").has(id));
     expect(ids("staging").size).toBeGreaterThan(5);
     expect(shared).toEqual([]);
-    const rendered = (stack: typeof staging) => managedGitHubObjects(stack.config).map((o) => `${o.kind}:${o.id}`);
+    const rendered = (stack: typeof staging) =>
+      managedGitHubObjects(stack.config).map((o) => `${o.kind}:${o.id}`);
     expect(rendered(staging).filter((id) => rendered(production).includes(id))).toEqual([]);
   });
 
@@ -149,13 +193,19 @@ describe("DESIGN.md invariants", () => {
     const deployKeys = ofType(run.runtime, T.envSecret).map((s) => String(input(s, "value")));
     const needles = [SECRETS.adminPrivateKey, SECRETS.appEnv, SECRETS.notificationWebhook, ...deployKeys];
     for (const needle of needles) {
-      const leaks = run.runtime.resources.flatMap((r) => plaintextOccurrences(r.inputs, needle).map((path) => `${r.name}.${path}`));
+      const leaks = run.runtime.resources.flatMap((r) =>
+        plaintextOccurrences(r.inputs, needle).map((path) => `${r.name}.${path}`),
+      );
       expect(leaks).toEqual([]);
     }
     // and the values did reach the resources that need them
     const commands = ofType(run.runtime, T.command);
     expect(commands.some((c) => input(c, "stdin") === SECRETS.appEnv)).toBe(true);
-    expect(commands.every((c) => (input(c, "connection") as { privateKey: string }).privateKey === SECRETS.adminPrivateKey)).toBe(true);
+    expect(
+      commands.every(
+        (c) => (input(c, "connection") as { privateKey: string }).privateKey === SECRETS.adminPrivateKey,
+      ),
+    ).toBe(true);
   });
 });
 
@@ -172,7 +222,9 @@ describe("the VPS side", () => {
 
   it("runs the same chain of steps on every host, each step after the one before", () => {
     const chains = production.config.hosts.map((h) =>
-      ofStack(T.command, "production").filter((c) => (input(c, "connection") as { host: string }).host === h.host),
+      ofStack(T.command, "production").filter(
+        (c) => (input(c, "connection") as { host: string }).host === h.host,
+      ),
     );
     const stepNames = chains.map((chain) => chain.map((c) => c.name.replace(/^.*?-(\d+)-/, "")));
     expect(stepNames[0]?.length).toBeGreaterThan(5);
@@ -187,9 +239,13 @@ describe("the VPS side", () => {
 
   it("switches the deploy key secret only after the key is authorized on every host", () => {
     const secret = ofStack(T.envSecret, "production")[0];
-    const authorized = ofStack(T.command, "production").filter((c) => c.name.includes("authorize-deploy-key-0"));
+    const authorized = ofStack(T.command, "production").filter((c) =>
+      c.name.includes("authorize-deploy-key-0"),
+    );
     expect(authorized).toHaveLength(2);
-    expect(run.dependencies.get(secret?.name ?? "")).toEqual(expect.arrayContaining(authorized.map((c) => c.name)));
+    expect(run.dependencies.get(secret?.name ?? "")).toEqual(
+      expect.arrayContaining(authorized.map((c) => c.name)),
+    );
   });
 
   it("hides the output of steps that touch secrets", () => {

@@ -10,7 +10,10 @@ export interface BranchRulesArgs {
 }
 
 /** Pattern-based protection, which (unlike BranchProtectionV3) works before the branch exists. */
-export function branchProtectionArgs({ config, requiredChecks }: BranchRulesArgs): github.BranchProtectionArgs {
+export function branchProtectionArgs({
+  config,
+  requiredChecks,
+}: BranchRulesArgs): github.BranchProtectionArgs {
   const rules = config.protection;
   return {
     repositoryId: config.repository,
@@ -33,6 +36,12 @@ export function branchProtectionArgs({ config, requiredChecks }: BranchRulesArgs
   };
 }
 
-export function createBranchProtection(name: string, args: BranchRulesArgs, parent: pulumi.Resource): github.BranchProtection {
-  return new github.BranchProtection(childName(name, "branch-protection"), branchProtectionArgs(args), { parent });
+export function createBranchProtection(
+  name: string,
+  args: BranchRulesArgs,
+  parent: pulumi.Resource,
+): github.BranchProtection {
+  return new github.BranchProtection(childName(name, "branch-protection"), branchProtectionArgs(args), {
+    parent,
+  });
 }

@@ -33,7 +33,8 @@ export class DeploymentEnvironment extends pulumi.ComponentResource {
         waitTimer: config.waitTimer,
         preventSelfReview: config.preventSelfReview,
         canAdminsBypass: !config.protection.enforceAdmins,
-        reviewers: config.reviewers.length > 0 ? [resolveReviewerIds(config.reviewers, { parent: this })] : [],
+        reviewers:
+          config.reviewers.length > 0 ? [resolveReviewerIds(config.reviewers, { parent: this })] : [],
         deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
       },
       { parent: this },
@@ -48,8 +49,16 @@ export class DeploymentEnvironment extends pulumi.ComponentResource {
 
     this.deployKeySecret = new github.ActionsEnvironmentSecret(
       childName(name, "secret", ENV_SECRETS.deployKey),
-      { repository, environment: config.environment, secretName: ENV_SECRETS.deployKey, value: pulumi.secret(args.deployPrivateKey) },
-      { parent: this, dependsOn: pulumi.output(args.deployKeyReady ?? []).apply((ready) => [this.environment, ...ready]) },
+      {
+        repository,
+        environment: config.environment,
+        secretName: ENV_SECRETS.deployKey,
+        value: pulumi.secret(args.deployPrivateKey),
+      },
+      {
+        parent: this,
+        dependsOn: pulumi.output(args.deployKeyReady ?? []).apply((ready) => [this.environment, ...ready]),
+      },
     );
 
     const variables: Record<string, pulumi.Input<string>> = {

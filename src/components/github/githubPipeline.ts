@@ -42,7 +42,11 @@ export class GitHubPipeline extends pulumi.ComponentResource {
     this.files = commitFiles(name, config, files, this);
     if (config.protection.enabled) {
       // After the files: a freshly protected branch would reject the commits that follow.
-      this.branchProtection = createBranchProtection(name, { config, requiredChecks: requiredStatusChecks(config) }, this);
+      this.branchProtection = createBranchProtection(
+        name,
+        { config, requiredChecks: requiredStatusChecks(config) },
+        this,
+      );
     }
     this.registerOutputs({});
   }

@@ -16,10 +16,17 @@ export function partitionReviewers(reviewers: readonly string[]): { users: strin
 }
 
 /** GitHub's environment API takes numeric ids: look each login and team slug up through the provider. */
-export function resolveReviewerIds(reviewers: readonly string[], opts: pulumi.InvokeOutputOptions): pulumi.Output<ReviewerIds> {
+export function resolveReviewerIds(
+  reviewers: readonly string[],
+  opts: pulumi.InvokeOutputOptions,
+): pulumi.Output<ReviewerIds> {
   const { users, teams } = partitionReviewers(reviewers);
-  const userIds = users.map((username) => github.getUserOutput({ username }, opts).id.apply(toId(`user ${username}`)));
-  const teamIds = teams.map((slug) => github.getTeamOutput({ slug, summaryOnly: true }, opts).id.apply(toId(`team ${slug}`)));
+  const userIds = users.map((username) =>
+    github.getUserOutput({ username }, opts).id.apply(toId(`user ${username}`)),
+  );
+  const teamIds = teams.map((slug) =>
+    github.getTeamOutput({ slug, summaryOnly: true }, opts).id.apply(toId(`team ${slug}`)),
+  );
   return pulumi.all([pulumi.all(userIds), pulumi.all(teamIds)]).apply(([u, t]) => ({ users: u, teams: t }));
 }
 
@@ -27,6 +34,9 @@ function toId(what: string) {
   return (id: string | undefined): number => {
     const numeric = Number(id);
     if (Number.isInteger(numeric) && numeric > 0) return numeric;
-    return reportMalformed(`pipeline:reviewers: GitHub returned no numeric id for ${what} (check the login or team slug)`, 0);
+    return reportMalformed(
+      `pipeline:reviewers: GitHub returned no numeric id for ${what} (check the login or team slug)`,
+      0,
+    );
   };
 }

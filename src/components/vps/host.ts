@@ -2,12 +2,20 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConfig, PipelineConfig } from "../../config/types";
 import { knownHostsLine } from "../../render/knownHosts";
-import { type RemoteStep, authorizeDeployKeyStep, provisioningSteps, readHostKeyStep } from "../../render/shell/provisioning";
+import {
+  type RemoteStep,
+  authorizeDeployKeyStep,
+  provisioningSteps,
+  readHostKeyStep,
+} from "../../render/shell/provisioning";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
 
 /** A RemoteStep whose scripts may still wait on other resources (the deploy key's public half). */
-type StepInputs = Omit<RemoteStep, "create" | "delete"> & { create: pulumi.Input<string>; delete?: pulumi.Input<string> };
+type StepInputs = Omit<RemoteStep, "create" | "delete"> & {
+  create: pulumi.Input<string>;
+  delete?: pulumi.Input<string>;
+};
 
 export interface ProvisionedHostArgs {
   config: PipelineConfig;
@@ -44,7 +52,9 @@ export class ProvisionedHost extends pulumi.ComponentResource {
           connection,
           create: step.create,
           ...(step.delete !== undefined ? { delete: step.delete } : {}),
-          ...(step.stdin === "appEnv" && args.appEnv !== undefined ? { stdin: pulumi.secret(args.appEnv) } : {}),
+          ...(step.stdin === "appEnv" && args.appEnv !== undefined
+            ? { stdin: pulumi.secret(args.appEnv) }
+            : {}),
           addPreviousOutputInEnv: false,
           ...(step.touchesSecrets ? { logging: "none" } : {}),
         },
@@ -63,8 +73,12 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     }
     const rotation = config.deployKeyRotation;
     const authorize = pulumi.output(args.deployPublicKey).apply((key): RemoteStep | undefined => {
-      if (typeof key === "string" && key.startsWith("ssh-")) return authorizeDeployKeyStep(config, key, rotation);
-      return reportMalformed(`${name}: the deploy key has no OpenSSH public key (got ${typeof key})`, undefined);
+      if (typeof key === "string" && key.startsWith("ssh-"))
+        return authorizeDeployKeyStep(config, key, rotation);
+      return reportMalformed(
+        `${name}: the deploy key has no OpenSSH public key (got ${typeof key})`,
+        undefined,
+      );
     });
     this.deployKeyAuthorized = run({
       name: `authorize-deploy-key-${rotation}`,

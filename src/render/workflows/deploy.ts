@@ -29,7 +29,8 @@ export function environmentOf(config: Pick<PipelineConfig, "environment" | "url"
 /** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
 export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "deploy">): number {
   const perHostSeconds = config.deploy.lockTimeoutSeconds + config.deploy.healthTimeoutSeconds + 600;
-  const publicCheckSeconds = config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
+  const publicCheckSeconds =
+    config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
   return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
 }
 
@@ -111,15 +112,25 @@ function deployJob(config: PipelineConfig): StepsJob {
         { header: "Commit", value: "${GITHUB_SHA:0:12}" },
       ]),
       ...(config.notifications.webhook
-        ? [notifyStep(release, `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`)]
+        ? [
+            notifyStep(
+              release,
+              `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`,
+            ),
+          ]
         : []),
     ],
   };
 }
 
 export function deployWorkflow(config: PipelineConfig): Workflow {
-  const jobs: Record<string, CallJob | StepsJob> = { ci: ciJob(), build: buildJob(config), deploy: deployJob(config) };
-  if (config.notifications.openIssueOnFailure) jobs["report-failure"] = failureIssueJob(config, ["ci", "build", "deploy"]);
+  const jobs: Record<string, CallJob | StepsJob> = {
+    ci: ciJob(),
+    build: buildJob(config),
+    deploy: deployJob(config),
+  };
+  if (config.notifications.openIssueOnFailure)
+    jobs["report-failure"] = failureIssueJob(config, ["ci", "build", "deploy"]);
   return {
     name: `Deploy ${config.environment}`,
     on: { push: { branches: [config.branch] }, workflow_dispatch: null },

@@ -32,10 +32,18 @@ function repositoryFiles(config: PipelineConfig): RepositoryFile[] {
     { path: CI_WORKFLOW_PATH, content: workflowToYaml(ciWorkflow(config), by), scope: "repository" },
   ];
   if (config.release.enabled) {
-    files.push({ path: RELEASE_WORKFLOW_PATH, content: workflowToYaml(releaseWorkflow(config), by), scope: "repository" });
+    files.push({
+      path: RELEASE_WORKFLOW_PATH,
+      content: workflowToYaml(releaseWorkflow(config), by),
+      scope: "repository",
+    });
   }
   if (config.dependencyUpdates.enabled) {
-    files.push({ path: DEPENDABOT_PATH, content: documentToYaml(dependabotConfig(config), by), scope: "repository" });
+    files.push({
+      path: DEPENDABOT_PATH,
+      content: documentToYaml(dependabotConfig(config), by),
+      scope: "repository",
+    });
   }
   return files;
 }
@@ -44,9 +52,21 @@ function environmentFiles(config: PipelineConfig): RepositoryFile[] {
   const by = { stack: config.stack };
   const env = config.environment;
   return [
-    { path: deployWorkflowPath(env), content: workflowToYaml(deployWorkflow(config), by), scope: "environment" },
-    { path: rollbackWorkflowPath(env), content: workflowToYaml(rollbackWorkflow(config), by), scope: "environment" },
-    { path: migrateWorkflowPath(env), content: workflowToYaml(migrateWorkflow(config), by), scope: "environment" },
+    {
+      path: deployWorkflowPath(env),
+      content: workflowToYaml(deployWorkflow(config), by),
+      scope: "environment",
+    },
+    {
+      path: rollbackWorkflowPath(env),
+      content: workflowToYaml(rollbackWorkflow(config), by),
+      scope: "environment",
+    },
+    {
+      path: migrateWorkflowPath(env),
+      content: workflowToYaml(migrateWorkflow(config), by),
+      scope: "environment",
+    },
   ];
 }
 

@@ -21,7 +21,11 @@ const PULUMI_ENV = {
 function npmSetupSteps(): Step[] {
   return [
     checkoutStep(),
-    { name: "Set up Node.js", uses: actionRef(ACTIONS.setupNode), with: { "node-version": NODE_VERSION, cache: "npm" } },
+    {
+      name: "Set up Node.js",
+      uses: actionRef(ACTIONS.setupNode),
+      with: { "node-version": NODE_VERSION, cache: "npm" },
+    },
     { name: "Install dependencies", run: "npm ci" },
   ];
 }
@@ -95,7 +99,11 @@ export function upWorkflow(): Workflow {
     // Never cancel a running `pulumi up`: a half-applied update needs a human.
     concurrency: { group: "pulumi-up", "cancel-in-progress": false },
     defaults: BASH_DEFAULTS,
-    jobs: { test: testJob(), staging: upJob("staging", ["test"]), production: upJob("production", ["staging"]) },
+    jobs: {
+      test: testJob(),
+      staging: upJob("staging", ["test"]),
+      production: upJob("production", ["staging"]),
+    },
   };
 }
 

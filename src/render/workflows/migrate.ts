@@ -2,7 +2,14 @@
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_EXIT, type AgentVerbName } from "../agentProtocol";
 import { environmentConcurrency, environmentOf } from "./deploy";
-import { explainExitFunction, readHosts, remoteFunction, requireActor, requireEnv, scriptHeader } from "./hostLoop";
+import {
+  explainExitFunction,
+  readHosts,
+  remoteFunction,
+  requireActor,
+  requireEnv,
+  scriptHeader,
+} from "./hostLoop";
 import { BASH_DEFAULTS, type Workflow } from "./model";
 import { hostLoopEnv, removeSshFilesStep, writeSshFilesStep } from "./ssh";
 
@@ -25,8 +32,17 @@ function actionCases(): string[] {
  */
 export function renderMigrateScript(config: Pick<PipelineConfig, "environment">): string {
   return [
-    ...scriptHeader(`Runs a migration action of ${config.environment} on its first host (the database is shared).`),
-    ...requireEnv(["DEPLOY_HOSTS", "DEPLOY_USER", "SSH_KEY_FILE", "KNOWN_HOSTS_FILE", "ACTOR", "MIGRATE_ACTION"]),
+    ...scriptHeader(
+      `Runs a migration action of ${config.environment} on its first host (the database is shared).`,
+    ),
+    ...requireEnv([
+      "DEPLOY_HOSTS",
+      "DEPLOY_USER",
+      "SSH_KEY_FILE",
+      "KNOWN_HOSTS_FILE",
+      "ACTOR",
+      "MIGRATE_ACTION",
+    ]),
     ...requireActor(),
     'case "$MIGRATE_ACTION" in',
     ...actionCases(),

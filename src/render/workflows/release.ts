@@ -21,7 +21,11 @@ export function releaseWorkflow(config: Pick<PipelineConfig, "release">): Workfl
         steps: [
           {
             name: "Create the GitHub release",
-            env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}", TAG: "${{ github.ref_name }}" },
+            env: {
+              GH_TOKEN: "${{ github.token }}",
+              GH_REPO: "${{ github.repository }}",
+              TAG: "${{ github.ref_name }}",
+            },
             run: `gh release create "$TAG" --title "$TAG" --generate-notes --verify-tag${draft}`,
           },
         ],

@@ -38,7 +38,11 @@ export interface SummaryColumn {
 }
 
 /** A one-row Markdown table in $GITHUB_STEP_SUMMARY, written even when an earlier step failed. */
-export function summaryStep(title: string, env: Record<string, string>, columns: readonly SummaryColumn[]): Step {
+export function summaryStep(
+  title: string,
+  env: Record<string, string>,
+  columns: readonly SummaryColumn[],
+): Step {
   const all: SummaryColumn[] = [
     ...columns,
     { header: "Hosts", value: "$DEPLOY_HOSTS" },
@@ -82,7 +86,7 @@ export function notifyStep(env: Record<string, string>, messageShell: string): S
       "  exit 0",
       "fi",
       `message="${messageShell}"`,
-      "payload=\"$(jq -n --arg message \"$message\" '{text: $message, content: $message}')\"",
+      'payload="$(jq -n --arg message "$message" \'{text: $message, content: $message}\')"',
       'if ! curl -fsS --max-time 10 -X POST -H "Content-Type: application/json" --data "$payload" "$NOTIFY_WEBHOOK_URL" > /dev/null; then',
       '  echo "::warning::The chat notification failed"',
       "fi",

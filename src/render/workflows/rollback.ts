@@ -33,7 +33,7 @@ function resolveTarget(): string[] {
     `    id="$(grep -oE ${shellQuote(RELEASE_ID_WORD)} <<< "$line" || true)"`,
     '    if [ -z "$id" ]; then continue; fi',
     '    if [ -n "$current" ]; then TARGET_RELEASE="$id"; break; fi',
-    "    if [[ \"$line\" == *'*'* ]]; then current=\"$id\"; fi",
+    '    if [[ "$line" == *\'*\'* ]]; then current="$id"; fi',
     '  done <<< "$listing"',
     '  if [ -z "${TARGET_RELEASE:-}" ]; then',
     '    echo "error: no release before the current one on ${hosts[0]}; pass a release id" >&2',
@@ -47,10 +47,14 @@ function resolveTarget(): string[] {
 
 export function renderRollbackScript(config: Pick<PipelineConfig, "environment">): string {
   return [
-    ...scriptHeader(`Switches each host of ${config.environment} to an earlier release, in turn; stops at the first failure.`),
+    ...scriptHeader(
+      `Switches each host of ${config.environment} to an earlier release, in turn; stops at the first failure.`,
+    ),
     ...requireEnv(["DEPLOY_HOSTS", "DEPLOY_USER", "SSH_KEY_FILE", "KNOWN_HOSTS_FILE", "ACTOR"]),
     'if [ -n "${TARGET_RELEASE:-}" ]; then',
-    ...requireMatch("TARGET_RELEASE", RELEASE_ID_PATTERN, "a release id (YYYYMMDDhhmmss-<commit>)").map((l) => `  ${l}`),
+    ...requireMatch("TARGET_RELEASE", RELEASE_ID_PATTERN, "a release id (YYYYMMDDhhmmss-<commit>)").map(
+      (l) => `  ${l}`,
+    ),
     "fi",
     ...requireActor(),
     "",
@@ -58,7 +62,12 @@ export function renderRollbackScript(config: Pick<PipelineConfig, "environment">
     ...explainExitFunction(),
     ...readHosts(),
     ...resolveTarget(),
-    ...forEachHost({ verb: "rollback", args: '"$TARGET_RELEASE" --actor "$ACTOR"', stdin: "/dev/null", label: "to $TARGET_RELEASE" }),
+    ...forEachHost({
+      verb: "rollback",
+      args: '"$TARGET_RELEASE" --actor "$ACTOR"',
+      stdin: "/dev/null",
+      label: "to $TARGET_RELEASE",
+    }),
     'echo "Rolled back $total host(s) to $TARGET_RELEASE."',
     "",
   ].join("\n");
@@ -77,7 +86,11 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
             type: "string",
             default: "",
           },
-          reason: { description: "Why (kept in the run summary and the notification)", required: true, type: "string" },
+          reason: {
+            description: "Why (kept in the run summary and the notification)",
+            required: true,
+            type: "string",
+          },
         },
       },
     },
@@ -106,7 +119,12 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
             { header: "Reason", value: "${REASON//|//}" },
           ]),
           ...(config.notifications.webhook
-            ? [notifyStep(inputs, `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`)]
+            ? [
+                notifyStep(
+                  inputs,
+                  `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`,
+                ),
+              ]
             : []),
         ],
       },

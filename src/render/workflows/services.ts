@@ -19,16 +19,27 @@ const RECIPES: Record<ServiceType, ServiceRecipe> = {
     port: 5432,
     env: { POSTGRES_USER: "postgres", POSTGRES_PASSWORD: "postgres", POSTGRES_DB: "test" },
     healthCmd: '"pg_isready -U postgres"',
-    urls: { DATABASE_URL: "postgres://postgres:postgres@localhost:5432/test", POSTGRES_URL: "postgres://postgres:postgres@localhost:5432/test" },
+    urls: {
+      DATABASE_URL: "postgres://postgres:postgres@localhost:5432/test",
+      POSTGRES_URL: "postgres://postgres:postgres@localhost:5432/test",
+    },
   },
   mysql: {
     image: "mysql",
     port: 3306,
     env: { MYSQL_ROOT_PASSWORD: "mysql", MYSQL_DATABASE: "test" },
     healthCmd: '"mysqladmin ping -h 127.0.0.1 -uroot -pmysql"',
-    urls: { DATABASE_URL: "mysql://root:mysql@localhost:3306/test", MYSQL_URL: "mysql://root:mysql@localhost:3306/test" },
+    urls: {
+      DATABASE_URL: "mysql://root:mysql@localhost:3306/test",
+      MYSQL_URL: "mysql://root:mysql@localhost:3306/test",
+    },
   },
-  redis: { image: "redis", port: 6379, healthCmd: '"redis-cli ping"', urls: { REDIS_URL: "redis://localhost:6379" } },
+  redis: {
+    image: "redis",
+    port: 6379,
+    healthCmd: '"redis-cli ping"',
+    urls: { REDIS_URL: "redis://localhost:6379" },
+  },
   mongodb: {
     image: "mongo",
     port: 27017,

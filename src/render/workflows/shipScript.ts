@@ -29,7 +29,9 @@ export const SHIP_SCRIPT_ENV = [
  */
 export function renderShipScript(config: Pick<PipelineConfig, "environment">): string {
   return [
-    ...scriptHeader(`Deploys one release artifact to each host of ${config.environment} in turn; stops at the first failure.`),
+    ...scriptHeader(
+      `Deploys one release artifact to each host of ${config.environment} in turn; stops at the first failure.`,
+    ),
     ...requireEnv(SHIP_SCRIPT_ENV),
     ...requireMatch("RELEASE_ID", RELEASE_ID_PATTERN, "a release id (YYYYMMDDhhmmss-<commit>)"),
     ...requireActor(),
@@ -41,7 +43,12 @@ export function renderShipScript(config: Pick<PipelineConfig, "environment">): s
     ...remoteFunction(),
     ...explainExitFunction(),
     ...readHosts(),
-    ...forEachHost({ verb: "deploy", args: '"$RELEASE_ID" --actor "$ACTOR"', stdin: '"$ARTIFACT"', label: "$RELEASE_ID" }),
+    ...forEachHost({
+      verb: "deploy",
+      args: '"$RELEASE_ID" --actor "$ACTOR"',
+      stdin: '"$ARTIFACT"',
+      label: "$RELEASE_ID",
+    }),
     'echo "Deployed $RELEASE_ID to $total host(s)."',
     "",
   ].join("\n");

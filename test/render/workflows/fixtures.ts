@@ -58,18 +58,30 @@ export function variantConfig(): PipelineConfig {
       name: "storefront",
       lintCommand: "",
       typecheckCommand: "",
-      services: [{ type: "mysql" }, { type: "mongodb", version: "6" }, { type: "postgres" }, { type: "redis" }],
+      services: [
+        { type: "mysql" },
+        { type: "mongodb", version: "6" },
+        { type: "postgres" },
+        { type: "redis" },
+      ],
     },
     release: { draft: true },
     notifications: { openIssueOnFailure: false, webhook: false },
   });
 }
 
-export const ALL_CONFIGS = (): PipelineConfig[] => [stagingConfig(), productionConfig(), qaConfig(), variantConfig()];
+export const ALL_CONFIGS = (): PipelineConfig[] => [
+  stagingConfig(),
+  productionConfig(),
+  qaConfig(),
+  variantConfig(),
+];
 
 /** Rendered files of every fixture, each path once (repository files are the same text for one config). */
 export function allRenderedFiles(): Array<RepositoryFile & { stack: string }> {
-  return ALL_CONFIGS().flatMap((config) => renderRepositoryFiles(config).map((file) => ({ ...file, stack: config.stack })));
+  return ALL_CONFIGS().flatMap((config) =>
+    renderRepositoryFiles(config).map((file) => ({ ...file, stack: config.stack })),
+  );
 }
 
 /** A rendered workflow as the tests read it back (yaml.parse). */
@@ -90,7 +102,10 @@ export interface ParsedJob {
   permissions: Record<string, string>;
   environment?: { name: string; url?: string };
   concurrency?: { group: string; "cancel-in-progress": boolean | string };
-  services?: Record<string, { image: string; options: string; ports: string[]; env?: Record<string, string> }>;
+  services?: Record<
+    string,
+    { image: string; options: string; ports: string[]; env?: Record<string, string> }
+  >;
   env?: Record<string, string>;
   outputs?: Record<string, string>;
   "timeout-minutes"?: number;

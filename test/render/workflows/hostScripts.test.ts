@@ -64,7 +64,9 @@ describe("renderShipScript", () => {
         `deploy 20261122140501-1a2b3c4d5e6f --actor octocat stdin=14`,
     );
     expect(run.calls[1]).toContain("-p 2222 deploy@qa-2.example.com deploy");
-    expect(run.stdout).toMatch(/OK {3}\[1\/3\] qa-1\.example\.com: deploy 20261122140501-1a2b3c4d5e6f in \d+s/);
+    expect(run.stdout).toMatch(
+      /OK {3}\[1\/3\] qa-1\.example\.com: deploy 20261122140501-1a2b3c4d5e6f in \d+s/,
+    );
     expect(run.stdout).toContain("Deployed 20261122140501-1a2b3c4d5e6f to 3 host(s).");
   });
 
@@ -103,7 +105,11 @@ describe("renderShipScript", () => {
 
 describe("renderRollbackScript", () => {
   const rollback = (env: Record<string, string>) => ship(env, renderRollbackScript(qaConfig()));
-  const LISTING = ["* 20261122140501-aaaaaaaaaaaa", "  20261121100000-bbbbbbbbbbbb", "  20261120100000-cccccccccccc"].join("\n");
+  const LISTING = [
+    "* 20261122140501-aaaaaaaaaaaa",
+    "  20261121100000-bbbbbbbbbbbb",
+    "  20261120100000-cccccccccccc",
+  ].join("\n");
 
   it("switches every host to the given release", () => {
     const run = rollback({ TARGET_RELEASE: "20261120100000-cccccccccccc" });
@@ -119,7 +125,9 @@ describe("renderRollbackScript", () => {
     const run = rollback({ RELEASES_LISTING: LISTING });
     expect(run.status).toBe(0);
     expect(run.calls[0]).toContain("deploy@qa-1.example.com releases");
-    expect(run.calls.slice(1).every((c) => c.includes("rollback 20261121100000-bbbbbbbbbbbb --actor"))).toBe(true);
+    expect(run.calls.slice(1).every((c) => c.includes("rollback 20261121100000-bbbbbbbbbbbb --actor"))).toBe(
+      true,
+    );
   });
 
   it("fails with 71 when there is no earlier release", () => {

@@ -22,13 +22,17 @@ describe("renderRepositoryFiles", () => {
 
   it("leaves out release.yml and dependabot.yml when they are turned off", () => {
     const config = productionConfig({ release: { enabled: false }, dependencyUpdates: { enabled: false } });
-    expect(renderRepositoryFiles(config).filter((f) => f.scope === "repository").map((f) => f.path)).toEqual([
-      ".github/workflows/ci.yml",
-    ]);
+    expect(
+      renderRepositoryFiles(config)
+        .filter((f) => f.scope === "repository")
+        .map((f) => f.path),
+    ).toEqual([".github/workflows/ci.yml"]);
   });
 
   it("never lets two stacks render the same path", () => {
-    const paths = [stagingConfig(), productionConfig()].flatMap((c) => renderRepositoryFiles(c).map((f) => f.path));
+    const paths = [stagingConfig(), productionConfig()].flatMap((c) =>
+      renderRepositoryFiles(c).map((f) => f.path),
+    );
     expect(new Set(paths).size).toBe(paths.length);
   });
 
@@ -71,7 +75,11 @@ describe("secretUses", () => {
 
   it("finds nothing in CI, release and the failure report, and ignores dependabot.yml", () => {
     const uses = secretUses(renderRepositoryFiles(productionConfig()));
-    expect(uses.filter((u) => u.path.endsWith("ci.yml") || u.path.endsWith("release.yml") || u.job === "report-failure")).toEqual([]);
+    expect(
+      uses.filter(
+        (u) => u.path.endsWith("ci.yml") || u.path.endsWith("release.yml") || u.job === "report-failure",
+      ),
+    ).toEqual([]);
     expect(uses.some((u) => u.path.endsWith("dependabot.yml"))).toBe(false);
   });
 
@@ -89,7 +97,13 @@ describe("secretUses", () => {
       "        env: { X: '${{ vars.ONE }}' }",
     ].join("\n");
     expect(secretUses([{ path: ".github/workflows/x.yml", content }])).toEqual([
-      { kind: "secrets", name: "SHARED_TOKEN", path: ".github/workflows/x.yml", job: "a", environment: "prod" },
+      {
+        kind: "secrets",
+        name: "SHARED_TOKEN",
+        path: ".github/workflows/x.yml",
+        job: "a",
+        environment: "prod",
+      },
       { kind: "vars", name: "ONE", path: ".github/workflows/x.yml", job: "a", environment: "prod" },
     ]);
   });

@@ -25,7 +25,10 @@ describe("this repository's workflows", () => {
     expect(preview.permissions).toEqual({});
     expect(Object.keys(preview.jobs)).toEqual(["test", "preview-staging", "preview-production"]);
     expect(preview.jobs["test"]?.permissions).toEqual({ contents: "read" });
-    expect(preview.jobs["preview-production"]?.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(preview.jobs["preview-production"]?.permissions).toEqual({
+      contents: "read",
+      "pull-requests": "write",
+    });
   });
 
   it("up: staging, then production in its environment, after the tests", () => {
@@ -34,7 +37,9 @@ describe("this repository's workflows", () => {
     expect(up.jobs["staging"]?.needs).toEqual(["test"]);
     const production = up.jobs["production"];
     expect(production?.needs).toEqual(["staging"]);
-    expect(production && "environment" in production ? production.environment : undefined).toEqual({ name: "production" });
+    expect(production && "environment" in production ? production.environment : undefined).toEqual({
+      name: "production",
+    });
     expect(up.concurrency).toEqual({ group: "pulumi-up", "cancel-in-progress": false });
   });
 });

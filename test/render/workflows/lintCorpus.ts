@@ -22,7 +22,10 @@ export function ownWorkflowFiles(): LintedFile[] {
   const dir = join(ROOT, WORKFLOW_DIR);
   return readdirSync(dir)
     .filter((name) => name.endsWith(".yml") || name.endsWith(".yaml"))
-    .map((name) => ({ label: `repo:${WORKFLOW_DIR}/${name}`, content: readFileSync(join(dir, name), "utf8") }));
+    .map((name) => ({
+      label: `repo:${WORKFLOW_DIR}/${name}`,
+      content: readFileSync(join(dir, name), "utf8"),
+    }));
 }
 
 export function renderedWorkflowFiles(): LintedFile[] {
@@ -52,7 +55,9 @@ export function runBlocks(file: LintedFile): RunBlock[] {
   const workflow = parse(file.content) as ParsedWorkflow;
   return Object.entries(workflow.jobs ?? {}).flatMap(([jobId, job]) =>
     (job.steps ?? []).flatMap((step, index) =>
-      step.run === undefined ? [] : [{ label: `${file.label} jobs.${jobId}.steps[${index}]`, script: step.run }],
+      step.run === undefined
+        ? []
+        : [{ label: `${file.label} jobs.${jobId}.steps[${index}]`, script: step.run }],
     ),
   );
 }

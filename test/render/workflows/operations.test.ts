@@ -57,7 +57,9 @@ describe("migrate-<env>.yml", () => {
     expect(script).toContain('first="${hosts[0]}"');
     expect(script).not.toContain("for index in");
     const job = jobOf(migrate(), "migrate");
-    expect(stepNamed(job, "Run the migration action on the first host").env?.["MIGRATE_ACTION"]).toBe("${{ inputs.action }}");
+    expect(stepNamed(job, "Run the migration action on the first host").env?.["MIGRATE_ACTION"]).toBe(
+      "${{ inputs.action }}",
+    );
     expect(job.concurrency?.group).toBe("deploy-qa");
   });
 });

@@ -23,7 +23,8 @@ function permissionFindings(workflow: ParsedWorkflow): string[] {
   }
   for (const [id, job] of Object.entries(workflow.jobs ?? {})) {
     if (job.permissions === undefined) findings.push(`job ${id} has no permissions`);
-    if (job.uses === undefined && job["timeout-minutes"] === undefined) findings.push(`job ${id} has no timeout-minutes`);
+    if (job.uses === undefined && job["timeout-minutes"] === undefined)
+      findings.push(`job ${id} has no timeout-minutes`);
   }
   return findings;
 }
@@ -34,9 +35,11 @@ function stepFindings(workflow: ParsedWorkflow): string[] {
       const where = `job ${id}, step "${step.name}"`;
       const findings: string[] = [];
       const run = step.run ?? "";
-      if (USER_CONTROLLED_IN_EXPRESSION.test(run)) findings.push(`${where}: user-controlled expression in run:`);
+      if (USER_CONTROLLED_IN_EXPRESSION.test(run))
+        findings.push(`${where}: user-controlled expression in run:`);
       if (/\bssh-keyscan\b/.test(run)) findings.push(`${where}: ssh-keyscan (trust on first use)`);
-      if (/StrictHostKeyChecking=(no|accept-new)/.test(run)) findings.push(`${where}: host key checking turned off`);
+      if (/StrictHostKeyChecking=(no|accept-new)/.test(run))
+        findings.push(`${where}: host key checking turned off`);
       if (step.uses?.startsWith("actions/checkout@") && step.with?.["persist-credentials"] !== false) {
         findings.push(`${where}: checkout without persist-credentials: false`);
       }

@@ -3,7 +3,8 @@ import { RELEASE_WORKFLOW_PATH } from "../../../src/render/githubNames";
 import { renderRepositoryFiles } from "../../../src/render/workflows";
 import { jobOf, productionConfig, variantConfig, workflowAt } from "./fixtures";
 
-const releaseOf = (config = productionConfig()) => workflowAt(renderRepositoryFiles(config), RELEASE_WORKFLOW_PATH);
+const releaseOf = (config = productionConfig()) =>
+  workflowAt(renderRepositoryFiles(config), RELEASE_WORKFLOW_PATH);
 
 describe("release.yml", () => {
   it("runs on v*.*.* tags and only its job may write contents", () => {

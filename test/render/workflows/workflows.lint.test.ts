@@ -58,7 +58,9 @@ describe("shellcheck", () => {
   });
 
   it("finds the problems in a bad run: block", () => {
-    const codes = shellcheck(asBashFile('cd $DIR\nfor f in $(ls *.txt); do echo $f; done\necho "${{ env.X }}'));
+    const codes = shellcheck(
+      asBashFile('cd $DIR\nfor f in $(ls *.txt); do echo $f; done\necho "${{ env.X }}'),
+    );
     expect(codes.length).toBeGreaterThan(0);
   });
 });
