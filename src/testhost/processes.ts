@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { attempt } from "./attempt";
 
 export function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
@@ -102,12 +103,7 @@ export async function waitForListener(
     if (!isAlive(owner.pid)) break;
     await sleep(50);
   }
-  let log = "";
-  try {
-    log = readFileSync(owner.logFile, "utf8").slice(-3000);
-  } catch {
-    log = "(no log)";
-  }
+  const log = attempt(() => readFileSync(owner.logFile, "utf8").slice(-3000), "(no log)");
   throw new Error(
     `${owner.what} did not start listening on ${target.host}:${target.port}. Log ${owner.logFile}:\n${log}`,
   );

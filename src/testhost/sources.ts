@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { run } from "./command";
 import { DEBIAN_SUITE } from "./paths";
+import { attempt } from "./attempt";
 
 export interface AptSource {
   uri: string;
@@ -78,12 +79,7 @@ function readMachineAptSources(): AptSource[] {
     }
   };
   sources.push(...parseOneLineSources(readIfPresent(APT_SOURCES_FILE)));
-  let entries: string[] = [];
-  try {
-    entries = readdirSync(APT_SOURCES_DIR).sort();
-  } catch {
-    entries = [];
-  }
+  const entries = attempt(() => readdirSync(APT_SOURCES_DIR).sort(), []);
   for (const entry of entries) {
     const file = path.join(APT_SOURCES_DIR, entry);
     if (entry.endsWith(".list")) sources.push(...parseOneLineSources(readIfPresent(file)));

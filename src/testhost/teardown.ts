@@ -12,6 +12,7 @@ import {
 } from "./network";
 import { hostStateDir, HOST_NAME_PREFIX, OWNER_FILE, STATE_DIR } from "./paths";
 import { commandLineOf, isAlive, killQuietly, pidsWithArguments, sleepSync } from "./processes";
+import { attempt } from "./attempt";
 
 function killUntilGone(pidsNow: () => number[], what: string): void {
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -70,12 +71,7 @@ export function listHostNames(): string[] {
   const names = new Set<string>();
   for (const name of listNetnsNames()) if (indexOfHostName(name) !== undefined) names.add(name);
   for (const index of listVethIndexes()) names.add(hostNetwork(index).netns);
-  let stateEntries: string[] = [];
-  try {
-    stateEntries = readdirSync(STATE_DIR);
-  } catch {
-    stateEntries = [];
-  }
+  const stateEntries = attempt(() => readdirSync(STATE_DIR), []);
   for (const name of stateEntries) if (indexOfHostName(name) !== undefined) names.add(name);
   for (const pid of pidsWithArguments(["--name"])) {
     const argv = commandLineOf(pid);

@@ -31,6 +31,7 @@ export async function ensureRequiredTools(): Promise<void> {
   } catch (error) {
     throw new Error(
       `missing tools for disposable hosts; install them with \`apt-get install -y ${missing.join(" ")}\`: ${String(error)}`,
+      { cause: error },
     );
   }
   const stillMissing = await missingPackages();

@@ -18,6 +18,7 @@ import {
   type HostSession,
 } from "../../src/testhost";
 import { CACHE_DIR, REPO_ROOT, STATE_DIR } from "../../src/testhost/paths";
+import { attempt } from "../../src/testhost/attempt";
 
 const OWNER = "testhost-self-test";
 
@@ -53,14 +54,9 @@ async function tracesOf(handle: HostHandle): Promise<string[]> {
     traces.push(`veth ${handle.hostVeth}`);
   if (existsSync(handle.stateDir)) traces.push(`state dir ${handle.stateDir}`);
   for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-    let cmdline = "";
-    let mountinfo = "";
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-      mountinfo = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
-    } catch {
-      continue; // exited while we looked
-    }
+    // a process may exit while we look
+    const cmdline = attempt(() => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "), "");
+    const mountinfo = attempt(() => readFileSync(`/proc/${pid}/mountinfo`, "utf8"), "");
     if (mentionsHost.test(cmdline)) traces.push(`process ${pid}: ${cmdline}`);
     if (mountinfo.includes(handle.stateDir))
       traces.push(`mount of ${handle.stateDir} seen by process ${pid}`);

