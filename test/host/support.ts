@@ -1,0 +1,270 @@
+// Helpers of the real-host suite: a provisioned host per test file, root commands in the guest, HTTP from this
+// machine, and SSH calls of the release agent whose stdin the test controls.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request } from "node:http";
+import { expect } from "vitest";
+import type { PipelineConfig } from "../../src/config/types";
+import { hostLayout } from "../../src/render/hostLayout";
+import { renderShipScript } from "../../src/render/workflows/shipScript";
+import {
+  type DeployKeyPair,
+  type RunnerFiles,
+  type ScriptResult,
+  type StepRun,
+  buildArtifact,
+  callAgent,
+  generateDeployKey,
+  newReleaseId,
+  provisionHost,
+  shipRelease,
+  stackOnHosts,
+  writeRunnerFiles,
+} from "../../src/sandbox";
+import {
+  type HostHandle,
+  type HostSession,
+  connect,
+  createHost,
+  destroyAllHosts,
+  destroyHost,
+  destroyHostsOnExit,
+  sshCommandLineArgs,
+} from "../../src/testhost";
+
+export const APP_ENV = "GREETING=hello from the host tests\n";
+
+/** Hosts of one test file: created under the file's own owner, so a crashed run's leftovers are removed next time. */
+export class HostPool {
+  readonly hosts: HostHandle[] = [];
+  private removeExitHandlers: (() => void) | undefined;
+
+  constructor(readonly owner: string) {}
+
+  async create(count: number): Promise<HostHandle[]> {
+    destroyAllHosts({ owner: this.owner });
+    this.removeExitHandlers ??= destroyHostsOnExit(() => this.hosts);
+    for (let i = 0; i < count; i++) this.hosts.push(await createHost({ owner: this.owner }));
+    return [...this.hosts];
+  }
+
+  async destroy(): Promise<void> {
+    for (const host of this.hosts.splice(0)) await destroyHost(host);
+    destroyAllHosts({ owner: this.owner });
+    this.removeExitHandlers?.();
+    this.removeExitHandlers = undefined;
+  }
+}
+
+export interface Stack {
+  hosts: HostHandle[];
+  config: PipelineConfig;
+  key: DeployKeyPair;
+  files: RunnerFiles;
+  runs: StepRun[][];
+}
+
+/** Provisions every host (in parallel) with deploy key rotation 0, as the first `pulumi up` of a stack does. */
+export async function provisionedStack(hosts: HostHandle[], overrides: Record<string, unknown> = {}): Promise<Stack> {
+  const config = stackOnHosts(hosts, overrides);
+  const key = generateDeployKey("pipeline-ci-0");
+  const runs = await Promise.all(
+    hosts.map((host) =>
+      provisionHost(host, config, { npmRegistry: host.npmRegistry, appEnv: APP_ENV, deployPublicKey: key.publicKey, rotation: 0 }),
+    ),
+  );
+  return { hosts, config, key, files: writeRunnerFiles(config, key.privateKey), runs };
+}
+
+/** Runs a command as root in the guest and expects exit 0; returns stdout. */
+export async function asRoot(host: HostHandle, command: string): Promise<string> {
+  const session = await connect(host);
+  try {
+    const result = await session.exec(command, { timeoutMs: 120_000 });
+    expect(result.code, `${command}\n${result.stderr}`).toBe(0);
+    return result.stdout;
+  } finally {
+    session.end();
+  }
+}
+
+export async function withRoot<T>(host: HostHandle, use: (session: HostSession) => Promise<T>): Promise<T> {
+  const session = await connect(host);
+  try {
+    return await use(session);
+  } finally {
+    session.end();
+  }
+}
+
+/** The release `current` points at on the host ("" when there is none). */
+export async function currentRelease(host: HostHandle, config: PipelineConfig): Promise<string> {
+  const target = await withRoot(host, (s) => s.exec(`readlink ${hostLayout(config).current}`));
+  return target.code === 0 ? target.stdout.trim().replace(/^.*\//, "") : "";
+}
+
+/** Release ids listed by the agent's `releases` verb, and the one it marks current. */
+export async function agentReleases(stack: Stack, host: HostHandle, files = stack.files): Promise<{ ids: string[]; current: string | undefined }> {
+  const result = await callAgent(host, stack.config.deployUser, files, "releases");
+  expect(result.code, result.stderr).toBe(0);
+  const lines = result.stdout.split("\n").filter((line) => line.trim() !== "");
+  return {
+    ids: lines.map((line) => line.replace(/^[* ] /, "")),
+    current: lines.find((line) => line.startsWith("* "))?.slice(2),
+  };
+}
+
+export async function auditLog(host: HostHandle, config: PipelineConfig): Promise<string[]> {
+  const text = await asRoot(host, `cat ${hostLayout(config).auditLog} 2>/dev/null || true`);
+  return text.split("\n").filter((line) => line !== "");
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** A plain GET from this machine (no proxy), as a user of the app would make it. */
+export function httpGet(host: Pick<HostHandle, "address">, port: number, path: string): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: host.address, port, path, method: "GET", agent: false, timeout: 10_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The build labels GET / answers with, over several requests (so that every pm2 worker gets asked). */
+export async function servedBuilds(host: HostHandle, config: PipelineConfig, requests = 6): Promise<string[]> {
+  const builds = new Set<string>();
+  for (let i = 0; i < requests; i++) {
+    const answer = await httpGet(host, config.app.port, "/");
+    expect(answer.status).toBe(200);
+    builds.add((JSON.parse(answer.body) as { build: string }).build);
+  }
+  return [...builds];
+}
+
+export interface Release {
+  id: string;
+  artifact: string;
+}
+
+/** A release of the example app whose build label is its id. */
+export function makeRelease(config: PipelineConfig, healthy = true): Release {
+  const id = newReleaseId();
+  return { id, artifact: buildArtifact(config, { label: id, healthy }) };
+}
+
+export async function deploy(stack: Stack, release: Release, files = stack.files, actor = "octocat"): Promise<ScriptResult> {
+  return shipRelease(stack.config, files, release.artifact, release.id, actor);
+}
+
+export async function deployOk(stack: Stack, release: Release, files = stack.files): Promise<ScriptResult> {
+  const result = await deploy(stack, release, files);
+  expect(result.code, result.stdout + result.stderr).toBe(0);
+  return result;
+}
+
+/** Polls until `check` returns true (for what the product does asynchronously); fails after `attempts`. */
+export async function eventually(what: string, check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  throw new Error(`gave up waiting for: ${what}`);
+}
+
+/**
+ * `ssh deploy@host deploy <id>` with the deploy key, whose stdin (the artifact) the test feeds itself: the agent
+ * holds the deploy lock while it reads the artifact, so a test can keep a deploy in flight as long as it likes.
+ */
+export class DeployInFlight {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly result: Promise<ScriptResult>;
+  private readonly artifact: Buffer;
+
+  constructor(stack: Stack, host: HostHandle, readonly release: Release, actor = "octocat") {
+    this.artifact = readFileSync(release.artifact);
+    const args = [
+      "-F",
+      "none",
+      "-T",
+      ...sshCommandLineArgs(host, stack.files.keyFile, stack.files.knownHostsFile, stack.config.deployUser),
+      `deploy ${release.id} --actor ${actor}`,
+    ];
+    this.child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = this.child;
+    this.result = new Promise((resolve, reject) => {
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    child.stdin.on("error", () => undefined); // the far end may be gone when a test kills it
+  }
+
+  /** Sends the first half of the artifact and keeps stdin open. */
+  sendFirstHalf(): void {
+    this.child.stdin.write(this.artifact.subarray(0, Math.floor(this.artifact.length / 2)));
+  }
+
+  sendRest(): void {
+    this.child.stdin.end(this.artifact.subarray(Math.floor(this.artifact.length / 2)));
+  }
+}
+
+export interface TimedLine {
+  /** Position of the line among every line received by this process's line recorders, in arrival order. */
+  seq: number;
+  deploy: string;
+  text: string;
+}
+
+let lineSequence = 0;
+
+/**
+ * The deploy workflow's ship script (renderShipScript, verbatim, same environment as shipRelease) with every output
+ * line recorded in arrival order, so that two deploys running at once can be ordered against each other.
+ */
+export function shipReleaseRecordingLines(stack: Stack, release: Release, lines: TimedLine[], actor = "octocat"): Promise<ScriptResult> {
+  const env = {
+    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+    HOME: process.env["HOME"] ?? "/root",
+    DEPLOY_HOSTS: stack.config.hosts.map((h) => `${h.host}:${h.port}`).join(" "),
+    DEPLOY_USER: stack.config.deployUser,
+    SSH_KEY_FILE: stack.files.keyFile,
+    KNOWN_HOSTS_FILE: stack.files.knownHostsFile,
+    ACTOR: actor,
+    ARTIFACT: release.artifact,
+    RELEASE_ID: release.id,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", ["-c", renderShipScript(stack.config)], { env });
+    let stdout = "";
+    let stderr = "";
+    const record = (stream: NodeJS.ReadableStream, append: (text: string) => void): void => {
+      let partial = "";
+      stream.on("data", (chunk: Buffer) => {
+        const text = chunk.toString();
+        append(text);
+        const parts = (partial + text).split("\n");
+        partial = parts.pop() ?? "";
+        for (const line of parts) lines.push({ seq: lineSequence++, deploy: release.id, text: line });
+      });
+    };
+    record(child.stdout, (text) => (stdout += text));
+    record(child.stderr, (text) => (stderr += text));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export { generateDeployKey, writeRunnerFiles };
