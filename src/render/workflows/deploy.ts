@@ -6,11 +6,11 @@ import { CI_WORKFLOW_PATH } from "../githubNames";
 import { ACTIONS, actionRef } from "./actions";
 import { failureIssueJob } from "./failureIssue";
 import { BASH_DEFAULTS, type CallJob, type Concurrency, type StepsJob, type Workflow } from "./model";
-import { notifyStep, publicHealthCheckStep, recordStartStep, summaryStep } from "./reporting";
+import { outcomeSteps, recordStartStep } from "./reporting";
 import { shellQuote } from "./hostLoop";
 import { installSteps } from "./setup";
 import { renderShipScript } from "./shipScript";
-import { hostLoopEnv, removeSshFilesStep, writeSshFilesStep } from "./ssh";
+import { hostLoopEnv, writeSshFilesStep } from "./ssh";
 
 export const SHIP_STEP_NAME = "Ship to each host in turn";
 const ARTIFACT_NAME = "release";
@@ -105,20 +105,15 @@ function deployJob(config: PipelineConfig): StepsJob {
         },
         run: renderShipScript(config),
       },
-      publicHealthCheckStep(config),
-      removeSshFilesStep(),
-      summaryStep(`Deploy to ${config.environment}`, release, [
-        { header: "Release", value: "$RELEASE_ID" },
-        { header: "Commit", value: "${GITHUB_SHA:0:12}" },
-      ]),
-      ...(config.notifications.webhook
-        ? [
-            notifyStep(
-              release,
-              `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`,
-            ),
-          ]
-        : []),
+      ...outcomeSteps(config, {
+        title: `Deploy to ${config.environment}`,
+        env: release,
+        columns: [
+          { header: "Release", value: "$RELEASE_ID" },
+          { header: "Commit", value: "${GITHUB_SHA:0:12}" },
+        ],
+        message: `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`,
+      }),
     ],
   };
 }

@@ -2,7 +2,7 @@
 import type { PipelineConfig } from "../../config/types";
 import { ENV_VARS, REPO_SECRETS } from "../githubNames";
 import type { Step } from "./model";
-import { secretExpr, varExpr } from "./ssh";
+import { removeSshFilesStep, secretExpr, varExpr } from "./ssh";
 
 export const RUN_URL = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
 
@@ -92,4 +92,22 @@ export function notifyStep(env: Record<string, string>, messageShell: string): S
       "fi",
     ].join("\n"),
   };
+}
+
+export interface OutcomeReport {
+  title: string;
+  env: Record<string, string>;
+  columns: readonly SummaryColumn[];
+  /** The chat message, a bash string (JOB_STATUS and RUN_URL are set). */
+  message: string;
+}
+
+/** The steps after hosts changed: public health check, key removal, summary table, optional notification. */
+export function outcomeSteps(config: PipelineConfig, report: OutcomeReport): Step[] {
+  return [
+    publicHealthCheckStep(config),
+    removeSshFilesStep(),
+    summaryStep(report.title, report.env, report.columns),
+    ...(config.notifications.webhook ? [notifyStep(report.env, report.message)] : []),
+  ];
 }

@@ -15,8 +15,8 @@ import {
   shellQuote,
 } from "./hostLoop";
 import { BASH_DEFAULTS, type Workflow } from "./model";
-import { notifyStep, publicHealthCheckStep, recordStartStep, summaryStep } from "./reporting";
-import { hostLoopEnv, removeSshFilesStep, writeSshFilesStep } from "./ssh";
+import { outcomeSteps, recordStartStep } from "./reporting";
+import { hostLoopEnv, writeSshFilesStep } from "./ssh";
 
 const RELEASE_ID_WORD = RELEASE_ID_PATTERN.slice(1, -1);
 
@@ -112,20 +112,15 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
             env: { ...hostLoopEnv(), TARGET_RELEASE: inputs.TARGET_RELEASE, ACTOR: "${{ github.actor }}" },
             run: renderRollbackScript(config),
           },
-          publicHealthCheckStep(config),
-          removeSshFilesStep(),
-          summaryStep(`Rollback of ${config.environment}`, inputs, [
-            { header: "Target", value: "${TARGET_RELEASE:-previous}" },
-            { header: "Reason", value: "${REASON//|//}" },
-          ]),
-          ...(config.notifications.webhook
-            ? [
-                notifyStep(
-                  inputs,
-                  `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`,
-                ),
-              ]
-            : []),
+          ...outcomeSteps(config, {
+            title: `Rollback of ${config.environment}`,
+            env: inputs,
+            columns: [
+              { header: "Target", value: "${TARGET_RELEASE:-previous}" },
+              { header: "Reason", value: "${REASON//|//}" },
+            ],
+            message: `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`,
+          }),
         ],
       },
     },
