@@ -1,0 +1,97 @@
+// Steady HTTP load (autocannon, programmatic) for the duration of one operation, bounded in count and time.
+import autocannon from "autocannon";
+
+export interface LoadSettings {
+  /** Requests per second over all connections (autocannon overallRate). */
+  rate: number;
+  connections: number;
+  /** Load runs this long before the operation starts, so the operation meets a steady stream. */
+  leadMs: number;
+  /** And this long after it ends: requests in flight when it ends resolve or time out inside this window. */
+  tailMs: number;
+  /** Per-request timeout (s); a timed-out request counts as failed. */
+  timeoutSeconds: number;
+  /** Hard bound: the load stops by itself after this many seconds, whatever the operation does. */
+  maxSeconds: number;
+}
+
+export const LOAD: LoadSettings = {
+  rate: 200,
+  connections: 10,
+  leadMs: 1000,
+  tailMs: 2500,
+  timeoutSeconds: 2,
+  maxSeconds: 90,
+};
+
+export interface LoadCount {
+  sent: number;
+  ok2xx: number;
+  non2xx: number;
+  /** Connection errors, timeouts included (autocannon counts timeouts in errors). */
+  errors: number;
+  timeouts: number;
+  /** non2xx + errors: every request that did not get a 2xx answer. */
+  failed: number;
+  seconds: number;
+}
+
+export interface Measured<T> {
+  value: T;
+  load: LoadCount;
+}
+
+const LOOPBACK_OR_TEST_HOST = /^http:\/\/(127\.0\.0\.1|localhost|10\.200\.\d{1,3}\.2)(:\d+)?\//;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `operation` while `url` receives a steady `settings.rate` req/s; returns its value and what the load saw. */
+export async function underLoad<T>(
+  url: string,
+  operation: () => Promise<T>,
+  settings: LoadSettings = LOAD,
+): Promise<Measured<T>> {
+  if (!LOOPBACK_OR_TEST_HOST.test(url))
+    throw new Error(`load may only target loopback or a test host (10.200.N.2): ${url}`);
+  let instance: autocannon.Instance | undefined;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      {
+        url,
+        connections: settings.connections,
+        overallRate: settings.rate,
+        duration: settings.maxSeconds,
+        amount: settings.rate * settings.maxSeconds,
+        timeout: settings.timeoutSeconds,
+      },
+      (error: unknown, result: autocannon.Result) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
+    );
+  });
+  done.catch(() => undefined); // awaited below; a failing operation must not leave an unhandled rejection
+  const started = instance;
+  if (!started) throw new Error("autocannon did not start");
+  const hardStop = setTimeout(() => started.stop(), settings.maxSeconds * 1000 + 1000);
+  try {
+    await sleep(settings.leadMs);
+    const value = await operation();
+    await sleep(settings.tailMs);
+    started.stop();
+    const result = await done;
+    return {
+      value,
+      load: {
+        sent: result.requests.sent,
+        ok2xx: result["2xx"],
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+        failed: result.non2xx + result.errors,
+        seconds: result.duration,
+      },
+    };
+  } finally {
+    clearTimeout(hardStop);
+    started.stop();
+  }
+}

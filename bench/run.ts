@@ -1,0 +1,283 @@
+// npm run bench: the pipeline's provisioning, deploy and rollback against seed 000's in-place deploy, on one fresh
+// local host (created and destroyed here), under steady HTTP load. Prints a table; asserts nothing.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type StepRun,
+  buildArtifact,
+  generateDeployKey,
+  newReleaseId,
+  provisionHost,
+  rollbackRelease,
+  shipRelease,
+  stackOnHosts,
+  writeRunnerFiles,
+} from "../src/sandbox";
+import {
+  type HostHandle,
+  type HostSession,
+  connect,
+  createHost,
+  destroyHost,
+  destroyHostsOnExit,
+} from "../src/testhost";
+import {
+  INPLACE,
+  type InPlace,
+  headCommit,
+  inPlaceDeployScript,
+  inPlaceRollbackScript,
+  pushCommit,
+  runInPlace,
+  setUpInPlace,
+} from "./inplace";
+import { LOAD } from "./load";
+import { type OperationRun, measureOperation } from "./measure";
+import { NONE, type Row, figure, formatFigure, met, renderTable } from "./table";
+
+const OWNER = "bench";
+const REPEAT = 3;
+
+interface SideRuns {
+  deploys: OperationRun[];
+  rollbacks: OperationRun[];
+}
+
+const seconds = (ms: number): number => ms / 1000;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function describeRun(kind: string, run: OperationRun): string {
+  const serving = run.servingSeconds === null ? "never" : `${run.servingSeconds.toFixed(2)} s`;
+  const first = run.firstSeenSeconds === null ? "never" : `${run.firstSeenSeconds.toFixed(2)} s`;
+  return (
+    `${kind}: exit ${run.ok ? 0 : "non-zero"}, serving for good ${serving} (first answer ${first}), script ${run.totalSeconds.toFixed(2)} s, ` +
+    `failed ${run.load.failed}/${run.load.sent} (non-2xx ${run.load.non2xx}, errors ${run.load.errors} incl. timeouts ${run.load.timeouts})`
+  );
+}
+
+function checkRun(kind: string, run: OperationRun): void {
+  log(describeRun(kind, run));
+  if (!run.ok) log(`${kind} script failed; its output:\n${run.output.slice(-3000)}`);
+}
+
+async function timed<T>(operation: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await operation();
+  return { value, ms: performance.now() - started };
+}
+
+function stepTable(runs: readonly StepRun[]): string {
+  return runs.map((r) => `${r.name}=${seconds(r.milliseconds).toFixed(2)}`).join("  ");
+}
+
+function dominantSteps(runs: readonly StepRun[], count = 3): string {
+  return [...runs]
+    .sort((a, b) => b.milliseconds - a.milliseconds)
+    .slice(0, count)
+    .map((r) => `${r.name} ${seconds(r.milliseconds).toFixed(2)} s`)
+    .join(", ");
+}
+
+async function benchPipeline(
+  host: HostHandle,
+  workDir: string,
+): Promise<{ scratch: StepRun[]; scratchMs: number; again: StepRun[]; againMs: number; runs: SideRuns }> {
+  const config = stackOnHosts([host]);
+  const key = generateDeployKey("pipeline-ci-0");
+  const input = {
+    npmRegistry: host.npmRegistry,
+    appEnv: "GREETING=hello from the bench\n",
+    deployPublicKey: key.publicKey,
+    rotation: 0,
+  };
+  log("provisioning from scratch ...");
+  const scratch = await timed(() => provisionHost(host, config, input));
+  log(`provisioned in ${seconds(scratch.ms).toFixed(1)} s: ${stepTable(scratch.value)}`);
+  const again = await timed(() => provisionHost(host, config, input));
+  log(`no-change re-provision in ${seconds(again.ms).toFixed(1)} s: ${stepTable(again.value)}`);
+
+  const files = writeRunnerFiles(config, key.privateKey, workDir);
+  const releaseA = newReleaseId();
+  const warmUp = await shipRelease(
+    config,
+    files,
+    buildArtifact(config, { label: releaseA }, workDir),
+    releaseA,
+  );
+  if (warmUp.code !== 0)
+    throw new Error(`warm-up deploy of ${releaseA} failed:\n${warmUp.stdout}${warmUp.stderr}`);
+  log(`release A ${releaseA} deployed (warm-up)`);
+
+  const url = `http://${host.address}:${config.app.port}/`;
+  const runs: SideRuns = { deploys: [], rollbacks: [] };
+  for (let i = 1; i <= REPEAT; i++) {
+    const releaseB = newReleaseId();
+    const artifact = buildArtifact(config, { label: releaseB }, workDir); // CI's build job: not part of the deploy
+    const deploy = await measureOperation(url, releaseB, () =>
+      shipRelease(config, files, artifact, releaseB),
+    );
+    checkRun(`pipeline deploy ${i} (${releaseB})`, deploy);
+    runs.deploys.push(deploy);
+    const rollback = await measureOperation(url, releaseA, () => rollbackRelease(config, files, releaseA));
+    checkRun(`pipeline rollback ${i} (to ${releaseA})`, rollback);
+    runs.rollbacks.push(rollback);
+  }
+  return { scratch: scratch.value, scratchMs: scratch.ms, again: again.value, againMs: again.ms, runs };
+}
+
+async function benchInPlace(host: HostHandle, session: HostSession): Promise<SideRuns> {
+  const config = stackOnHosts([host]);
+  const labelA = "inplace-a";
+  log("setting up the seed-000 in-place checkout (not timed) ...");
+  const inPlace: InPlace = await setUpInPlace(session, config, labelA);
+  const commitA = await headCommit(inPlace);
+  const url = `http://${host.address}:${INPLACE.port}/`;
+  const runs: SideRuns = { deploys: [], rollbacks: [] };
+  for (let i = 1; i <= REPEAT; i++) {
+    const labelB = `inplace-b${i}`;
+    await pushCommit(inPlace, labelB); // the developer's push that triggers the seed's workflow: not part of the deploy
+    const deploy = await measureOperation(url, labelB, () =>
+      runInPlace(inPlace, inPlaceDeployScript(inPlace)),
+    );
+    checkRun(`in-place deploy ${i} (${labelB})`, deploy);
+    runs.deploys.push(deploy);
+    const rollback = await measureOperation(url, labelA, () =>
+      runInPlace(inPlace, inPlaceRollbackScript(inPlace, commitA)),
+    );
+    checkRun(`in-place rollback ${i} (to ${labelA})`, rollback);
+    runs.rollbacks.push(rollback);
+  }
+  return runs;
+}
+
+function report(pipeline: Awaited<ReturnType<typeof benchPipeline>>, inPlace: SideRuns): void {
+  const p = pipeline.runs;
+  const failed = (runs: readonly OperationRun[]): number[] => runs.map((r) => r.load.failed);
+  const rows: Row[] = [
+    {
+      name: "failed requests during deploy",
+      unit: "count",
+      pipeline: figure(failed(p.deploys)),
+      inPlace: figure(failed(inPlace.deploys)),
+      target: { text: "0", met: (v) => v === 0 },
+    },
+    {
+      name: "failed requests during rollback",
+      unit: "count",
+      pipeline: figure(failed(p.rollbacks)),
+      inPlace: figure(failed(inPlace.rollbacks)),
+      target: { text: "0", met: (v) => v === 0 },
+    },
+    {
+      name: "deploy start -> new release serving",
+      unit: "s",
+      pipeline: figure(p.deploys.map((r) => r.servingSeconds)),
+      inPlace: figure(inPlace.deploys.map((r) => r.servingSeconds)),
+    },
+    {
+      name: "deploy total",
+      unit: "s",
+      pipeline: figure(p.deploys.map((r) => r.totalSeconds)),
+      inPlace: figure(inPlace.deploys.map((r) => r.totalSeconds)),
+    },
+    {
+      name: "rollback start -> old release serving",
+      unit: "s",
+      pipeline: figure(p.rollbacks.map((r) => r.servingSeconds)),
+      inPlace: figure(inPlace.rollbacks.map((r) => r.servingSeconds)),
+      target: { text: "<= 3 s", met: (v) => v <= 3 },
+    },
+    {
+      name: "re-provision, no change",
+      unit: "s",
+      pipeline: figure([seconds(pipeline.againMs)]),
+      inPlace: NONE,
+      target: { text: "<= 5 s", met: (v) => v <= 5 },
+    },
+    {
+      name: "provision from scratch",
+      unit: "s",
+      pipeline: figure([seconds(pipeline.scratchMs)]),
+      inPlace: NONE,
+    },
+  ];
+  const all = [...p.deploys, ...p.rollbacks, ...inPlace.deploys, ...inPlace.rollbacks];
+  const sent = (runs: readonly OperationRun[]): number => runs.reduce((sum, r) => sum + r.load.sent, 0);
+  console.log("");
+  console.log(
+    `pipeline vs seed-000 in-place deploy, one local host, ${REPEAT} runs per operation: median (max)`,
+  );
+  console.log("");
+  console.log(renderTable(rows));
+  console.log("");
+  console.log(
+    `load: autocannon, overallRate ${LOAD.rate} req/s over ${LOAD.connections} keep-alive connections, GET / (pipeline :3000, in-place :${INPLACE.port}), ` +
+      `from ${LOAD.leadMs / 1000} s before each script to ${(LOAD.tailMs + 1000) / 1000} s after it, per-request timeout ${LOAD.timeoutSeconds} s; ` +
+      `failed = non-2xx + errors (timeouts included).`,
+  );
+  console.log(
+    `requests sent: pipeline ${sent([...p.deploys, ...p.rollbacks])}, in-place ${sent([...inPlace.deploys, ...inPlace.rollbacks])}, total ${sent(all)}; ` +
+      `failed: pipeline ${p.deploys.concat(p.rollbacks).reduce((s, r) => s + r.load.failed, 0)}, in-place ${inPlace.deploys.concat(inPlace.rollbacks).reduce((s, r) => s + r.load.failed, 0)}.`,
+  );
+  console.log(
+    "times: from script start (shipRelease/rollbackRelease = the workflow's run: step over OpenSSH; in-place = the seed's script as the deploy user) to the " +
+      "first poll of GET / (a new connection every 50 ms) after which every answer, until 1 s past the script's end, came from the expected release.",
+  );
+  console.log(`re-provision steps (s): ${stepTable(pipeline.again)}`);
+  console.log(`from-scratch steps (s): ${stepTable(pipeline.scratch)}`);
+  for (const row of rows) {
+    if (met(row) !== false) continue;
+    const value = formatFigure(row.pipeline, row.unit);
+    let detail = `target missed: ${row.name}: pipeline ${value}${row.unit === "s" ? " s" : ""}, target ${row.target?.text ?? "-"}`;
+    if (row.unit === "s" && row.pipeline.max !== null) {
+      const limit = row.name.startsWith("re-provision") ? 5 : 3;
+      detail += ` (worst run ${(row.pipeline.max - limit).toFixed(2)} s over)`;
+    }
+    if (row.name.startsWith("re-provision")) detail += `; dominated by ${dominantSteps(pipeline.again)}`;
+    if (row.name.startsWith("rollback start")) {
+      detail += `; rollback script total ${figure(p.rollbacks.map((r) => r.totalSeconds)).median?.toFixed(2) ?? "n/a"} s median`;
+    }
+    if (row.unit === "count") {
+      const runs = row.name.includes("deploy") ? p.deploys : p.rollbacks;
+      detail += `; per run: ${runs.map((r) => `${r.load.failed}/${r.load.sent} (non-2xx ${r.load.non2xx}, errors ${r.load.errors}, timeouts ${r.load.timeouts})`).join(", ")}`;
+    }
+    console.log(detail);
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.platform !== "linux" || process.getuid?.() !== 0)
+    throw new Error("the bench needs Linux and root (it creates namespaces)");
+  const hosts: HostHandle[] = [];
+  const removeHandlers = destroyHostsOnExit(() => hosts);
+  const workDir = mkdtempSync(join(tmpdir(), "bench-"));
+  let session: HostSession | undefined;
+  try {
+    const created = await timed(() => createHost({ owner: OWNER }));
+    hosts.push(created.value);
+    const host = created.value;
+    log(`host ${host.address} created in ${seconds(created.ms).toFixed(1)} s`);
+    const pipeline = await benchPipeline(host, workDir);
+    session = await connect(host);
+    const inPlace = await benchInPlace(host, session);
+    report(pipeline, inPlace);
+  } finally {
+    session?.end();
+    for (const host of [...hosts]) {
+      log(`destroying ${host.address}`);
+      await destroyHost(host);
+      hosts.splice(hosts.indexOf(host), 1);
+    }
+    removeHandlers();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+});
