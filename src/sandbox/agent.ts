@@ -1,8 +1,7 @@
 // Calls the release agent over SSH with the CI deploy key, the way the workflows do.
-import { spawn } from "node:child_process";
 import type { HostHandle } from "../testhost";
 import { sshCommandLineArgs } from "../testhost";
-import type { ScriptResult } from "./workflowScripts";
+import { runCollecting, type ScriptResult } from "./childProcess";
 import type { RunnerFiles } from "./workflowScripts";
 
 export function callAgent(
@@ -12,21 +11,12 @@ export function callAgent(
   command: string,
   stdin?: Buffer | string,
 ): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      "-F",
-      "none",
-      "-T",
-      ...sshCommandLineArgs(host, files.keyFile, files.knownHostsFile, deployUser),
-      command,
-    ];
-    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? "");
-  });
+  const args = [
+    "-F",
+    "none",
+    "-T",
+    ...sshCommandLineArgs(host, files.keyFile, files.knownHostsFile, deployUser),
+    command,
+  ];
+  return runCollecting("ssh", args, stdin !== undefined ? { stdin } : {});
 }

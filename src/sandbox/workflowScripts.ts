@@ -1,6 +1,5 @@
 // Runs the deploy/rollback/migrate scripts of the generated workflows, verbatim, against real hosts:
 // OpenSSH with the deploy key and the pinned known_hosts, exactly as the workflow's run: step does.
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,9 @@ import { knownHostsFile, knownHostsLine } from "../render/knownHosts";
 import { renderMigrateScript } from "../render/workflows/migrate";
 import { renderRollbackScript } from "../render/workflows/rollback";
 import { renderShipScript } from "../render/workflows/shipScript";
+import { runCollecting, type ScriptResult } from "./childProcess";
+
+export type { ScriptResult };
 
 export interface RunnerFiles {
   keyFile: string;
@@ -33,12 +35,6 @@ export function writeRunnerFiles(
   return { keyFile, knownHostsFile: known };
 }
 
-export interface ScriptResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function workflowEnv(config: PipelineConfig, files: RunnerFiles, actor: string): Record<string, string> {
   return {
     DEPLOY_HOSTS: config.hosts.map((h) => `${h.host}:${h.port}`).join(" "),
@@ -50,17 +46,8 @@ function workflowEnv(config: PipelineConfig, files: RunnerFiles, actor: string):
 }
 
 export function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", script], {
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const base = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" };
+  return runCollecting("bash", ["-c", script], { env: { ...base, ...env } });
 }
 
 export function shipRelease(
