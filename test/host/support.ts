@@ -119,6 +119,28 @@ export async function auditLog(host: HostHandle, config: PipelineConfig): Promis
   return text.split("\n").filter((line) => line !== "");
 }
 
+export interface AuditEntry {
+  key: string;
+  actor: string;
+  verb: string;
+  release: string;
+  result: string;
+}
+
+/**
+ * The audit log, parsed. Everything that arrives with a deploy key is audited, read-only verbs too; `changes`
+ * leaves out the `releases` listings the tests themselves make.
+ */
+export async function auditEntries(host: HostHandle, config: PipelineConfig, changes = true): Promise<AuditEntry[]> {
+  const entries = (await auditLog(host, config)).map((line) => {
+    const match = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ key=(\S+) actor=(\S+) verb=(\S+) release=(\S+) result=(\S+) exit=\d+$/.exec(line);
+    if (!match) throw new Error(`not an audit line: ${line}`);
+    const [, key = "", actor = "", verb = "", release = "", result = ""] = match;
+    return { key, actor, verb, release, result };
+  });
+  return changes ? entries.filter((entry) => entry.verb !== "releases") : entries;
+}
+
 export interface HttpAnswer {
   status: number;
   body: string;

@@ -1,0 +1,111 @@
+// Two deploys at the same time: the agent's lock serializes them, or refuses the second after lockTimeoutSeconds.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PipelineConfig } from "../../src/config/types";
+import { AGENT_EXIT } from "../../src/render/agentProtocol";
+import { hostLayout } from "../../src/render/hostLayout";
+import { provisioningSteps } from "../../src/render/shell/provisioning";
+import { runSteps, stackOnHosts } from "../../src/sandbox";
+import type { HostHandle } from "../../src/testhost";
+import {
+  DeployInFlight,
+  HostPool,
+  type Stack,
+  type TimedLine,
+  agentReleases,
+  auditEntries,
+  currentRelease,
+  deploy,
+  deployOk,
+  eventually,
+  makeRelease,
+  provisionedStack,
+  servedBuilds,
+  shipReleaseRecordingLines,
+  withRoot,
+} from "./support";
+
+const pool = new HostPool("host-tests-concurrency");
+
+/** Installs the release agent rendered from `config` (what `pulumi up` does after a deploy.* config change). */
+async function installAgent(host: HostHandle, config: PipelineConfig): Promise<void> {
+  const step = provisioningSteps(config, { npmRegistry: host.npmRegistry }).find((s) => s.name === "release-agent");
+  if (!step) throw new Error("no release-agent step");
+  await runSteps(host, [step]);
+}
+
+/** First and last line the agent printed for one deploy, as positions in the arrival order of all lines. */
+function agentSpan(lines: TimedLine[], releaseId: string): { first: number; last: number } {
+  const own = lines.filter((line) => line.deploy === releaseId && line.text.startsWith("release-agent: "));
+  expect(own.at(-1)?.text).toBe(`release-agent: release ${releaseId} is live`);
+  return { first: own[0]?.seq ?? -1, last: own.at(-1)?.seq ?? -1 };
+}
+
+describe("concurrent deploys", () => {
+  let stack: Stack;
+  let host: HostHandle;
+
+  beforeAll(async () => {
+    [host] = (await pool.create(1)) as [HostHandle];
+    stack = await provisionedStack([host]);
+    await deployOk(stack, makeRelease(stack.config));
+  });
+
+  afterAll(async () => {
+    await pool.destroy();
+  });
+
+  it("are serialized: both succeed, one after the other", async () => {
+    const a = makeRelease(stack.config);
+    const b = makeRelease(stack.config);
+    const lines: TimedLine[] = [];
+    const [resultA, resultB] = await Promise.all([shipReleaseRecordingLines(stack, a, lines), shipReleaseRecordingLines(stack, b, lines)]);
+    expect(resultA.code, resultA.stdout + resultA.stderr).toBe(0);
+    expect(resultB.code, resultB.stdout + resultB.stderr).toBe(0);
+
+    // Everything the agent does for a deploy happens under the lock: the two spans must not interleave.
+    const spanA = agentSpan(lines, a.id);
+    const spanB = agentSpan(lines, b.id);
+    const [earlier, later] = spanA.first < spanB.first ? [spanA, spanB] : [spanB, spanA];
+    expect(earlier.last).toBeLessThan(later.first);
+
+    const last = spanA.first < spanB.first ? b : a;
+    expect(await currentRelease(host, stack.config)).toBe(last.id);
+    expect(await servedBuilds(host, stack.config)).toEqual([last.id]);
+    expect((await agentReleases(stack, host)).ids).toEqual(expect.arrayContaining([a.id, b.id]));
+    const audited = (await auditEntries(host, stack.config)).slice(-2);
+    expect(audited.map((entry) => `${entry.release} ${entry.result}`).sort()).toEqual([`${a.id} ok`, `${b.id} ok`].sort());
+  });
+
+  it("refuses the second deploy with lockTimeout when the lock is not free within lockTimeoutSeconds", async () => {
+    const impatient = stackOnHosts([host], { deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 0 } });
+    await installAgent(host, impatient);
+    try {
+      const before = await currentRelease(host, stack.config);
+      const first = new DeployInFlight(stack, host, makeRelease(stack.config));
+      first.sendFirstHalf();
+      const incoming = `${hostLayout(stack.config).releases}/.incoming-${first.release.id}`;
+      await eventually(`${incoming} to appear`, async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0);
+
+      const second = makeRelease(stack.config);
+      const refused = await deploy(stack, second);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(AGENT_EXIT.lockTimeout);
+      expect(refused.stdout).toContain(`exit ${AGENT_EXIT.lockTimeout}: lock timeout`);
+      expect(refused.stderr).toContain("another deploy, rollback or migration holds");
+      expect(await currentRelease(host, stack.config)).toBe(before);
+
+      first.sendRest();
+      const finished = await first.result;
+      expect(finished.code, finished.stderr).toBe(0);
+      expect(await currentRelease(host, stack.config)).toBe(first.release.id);
+      expect(await servedBuilds(host, stack.config)).toEqual([first.release.id]);
+      const { ids } = await agentReleases(stack, host);
+      expect(ids).not.toContain(second.id);
+      expect((await auditEntries(host, stack.config)).slice(-2)).toMatchObject([
+        { verb: "deploy", release: second.id, result: "lockTimeout" },
+        { verb: "deploy", release: first.release.id, result: "ok" },
+      ]);
+    } finally {
+      await installAgent(host, stack.config);
+    }
+  });
+});
