@@ -34,6 +34,8 @@ export interface LoadCount {
   /** non2xx + errors: every request that did not get a 2xx answer. */
   failed: number;
   seconds: number;
+  /** Request errors by kind (errno code, or the message when there is none), e.g. ECONNRESET, "request timed out". */
+  errorKinds: Record<string, number>;
 }
 
 export interface Measured<T> {
@@ -71,6 +73,11 @@ export async function underLoad<T>(
   done.catch(() => undefined); // awaited below; a failing operation must not leave an unhandled rejection
   const started = instance;
   if (!started) throw new Error("autocannon did not start");
+  const errorKinds: Record<string, number> = {};
+  started.on("reqError", (error: unknown) => {
+    const kind = errorKind(error);
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  });
   const hardStop = setTimeout(() => started.stop(), settings.maxSeconds * 1000 + 1000);
   try {
     await sleep(settings.leadMs);
@@ -88,10 +95,19 @@ export async function underLoad<T>(
         timeouts: result.timeouts,
         failed: result.non2xx + result.errors,
         seconds: result.duration,
+        errorKinds,
       },
     };
   } finally {
     clearTimeout(hardStop);
     started.stop();
   }
+}
+
+function errorKind(error: unknown): string {
+  if (typeof error === "object" && error !== null) {
+    if ("code" in error && typeof error.code === "string") return error.code;
+    if ("message" in error && typeof error.message === "string") return error.message;
+  }
+  return String(error);
 }

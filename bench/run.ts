@@ -55,8 +55,14 @@ function describeRun(kind: string, run: OperationRun): string {
   const first = run.firstSeenSeconds === null ? "never" : `${run.firstSeenSeconds.toFixed(2)} s`;
   return (
     `${kind}: exit ${run.ok ? 0 : "non-zero"}, serving for good ${serving} (first answer ${first}), script ${run.totalSeconds.toFixed(2)} s, ` +
-    `failed ${run.load.failed}/${run.load.sent} (non-2xx ${run.load.non2xx}, errors ${run.load.errors} incl. timeouts ${run.load.timeouts})`
+    `failed ${run.load.failed}/${run.load.sent} (non-2xx ${run.load.non2xx}, errors ${run.load.errors} incl. timeouts ${run.load.timeouts}${kinds(run)}), ` +
+    `load ${(run.load.sent / run.load.seconds).toFixed(0)} req/s over ${run.load.seconds.toFixed(1)} s`
   );
+}
+
+function kinds(run: OperationRun): string {
+  const entries = Object.entries(run.load.errorKinds);
+  return entries.length === 0 ? "" : `: ${entries.map(([kind, count]) => `${kind} x${count}`).join(", ")}`;
 }
 
 function checkRun(kind: string, run: OperationRun): void {
@@ -219,13 +225,17 @@ function report(pipeline: Awaited<ReturnType<typeof benchPipeline>>, inPlace: Si
       `from ${LOAD.leadMs / 1000} s before each script to ${(LOAD.tailMs + 1000) / 1000} s after it, per-request timeout ${LOAD.timeoutSeconds} s; ` +
       `failed = non-2xx + errors (timeouts included).`,
   );
+  const loadSeconds = all.reduce((sum, r) => sum + r.load.seconds, 0);
+  console.log(
+    `achieved load rate: ${(sent(all) / loadSeconds).toFixed(0)} req/s (requests sent / seconds under load, all operations)`,
+  );
   console.log(
     `requests sent: pipeline ${sent([...p.deploys, ...p.rollbacks])}, in-place ${sent([...inPlace.deploys, ...inPlace.rollbacks])}, total ${sent(all)}; ` +
       `failed: pipeline ${p.deploys.concat(p.rollbacks).reduce((s, r) => s + r.load.failed, 0)}, in-place ${inPlace.deploys.concat(inPlace.rollbacks).reduce((s, r) => s + r.load.failed, 0)}.`,
   );
   console.log(
     "times: from script start (shipRelease/rollbackRelease = the workflow's run: step over OpenSSH; in-place = the seed's script as the deploy user) to the " +
-      "first poll of GET / (a new connection every 50 ms) after which every answer, until 1 s past the script's end, came from the expected release.",
+      "first poll of GET / (a new connection every 50 ms, 1 s timeout, polls overlap) after which every answer, until 1 s past the script's end, came from the expected release.",
   );
   console.log(`re-provision steps (s): ${stepTable(pipeline.again)}`);
   console.log(`from-scratch steps (s): ${stepTable(pipeline.scratch)}`);
@@ -243,7 +253,7 @@ function report(pipeline: Awaited<ReturnType<typeof benchPipeline>>, inPlace: Si
     }
     if (row.unit === "count") {
       const runs = row.name.includes("deploy") ? p.deploys : p.rollbacks;
-      detail += `; per run: ${runs.map((r) => `${r.load.failed}/${r.load.sent} (non-2xx ${r.load.non2xx}, errors ${r.load.errors}, timeouts ${r.load.timeouts})`).join(", ")}`;
+      detail += `; per run: ${runs.map((r) => `${r.load.failed}/${r.load.sent} (non-2xx ${r.load.non2xx}, errors ${r.load.errors}, timeouts ${r.load.timeouts}${kinds(r)})`).join(", ")}`;
     }
     console.log(detail);
   }

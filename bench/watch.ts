@@ -12,7 +12,7 @@ export interface Sample {
 export interface Watch {
   /** performance.now() at the start of the watch: sample times are relative to it. */
   origin: number;
-  /** Stops polling (after the request in flight) and returns every sample. */
+  /** Stops polling, waits for the polls in flight and returns every sample in the order they were sent. */
   stop(): Promise<Sample[]>;
 }
 
@@ -40,25 +40,29 @@ function fetchLabel(url: string, timeoutMs: number): Promise<string | null> {
   });
 }
 
-/** Polls `url` every `intervalMs` until stop() or `maxMs`, whichever comes first. */
+/**
+ * Sends a poll to `url` every `intervalMs`, without waiting for the previous one (a hung poll does not stop the
+ * sampling), until stop() or `maxMs`, whichever comes first. Each poll has a 1 s timeout, so at most
+ * 1000 / intervalMs polls are in flight.
+ */
 export function watchRelease(url: string, intervalMs = 50, maxMs = 90_000): Watch {
   const origin = performance.now();
-  const samples: Sample[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && performance.now() - origin < maxMs) {
-      const sentAt = performance.now() - origin;
-      samples.push({ sentAt, label: await fetchLabel(url, 1000) });
-      const wait = intervalMs - (performance.now() - origin - sentAt);
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  })();
+  const pending: Promise<Sample>[] = [];
+  const poll = (): void => {
+    const sentAt = performance.now() - origin;
+    pending.push(fetchLabel(url, 1000).then((label) => ({ sentAt, label })));
+  };
+  poll();
+  const timer = setInterval(() => {
+    if (performance.now() - origin < maxMs) poll();
+    else clearInterval(timer);
+  }, intervalMs);
   return {
     origin,
     async stop() {
-      stopped = true;
-      await loop;
-      return samples;
+      clearInterval(timer);
+      const samples = await Promise.all(pending);
+      return samples.sort((a, b) => a.sentAt - b.sentAt);
     },
   };
 }
