@@ -121,6 +121,7 @@ describe("deploying the example app", () => {
     expect(await servedBuilds(host, stack.config)).toEqual([serving.id]);
     expect((await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
     expect((await agentReleases(stack, host)).ids).not.toContain(killed.release.id);
+    expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toBe(`.incoming-${killed.release.id}\n`);
 
     const next = makeRelease(stack.config);
     await deployOk(stack, next);
