@@ -1,6 +1,7 @@
 // Example app: answers /health (200, or 503 when built with HEALTHY=false) and / with its release.
 "use strict";
 const http = require("node:http");
+const net = require("node:net");
 const fs = require("node:fs");
 const path = require("node:path");
 const ms = require("ms");
@@ -9,6 +10,7 @@ const HEALTHY = true; // build.js rewrites this line for the "unhealthy release"
 const BUILD = "dev"; // build.js stamps the build label here
 const port = Number(process.env.PORT || 3000);
 const startedAt = Date.now();
+let shuttingDown = false;
 
 function migrations() {
   try {
@@ -19,6 +21,8 @@ function migrations() {
 }
 
 const server = http.createServer((req, res) => {
+  // While draining, every answer tells the client not to reuse its connection.
+  if (shuttingDown) res.setHeader("connection", "close");
   if (req.url === "/health") {
     res.writeHead(HEALTHY ? 200 : 503, { "content-type": "text/plain" });
     res.end(HEALTHY ? "ok\n" : "unhealthy\n");
@@ -35,13 +39,19 @@ const server = http.createServer((req, res) => {
     }) + "\n",
   );
 });
-server.keepAliveTimeout = 1000;
+server.keepAliveTimeout = 5000;
 
 server.listen(port, "0.0.0.0");
 
-// pm2 reload sends SIGINT: stop accepting, finish in-flight requests, then exit.
+// pm2 reload sends SIGINT once the replacement worker listens. Drain without resetting anyone:
+// 1. stop accepting connections at once, so new ones go to the new workers, but keep the open ones (http's own
+//    close() would drop idle keep-alive connections that a client may be reusing at this very moment);
+// 2. answer every further request with "connection: close", so clients leave by themselves;
+// 3. after DRAIN_MS drop what is still idle; exit when the last connection is gone (pm2's kill_timeout caps it).
+const DRAIN_MS = 1000;
 process.on("SIGINT", () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections?.();
-  setTimeout(() => process.exit(0), 3000).unref();
+  if (shuttingDown) return;
+  shuttingDown = true;
+  net.Server.prototype.close.call(server, () => process.exit(0));
+  setTimeout(() => server.closeIdleConnections(), DRAIN_MS).unref();
 });

@@ -156,6 +156,11 @@ const deploySchema = z
       .describe(
         "Deadline for the new release to answer the health path on localhost before it is switched back.",
       ),
+    shutdownTimeoutSeconds: integer(1, 300, "use seconds, such as 10")
+      .default(10)
+      .describe(
+        "How long pm2 lets an old worker drain its connections after SIGINT before killing it (pm2 kill_timeout); longer than your slowest request.",
+      ),
     lockTimeoutSeconds: integer(0, 3600, "use seconds, such as 300")
       .default(300)
       .describe("How long a deploy waits for another deploy on the same host before failing."),
