@@ -159,23 +159,8 @@ describe("provisioning a fresh host", () => {
     expect(runs.filter((run) => run.code !== 0)).toEqual([]);
 
     expect(await fingerprint(host, files)).toBe(before);
-    expect((await modifiedSince(host, marker)).filter((path) => path !== PM2_MODULE_CONF)).toEqual([]);
+    expect(await modifiedSince(host, marker)).toEqual([]);
     expect(await asRoot(host, `grep -c 'pipeline-ci-0$' ${authorizedKeysPath(stack.config)}`)).toBe("1\n");
     expect(await asRoot(host, `sha256sum < ${PM2_MODULE_CONF}`)).toBe(moduleConfBefore);
-  });
-
-  // BUG (src/render/shell/steps/pm2.ts, pm2LogrotateScript): `pm2 set` runs unconditionally, and pm2 rewrites
-  // ~/.pm2/module_conf.json (same bytes, new mtime) on every run of the step; see the report.
-  it("does not rewrite pm2's module config when the log rotation settings are already in place", async () => {
-    const marker = "/root/.before-third-run";
-    await asRoot(host, `touch ${marker}`);
-    const runs = await provisionHost(host, stack.config, {
-      npmRegistry: host.npmRegistry,
-      appEnv: APP_ENV,
-      deployPublicKey: stack.key.publicKey,
-      rotation: 0,
-    });
-    expect(runs.filter((run) => run.code !== 0)).toEqual([]);
-    expect(await modifiedSince(host, marker)).toEqual([]);
   });
 });

@@ -37,6 +37,9 @@ export function pm2Script(config: PipelineConfig, npmRegistry: string): string {
   ].join("\n");
 }
 
+const READ_LOGROTATE_SETTINGS =
+  'const m = require(process.argv[1])["pm2-logrotate"] || {}; process.stdout.write(m.max_size + "|" + m.retain)';
+
 export function pm2LogrotateScript(config: PipelineConfig): string {
   const { home } = hostLayout(config);
   return [
@@ -45,7 +48,12 @@ export function pm2LogrotateScript(config: PipelineConfig): string {
     `if [ ! -d ${quote(`${home}/.pm2/modules/pm2-logrotate`)} ]; then`,
     "  as_deploy_user pm2 install pm2-logrotate",
     "fi",
-    `as_deploy_user pm2 set pm2-logrotate:max_size ${quote(config.vps.logMaxSize)}`,
-    `as_deploy_user pm2 set pm2-logrotate:retain ${config.vps.logRetainDays}`,
+    // `pm2 set` rewrites module_conf.json even when nothing changes: compare first, so a re-run changes nothing.
+    `wanted=${quote(`${config.vps.logMaxSize}|${config.vps.logRetainDays}`)}`,
+    `current="$(as_deploy_user node -e ${quote(READ_LOGROTATE_SETTINGS)} ${quote(`${home}/.pm2/module_conf.json`)} 2>/dev/null || true)"`,
+    'if [ "$current" != "$wanted" ]; then',
+    `  as_deploy_user pm2 set pm2-logrotate:max_size ${quote(config.vps.logMaxSize)}`,
+    `  as_deploy_user pm2 set pm2-logrotate:retain ${config.vps.logRetainDays}`,
+    "fi",
   ].join("\n");
 }
