@@ -28,7 +28,9 @@ const pool = new HostPool("host-tests-concurrency");
 
 /** Installs the release agent rendered from `config` (what `pulumi up` does after a deploy.* config change). */
 async function installAgent(host: HostHandle, config: PipelineConfig): Promise<void> {
-  const step = provisioningSteps(config, { npmRegistry: host.npmRegistry }).find((s) => s.name === "release-agent");
+  const step = provisioningSteps(config, { npmRegistry: host.npmRegistry }).find(
+    (s) => s.name === "release-agent",
+  );
   if (!step) throw new Error("no release-agent step");
   await runSteps(host, [step]);
 }
@@ -58,7 +60,10 @@ describe("concurrent deploys", () => {
     const a = makeRelease(stack.config);
     const b = makeRelease(stack.config);
     const lines: TimedLine[] = [];
-    const [resultA, resultB] = await Promise.all([shipReleaseRecordingLines(stack, a, lines), shipReleaseRecordingLines(stack, b, lines)]);
+    const [resultA, resultB] = await Promise.all([
+      shipReleaseRecordingLines(stack, a, lines),
+      shipReleaseRecordingLines(stack, b, lines),
+    ]);
     expect(resultA.code, resultA.stdout + resultA.stderr).toBe(0);
     expect(resultB.code, resultB.stdout + resultB.stderr).toBe(0);
 
@@ -73,7 +78,9 @@ describe("concurrent deploys", () => {
     expect(await servedBuilds(host, stack.config)).toEqual([last.id]);
     expect((await agentReleases(stack, host)).ids).toEqual(expect.arrayContaining([a.id, b.id]));
     const audited = (await auditEntries(host, stack.config)).slice(-2);
-    expect(audited.map((entry) => `${entry.release} ${entry.result}`).sort()).toEqual([`${a.id} ok`, `${b.id} ok`].sort());
+    expect(audited.map((entry) => `${entry.release} ${entry.result}`).sort()).toEqual(
+      [`${a.id} ok`, `${b.id} ok`].sort(),
+    );
   });
 
   it("refuses the second deploy with lockTimeout when the lock is not free within lockTimeoutSeconds", async () => {
@@ -84,7 +91,10 @@ describe("concurrent deploys", () => {
       const first = new DeployInFlight(stack, host, makeRelease(stack.config));
       first.sendFirstHalf();
       const incoming = `${hostLayout(stack.config).releases}/.incoming-${first.release.id}`;
-      await eventually(`${incoming} to appear`, async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0);
+      await eventually(
+        `${incoming} to appear`,
+        async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0,
+      );
 
       const second = makeRelease(stack.config);
       const refused = await deploy(stack, second);

@@ -43,14 +43,30 @@ describe("deploying the example app", () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain(`Deployed ${release.id} to 1 host(s).`);
 
-    expect(await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).toEqual({ status: 200, body: "ok\n" });
-    const answer = JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as Record<string, unknown>;
-    expect(answer).toMatchObject({ build: release.id, greeting: "hello from the host tests", migrations: "001_init" });
+    expect(await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).toEqual({
+      status: 200,
+      body: "ok\n",
+    });
+    const answer = JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as Record<
+      string,
+      unknown
+    >;
+    expect(answer).toMatchObject({
+      build: release.id,
+      greeting: "hello from the host tests",
+      migrations: "001_init",
+    });
     expect(await servedBuilds(host, stack.config)).toEqual([release.id]);
 
     expect(await agentReleases(stack, host)).toMatchObject({ current: release.id });
     expect(await currentRelease(host, stack.config)).toBe(release.id);
-    expect((await auditEntries(host, stack.config)).at(-1)).toEqual({ key: "ci-0", actor: "hubot", verb: "deploy", release: release.id, result: "ok" });
+    expect((await auditEntries(host, stack.config)).at(-1)).toEqual({
+      key: "ci-0",
+      actor: "hubot",
+      verb: "deploy",
+      release: release.id,
+      result: "ok",
+    });
   });
 
   it("keeps the previous release serving when the new one fails its health check", async () => {
@@ -68,7 +84,11 @@ describe("deploying the example app", () => {
     const releases = await agentReleases(stack, host);
     expect(releases.current).toBe(good.id);
     expect(releases.ids).not.toContain(bad.id);
-    expect((await auditEntries(host, stack.config)).at(-1)).toMatchObject({ verb: "deploy", release: bad.id, result: "unhealthy" });
+    expect((await auditEntries(host, stack.config)).at(-1)).toMatchObject({
+      verb: "deploy",
+      release: bad.id,
+      result: "unhealthy",
+    });
   });
 
   it("rolls back to the previous release, to a named one, and refuses an unknown one", async () => {
@@ -109,7 +129,10 @@ describe("deploying the example app", () => {
     const killed = new DeployInFlight(stack, host, makeRelease(stack.config));
     killed.sendFirstHalf();
     const incoming = `${layout.releases}/.incoming-${killed.release.id}`;
-    await eventually(`${incoming} to appear`, async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0);
+    await eventually(
+      `${incoming} to appear`,
+      async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0,
+    );
 
     // SIGKILL: no trap runs, nothing gets undone by the agent itself. The pattern matches the agent's own command
     // line (bash running the script), not the shell that runs pkill.
@@ -121,7 +144,9 @@ describe("deploying the example app", () => {
     expect(await servedBuilds(host, stack.config)).toEqual([serving.id]);
     expect((await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
     expect((await agentReleases(stack, host)).ids).not.toContain(killed.release.id);
-    expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toBe(`.incoming-${killed.release.id}\n`);
+    expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toBe(
+      `.incoming-${killed.release.id}\n`,
+    );
 
     const next = makeRelease(stack.config);
     await deployOk(stack, next);
@@ -132,7 +157,8 @@ describe("deploying the example app", () => {
   });
 
   it("keeps only the configured number of releases, never pruning current or the previous one", async () => {
-    for (let i = 0; i < stack.config.deploy.keepReleases; i++) await deployOk(stack, makeRelease(stack.config));
+    for (let i = 0; i < stack.config.deploy.keepReleases; i++)
+      await deployOk(stack, makeRelease(stack.config));
     const { ids, current } = await agentReleases(stack, host);
     expect(ids).toHaveLength(stack.config.deploy.keepReleases);
     expect(current).toBe(ids[0]);

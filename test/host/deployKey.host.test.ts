@@ -117,7 +117,13 @@ describe("the CI deploy key", () => {
     const second = makeRelease(stack.config);
     await deployOk(stack, second, files1);
     expect(await servedBuilds(host, stack.config)).toEqual([second.id]);
-    expect((await auditEntries(host, stack.config)).at(-1)).toEqual({ key: "ci-1", actor: "octocat", verb: "deploy", release: second.id, result: "ok" });
+    expect((await auditEntries(host, stack.config)).at(-1)).toEqual({
+      key: "ci-1",
+      actor: "octocat",
+      verb: "deploy",
+      release: second.id,
+      result: "ok",
+    });
     expect((await releasesWith(files0)).code).toBe(0);
 
     // 3. The old line's resource is deleted: key 0 is refused by sshd itself, key 1 keeps working.

@@ -35,7 +35,14 @@ function managedFiles(stack: Stack): string[] {
 
 /** sha256, inode and mtime (ns) of each managed file. */
 async function fingerprint(host: HostHandle, files: string[]): Promise<string> {
-  return asRoot(host, files.map((file) => `printf '%s %s\\n' "$(sha256sum < ${file} | cut -c1-64)" "$(stat -c '%i %.9Y %n' ${file})"`).join("\n"));
+  return asRoot(
+    host,
+    files
+      .map(
+        (file) => `printf '%s %s\\n' "$(sha256sum < ${file} | cut -c1-64)" "$(stat -c '%i %.9Y %n' ${file})"`,
+      )
+      .join("\n"),
+  );
 }
 
 /**
@@ -60,14 +67,16 @@ const VOLATILE = [
   "/home/deploy/.pm2/logs",
   "/home/deploy/.pm2/pids",
 ];
-const VOLATILE_FILES = /^\/home\/deploy\/\.pm2\/(pm2\.log|pm2\.pid|rpc\.sock|pub\.sock|dump\.pm2|dump\.pm2\.bak|touch)$/;
+const VOLATILE_FILES =
+  /^\/home\/deploy\/\.pm2\/(pm2\.log|pm2\.pid|rpc\.sock|pub\.sock|dump\.pm2|dump\.pm2\.bak|touch)$/;
 
 async function modifiedSince(host: HostHandle, marker: string): Promise<string[]> {
   const prune = VOLATILE.map((path) => `-path ${path}`).join(" -o ");
-  const listing = await asRoot(host, `find / -xdev \\( ${prune} \\) -prune -o ! -type d -newer ${marker} -print`);
-  return listing
-    .split("\n")
-    .filter((path) => path !== "" && path !== marker && !VOLATILE_FILES.test(path));
+  const listing = await asRoot(
+    host,
+    `find / -xdev \\( ${prune} \\) -prune -o ! -type d -newer ${marker} -print`,
+  );
+  return listing.split("\n").filter((path) => path !== "" && path !== marker && !VOLATILE_FILES.test(path));
 }
 
 describe("provisioning a fresh host", () => {
@@ -87,11 +96,19 @@ describe("provisioning a fresh host", () => {
 
   it("runs every step of the command graph with exit 0 and installs Node, pnpm and pm2 at the configured majors", async () => {
     const [runs] = stack.runs as [Stack["runs"][number]];
-    const planned = commandGraph(stack.config, { npmRegistry: host.npmRegistry, appEnv: APP_ENV, deployPublicKey: stack.key.publicKey, rotation: 0 });
+    const planned = commandGraph(stack.config, {
+      npmRegistry: host.npmRegistry,
+      appEnv: APP_ENV,
+      deployPublicKey: stack.key.publicKey,
+      rotation: 0,
+    });
     expect(runs.map((run) => run.name)).toEqual(planned.map((step) => step.name));
     expect(runs.filter((run) => run.code !== 0)).toEqual([]);
 
-    const versions = await asRoot(host, "node --version; pnpm --version; command -v pm2; runuser -u deploy -- node --version");
+    const versions = await asRoot(
+      host,
+      "node --version; pnpm --version; command -v pm2; runuser -u deploy -- node --version",
+    );
     const [node, pnpm, pm2, nodeForDeploy] = versions.trim().split("\n");
     expect(node).toMatch(new RegExp(`^v${stack.config.app.nodeVersion}\\.`));
     expect(pnpm).toMatch(new RegExp(`^${stack.config.app.pnpmVersion}\\.`));
@@ -117,7 +134,9 @@ describe("provisioning a fresh host", () => {
   });
 
   it("installs the release agent root-owned and not writable by the deploy user", async () => {
-    expect(await asRoot(host, `stat -c '%a %U %G' ${AGENT_PATH} $(dirname ${AGENT_PATH})`)).toBe("755 root root\n755 root root\n");
+    expect(await asRoot(host, `stat -c '%a %U %G' ${AGENT_PATH} $(dirname ${AGENT_PATH})`)).toBe(
+      "755 root root\n755 root root\n",
+    );
     const write = await withRoot(host, (s) => s.exec(`runuser -u deploy -- sh -c 'echo x >> ${AGENT_PATH}'`));
     expect(write.code).not.toBe(0);
   });

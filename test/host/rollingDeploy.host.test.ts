@@ -40,7 +40,10 @@ describe("a two-host stack", () => {
   it("deploys to the hosts one after the other, in config order", async () => {
     a = makeRelease(stack.config);
     const result = await deployOk(stack, a);
-    const progress = result.stdout.split("\n").filter((line) => /^(==>|OK|FAIL|SKIP)/.test(line)).map((line) => line.replace(/ in \d+s$/, ""));
+    const progress = result.stdout
+      .split("\n")
+      .filter((line) => /^(==>|OK|FAIL|SKIP)/.test(line))
+      .map((line) => line.replace(/ in \d+s$/, ""));
     expect(progress).toEqual([
       `==> [1/2] ${entry(first)}: deploy ${a.id}`,
       `OK   [1/2] ${entry(first)}: deploy ${a.id}`,
@@ -58,7 +61,10 @@ describe("a two-host stack", () => {
     const auditOfSecond = await auditEntries(second, stack.config);
     const result = await deploy(stack, broken);
     expect(result.code).toBe(AGENT_EXIT.unhealthy);
-    const progress = result.stdout.split("\n").filter((line) => /^(==>|OK|FAIL|SKIP)/.test(line)).map((line) => line.replace(/ after \d+s$/, ""));
+    const progress = result.stdout
+      .split("\n")
+      .filter((line) => /^(==>|OK|FAIL|SKIP)/.test(line))
+      .map((line) => line.replace(/ after \d+s$/, ""));
     expect(progress).toEqual([
       `==> [1/2] ${entry(first)}: deploy ${broken.id}`,
       `FAIL [1/2] ${entry(first)}: exit ${AGENT_EXIT.unhealthy}: unhealthy`,
@@ -72,12 +78,17 @@ describe("a two-host stack", () => {
     expect(await servedBuilds(second, stack.config)).toEqual([a.id]);
     expect((await agentReleases(stack, second)).ids).not.toContain(broken.id);
     expect(await auditEntries(second, stack.config)).toEqual(auditOfSecond);
-    expect((await auditEntries(first, stack.config)).at(-1)).toMatchObject({ verb: "deploy", release: broken.id, result: "unhealthy" });
+    expect((await auditEntries(first, stack.config)).at(-1)).toMatchObject({
+      verb: "deploy",
+      release: broken.id,
+      result: "unhealthy",
+    });
   });
 
   it("runs migration actions on the first host only (the database is shared)", async () => {
     const migrations = async (host: HostHandle): Promise<unknown> =>
-      (JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as { migrations: unknown }).migrations;
+      (JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as { migrations: unknown })
+        .migrations;
     expect([await migrations(first), await migrations(second)]).toEqual(["001_init", "001_init"]);
     const auditOfSecond = await auditEntries(second, stack.config);
 

@@ -65,12 +65,20 @@ export interface Stack {
 }
 
 /** Provisions every host (in parallel) with deploy key rotation 0, as the first `pulumi up` of a stack does. */
-export async function provisionedStack(hosts: HostHandle[], overrides: Record<string, unknown> = {}): Promise<Stack> {
+export async function provisionedStack(
+  hosts: HostHandle[],
+  overrides: Record<string, unknown> = {},
+): Promise<Stack> {
   const config = stackOnHosts(hosts, overrides);
   const key = generateDeployKey("pipeline-ci-0");
   const runs = await Promise.all(
     hosts.map((host) =>
-      provisionHost(host, config, { npmRegistry: host.npmRegistry, appEnv: APP_ENV, deployPublicKey: key.publicKey, rotation: 0 }),
+      provisionHost(host, config, {
+        npmRegistry: host.npmRegistry,
+        appEnv: APP_ENV,
+        deployPublicKey: key.publicKey,
+        rotation: 0,
+      }),
     ),
   );
   return { hosts, config, key, files: writeRunnerFiles(config, key.privateKey), runs };
@@ -104,7 +112,11 @@ export async function currentRelease(host: HostHandle, config: PipelineConfig): 
 }
 
 /** Release ids listed by the agent's `releases` verb, and the one it marks current. */
-export async function agentReleases(stack: Stack, host: HostHandle, files = stack.files): Promise<{ ids: string[]; current: string | undefined }> {
+export async function agentReleases(
+  stack: Stack,
+  host: HostHandle,
+  files = stack.files,
+): Promise<{ ids: string[]; current: string | undefined }> {
   const result = await callAgent(host, stack.config.deployUser, files, "releases");
   expect(result.code, result.stderr).toBe(0);
   const lines = result.stdout.split("\n").filter((line) => line.trim() !== "");
@@ -131,9 +143,16 @@ export interface AuditEntry {
  * The audit log, parsed. Everything that arrives with a deploy key is audited, read-only verbs too; `changes`
  * leaves out the `releases` listings the tests themselves make.
  */
-export async function auditEntries(host: HostHandle, config: PipelineConfig, changes = true): Promise<AuditEntry[]> {
+export async function auditEntries(
+  host: HostHandle,
+  config: PipelineConfig,
+  changes = true,
+): Promise<AuditEntry[]> {
   const entries = (await auditLog(host, config)).map((line) => {
-    const match = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ key=(\S+) actor=(\S+) verb=(\S+) release=(\S+) result=(\S+) exit=\d+$/.exec(line);
+    const match =
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ key=(\S+) actor=(\S+) verb=(\S+) release=(\S+) result=(\S+) exit=\d+$/.exec(
+        line,
+      );
     if (!match) throw new Error(`not an audit line: ${line}`);
     const [, key = "", actor = "", verb = "", release = "", result = ""] = match;
     return { key, actor, verb, release, result };
@@ -149,12 +168,15 @@ export interface HttpAnswer {
 /** A plain GET from this machine (no proxy), as a user of the app would make it. */
 export function httpGet(host: Pick<HostHandle, "address">, port: number, path: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: host.address, port, path, method: "GET", agent: false, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: host.address, port, path, method: "GET", agent: false, timeout: 10_000 },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (body += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on("error", reject);
     req.end();
@@ -162,7 +184,11 @@ export function httpGet(host: Pick<HostHandle, "address">, port: number, path: s
 }
 
 /** The build labels GET / answers with, over several requests (so that every pm2 worker gets asked). */
-export async function servedBuilds(host: HostHandle, config: PipelineConfig, requests = 6): Promise<string[]> {
+export async function servedBuilds(
+  host: HostHandle,
+  config: PipelineConfig,
+  requests = 6,
+): Promise<string[]> {
   const builds = new Set<string>();
   for (let i = 0; i < requests; i++) {
     const answer = await httpGet(host, config.app.port, "/");
@@ -183,7 +209,12 @@ export function makeRelease(config: PipelineConfig, healthy = true): Release {
   return { id, artifact: buildArtifact(config, { label: id, healthy }) };
 }
 
-export async function deploy(stack: Stack, release: Release, files = stack.files, actor = "octocat"): Promise<ScriptResult> {
+export async function deploy(
+  stack: Stack,
+  release: Release,
+  files = stack.files,
+  actor = "octocat",
+): Promise<ScriptResult> {
   return shipRelease(stack.config, files, release.artifact, release.id, actor);
 }
 
@@ -194,7 +225,12 @@ export async function deployOk(stack: Stack, release: Release, files = stack.fil
 }
 
 /** Polls until `check` returns true (for what the product does asynchronously); fails after `attempts`. */
-export async function eventually(what: string, check: () => Promise<boolean>, attempts = 100, pauseMs = 100): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  attempts = 100,
+  pauseMs = 100,
+): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -211,7 +247,12 @@ export class DeployInFlight {
   readonly result: Promise<ScriptResult>;
   private readonly artifact: Buffer;
 
-  constructor(stack: Stack, host: HostHandle, readonly release: Release, actor = "octocat") {
+  constructor(
+    stack: Stack,
+    host: HostHandle,
+    readonly release: Release,
+    actor = "octocat",
+  ) {
     this.artifact = readFileSync(release.artifact);
     const args = [
       "-F",
@@ -256,7 +297,12 @@ let lineSequence = 0;
  * The deploy workflow's ship script (renderShipScript, verbatim, same environment as shipRelease) with every output
  * line recorded in arrival order, so that two deploys running at once can be ordered against each other.
  */
-export function shipReleaseRecordingLines(stack: Stack, release: Release, lines: TimedLine[], actor = "octocat"): Promise<ScriptResult> {
+export function shipReleaseRecordingLines(
+  stack: Stack,
+  release: Release,
+  lines: TimedLine[],
+  actor = "octocat",
+): Promise<ScriptResult> {
   const env = {
     PATH: process.env["PATH"] ?? "/usr/bin:/bin",
     HOME: process.env["HOME"] ?? "/root",
