@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 
 export interface ScriptResult {
   code: number | null;
@@ -6,24 +6,32 @@ export interface ScriptResult {
   stderr: string;
 }
 
-/** Runs a command to completion, feeding `stdin` and collecting both output streams. */
-export function runCollecting(
+/** Starts a command and collects both output streams; the caller owns its stdin. */
+export function spawnCollecting(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: Buffer | string } = {},
-): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      stdio: ["pipe", "pipe", "pipe"],
-      ...(options.env ? { env: options.env } : {}),
-    });
+  env?: NodeJS.ProcessEnv,
+): { child: ChildProcessWithoutNullStreams; result: Promise<ScriptResult> } {
+  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...(env ? { env } : {}) });
+  child.stdin.on("error", () => undefined); // the command may exit (or be killed) without reading its input
+  const result = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on("error", () => undefined); // the command may exit without reading its input
-    child.stdin.end(options.stdin ?? "");
   });
+  return { child, result };
+}
+
+/** Runs a command to completion with `stdin` as its whole input. */
+export function runCollecting(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: Buffer | string } = {},
+): Promise<ScriptResult> {
+  const { child, result } = spawnCollecting(command, args, options.env);
+  child.stdin.end(options.stdin ?? "");
+  return result;
 }

@@ -20,4 +20,4 @@ export {
 } from "./workflowScripts";
 export { type DeployKeyPair, generateDeployKey } from "./deployKey";
 export { callAgent } from "./agent";
-export { runCollecting } from "./childProcess";
+export { runCollecting, spawnCollecting } from "./childProcess";

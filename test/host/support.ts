@@ -18,6 +18,7 @@ import {
   newReleaseId,
   provisionHost,
   shipRelease,
+  spawnCollecting,
   stackOnHosts,
   writeRunnerFiles,
 } from "../../src/sandbox";
@@ -261,17 +262,7 @@ export class DeployInFlight {
       ...sshCommandLineArgs(host, stack.files.keyFile, stack.files.knownHostsFile, stack.config.deployUser),
       `deploy ${release.id} --actor ${actor}`,
     ];
-    this.child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
-    const child = this.child;
-    this.result = new Promise((resolve, reject) => {
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-    child.stdin.on("error", () => undefined); // the far end may be gone when a test kills it
+    ({ child: this.child, result: this.result } = spawnCollecting("ssh", args));
   }
 
   /** Sends the first half of the artifact and keeps stdin open. */
