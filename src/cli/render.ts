@@ -1,6 +1,6 @@
 // npm run render -- --stack <name> [--out <dir>] | --config <file>
 // Renders every file a stack commits, offline: no Pulumi CLI, no credentials, no decrypted secrets.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors";
@@ -11,7 +11,7 @@ import { renderRepositoryFiles } from "../render/workflows";
 const USAGE =
   "usage: npm run render -- --stack <name> [--out <dir>]   or   npm run render -- --config <Pulumi.<name>.yaml> [--out <dir>]";
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -27,6 +27,13 @@ function main(argv: string[]): number {
   }
   const stackFile = resolve(values.config ?? `Pulumi.${values.stack}.yaml`);
   const outDir = resolve(values.out ?? join("out", values.stack ?? "stack"));
+  if (!existsSync(stackFile)) {
+    const known = readdirSync(dirname(stackFile))
+      .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+      .filter((name) => name !== undefined);
+    console.error(`${stackFile}: no such stack file (stacks here: ${known.join(", ") || "none"})`);
+    return 1;
+  }
   try {
     checkProjectFile(stackFile);
     const { config, encryptedKeys } = loadStackFile(stackFile);
@@ -64,4 +71,4 @@ function writeAtomically(outDir: string, files: ReadonlyArray<{ path: string; co
   renameSync(staging, outDir);
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
