@@ -10,12 +10,13 @@ type StackName = (typeof INFRASTRUCTURE_STACKS)[number];
 
 const NODE_VERSION = 20;
 
-/** Credentials of `pulumi preview/up`: the Pulumi backend, the GitHub provider (needs the `workflow` scope), AWS. */
+/**
+ * Credentials of `pulumi preview/up`: the Pulumi backend and the GitHub provider (its token needs the `workflow`
+ * scope). No cloud keys: the program reaches the VPSes over SSH with the stack's own secret config.
+ */
 const PULUMI_ENV = {
   PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
   GITHUB_TOKEN: "${{ secrets.PIPELINE_GITHUB_TOKEN }}",
-  AWS_ACCESS_KEY_ID: "${{ secrets.AWS_ACCESS_KEY_ID }}",
-  AWS_SECRET_ACCESS_KEY: "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
 };
 
 function npmSetupSteps(): Step[] {
