@@ -33,7 +33,6 @@ runtime:
   options:
     typescript: true
     packagemanager: npm
-main: index.ts
 `;
 
 export function renderProjectFile(): string {
