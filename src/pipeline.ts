@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./config/errors";
+import { MISSING_ADMIN_KEY } from "./config/load";
 import type { PipelineConfig, PipelineSecrets } from "./config/types";
 import { GitHubPipeline } from "./components/github/githubPipeline";
 import { Fleet } from "./components/vps/fleet";
@@ -58,9 +60,6 @@ export function createPipeline(
 
 function required(adminPrivateKey: string | undefined): string {
   // loadStack with requireSecrets reports this with the other problems; this guards direct callers.
-  if (adminPrivateKey === undefined)
-    throw new Error(
-      "pipeline:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
-    );
+  if (adminPrivateKey === undefined) throw new ConfigError([MISSING_ADMIN_KEY]);
   return adminPrivateKey;
 }

@@ -1,13 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
-
 /** Child resource names derived from the parent's, so two stacks or hosts never collide. */
 export function childName(parent: string, ...parts: Array<string | number>): string {
   return [parent, ...parts].join("-").replace(/[^A-Za-z0-9_.-]/g, "-");
-}
-
-export function childOptions(
-  parent: pulumi.Resource,
-  dependsOn?: pulumi.Input<pulumi.Resource>[],
-): pulumi.CustomResourceOptions {
-  return dependsOn ? { parent, dependsOn } : { parent };
 }

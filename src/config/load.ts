@@ -11,6 +11,23 @@ export const PROJECT = "pipeline";
 export const SECRET_KEYS = ["adminPrivateKey", "appEnv", "notificationWebhook"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
+export const MISSING_ADMIN_KEY = `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`;
+
+/** A stack's config keyed `namespace:key` (bare keys are the project's) -> project values and github:owner. */
+export function projectValues(config: Record<string, unknown>): {
+  values: Record<string, unknown>;
+  githubOwner: string | undefined;
+} {
+  const values: Record<string, unknown> = {};
+  let githubOwner: string | undefined;
+  for (const [fullKey, value] of Object.entries(config)) {
+    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT, fullKey];
+    if (namespace === "github" && key === "owner") githubOwner = String(value);
+    else if (namespace === PROJECT && key !== undefined) values[key] = value;
+  }
+  return { values, githubOwner };
+}
+
 export interface LoadOptions {
   stack: string;
   /** pulumi up/preview need the admin key; the offline render does not. */
@@ -51,9 +68,7 @@ export function loadStack(
     options.requireSecrets &&
     (values["adminPrivateKey"] === undefined || values["adminPrivateKey"] === "")
   ) {
-    problems.push(
-      `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`,
-    );
+    problems.push(MISSING_ADMIN_KEY);
   }
   if (problems.length > 0 || !parsed.success || !githubOwner) throw new ConfigError(problems);
 

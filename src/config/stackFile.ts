@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { PROJECT, loadConfig } from "./load";
+import { PROJECT, loadConfig, projectValues } from "./load";
 import type { PipelineConfig } from "./types";
 
 export interface StackFileValues {
@@ -22,19 +22,10 @@ export function stackNameOf(file: string): string {
 
 export function readStackFile(file: string): StackFileValues {
   const document = (parse(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  const values: Record<string, unknown> = {};
-  const encryptedKeys: string[] = [];
-  let githubOwner: string | undefined;
-  for (const [fullKey, value] of Object.entries(document.config ?? {})) {
-    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT, fullKey];
-    if (isEncrypted(value)) {
-      encryptedKeys.push(fullKey);
-      continue;
-    }
-    if (namespace === "github" && key === "owner") githubOwner = String(value);
-    else if (namespace === PROJECT && key !== undefined) values[key] = value;
-  }
-  return { stack: stackNameOf(file), githubOwner, values, encryptedKeys };
+  const entries = Object.entries(document.config ?? {});
+  const encryptedKeys = entries.filter(([, value]) => isEncrypted(value)).map(([key]) => key);
+  const readable = Object.fromEntries(entries.filter(([, value]) => !isEncrypted(value)));
+  return { stack: stackNameOf(file), ...projectValues(readable), encryptedKeys };
 }
 
 function isEncrypted(value: unknown): boolean {

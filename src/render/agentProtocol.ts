@@ -80,8 +80,3 @@ export const AGENT_EXIT = {
   reloadFailed: 74,
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
-
-/** The agent invocation as a workflow writes it after `ssh ... "$user@$host"`. */
-export function agentCommand(verb: AgentVerbName, ...args: string[]): string {
-  return [verb, ...args].join(" ");
-}

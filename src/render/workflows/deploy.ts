@@ -5,7 +5,8 @@ import { RELEASE_ID_SHELL } from "../agentProtocol";
 import { CI_WORKFLOW_PATH } from "../githubNames";
 import { ACTIONS, actionRef } from "./actions";
 import { failureIssueJob } from "./failureIssue";
-import { BASH_DEFAULTS, type CallJob, type Concurrency, type StepsJob, type Workflow } from "./model";
+import { environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
+import { BASH_DEFAULTS, type CallJob, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
 import { shellQuote } from "./hostLoop";
 import { installSteps } from "./setup";
@@ -16,23 +17,6 @@ export const SHIP_STEP_NAME = "Ship to each host in turn";
 const ARTIFACT_NAME = "release";
 const ARTIFACT_FILE = "release.tgz";
 const RELEASE_ID_OUTPUT = "${{ needs.build.outputs.release_id }}";
-
-/** Deploy, rollback and migrate of one environment never overlap; a running one is never cancelled. */
-export function environmentConcurrency(environment: string): Concurrency {
-  return { group: `deploy-${environment}`, "cancel-in-progress": false };
-}
-
-export function environmentOf(config: Pick<PipelineConfig, "environment" | "url">) {
-  return { name: config.environment, url: config.url };
-}
-
-/** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
-export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "deploy">): number {
-  const perHostSeconds = config.deploy.lockTimeoutSeconds + config.deploy.healthTimeoutSeconds + 600;
-  const publicCheckSeconds =
-    config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
-  return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
-}
 
 /**
  * Runs ci.yml's jobs on the commit being deployed: the deploy cannot start unless they pass. Not `workflow_run`:
@@ -79,14 +63,10 @@ function buildJob(config: PipelineConfig): StepsJob {
 
 function deployJob(config: PipelineConfig): StepsJob {
   const release = { RELEASE_ID: RELEASE_ID_OUTPUT };
-  return {
+  return environmentJob(config, {
     name: `deploy to ${config.environment}`,
     needs: ["build"],
-    "runs-on": "ubuntu-latest",
-    "timeout-minutes": hostStepsTimeoutMinutes(config),
-    permissions: {},
-    environment: environmentOf(config),
-    concurrency: environmentConcurrency(config.environment),
+    timeoutMinutes: hostStepsTimeoutMinutes(config),
     steps: [
       recordStartStep(),
       {
@@ -115,7 +95,7 @@ function deployJob(config: PipelineConfig): StepsJob {
         message: `Deploy of \${RELEASE_ID:-?} to ${config.environment}: $JOB_STATUS ($RUN_URL)`,
       }),
     ],
-  };
+  });
 }
 
 export function deployWorkflow(config: PipelineConfig): Workflow {

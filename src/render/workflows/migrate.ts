@@ -1,7 +1,7 @@
 // migrate-<env>.yml: run, revert or inspect database migrations through the release agent.
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_EXIT, type AgentVerbName } from "../agentProtocol";
-import { environmentConcurrency, environmentOf } from "./deploy";
+import { environmentJob } from "./environmentJob";
 import {
   explainExitFunction,
   readHosts,
@@ -84,13 +84,9 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
     permissions: {},
     defaults: BASH_DEFAULTS,
     jobs: {
-      migrate: {
+      migrate: environmentJob(config, {
         name: `migrate ${config.environment}`,
-        "runs-on": "ubuntu-latest",
-        "timeout-minutes": 30,
-        permissions: {},
-        environment: environmentOf(config),
-        concurrency: environmentConcurrency(config.environment),
+        timeoutMinutes: 30,
         steps: [
           writeSshFilesStep(),
           {
@@ -100,7 +96,7 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
           },
           removeSshFilesStep(),
         ],
-      },
+      }),
     },
   };
 }

@@ -2,7 +2,7 @@
 // The free-text reason and the release id arrive through env: and are validated in bash, never interpolated.
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_EXIT, RELEASE_ID_PATTERN } from "../agentProtocol";
-import { environmentConcurrency, environmentOf, hostStepsTimeoutMinutes } from "./deploy";
+import { environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
 import {
   explainExitFunction,
   forEachHost,
@@ -97,13 +97,9 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
     permissions: {},
     defaults: BASH_DEFAULTS,
     jobs: {
-      rollback: {
+      rollback: environmentJob(config, {
         name: `rollback ${config.environment}`,
-        "runs-on": "ubuntu-latest",
-        "timeout-minutes": hostStepsTimeoutMinutes(config),
-        permissions: {},
-        environment: environmentOf(config),
-        concurrency: environmentConcurrency(config.environment),
+        timeoutMinutes: hostStepsTimeoutMinutes(config),
         steps: [
           recordStartStep(),
           writeSshFilesStep(),
@@ -122,7 +118,7 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
             message: `Rollback of ${config.environment} to \${TARGET_RELEASE:-previous}: $JOB_STATUS. Reason: $REASON ($RUN_URL)`,
           }),
         ],
-      },
+      }),
     },
   };
 }
