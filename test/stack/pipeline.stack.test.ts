@@ -115,6 +115,25 @@ describe("the GitHub side of each stack", () => {
     ).toBe(false);
   });
 
+  it("manages exactly the objects the offline render lists for the stack", () => {
+    const identity: Record<string, (r: RecordedResource) => string> = {
+      [T.environment]: (r) => `environment:${input(r, "environment")}`,
+      [T.policy]: (r) => `deployment-branch-policy:${input(r, "environment")}:${input(r, "branchPattern")}`,
+      [T.envSecret]: (r) => `environment-secret:${input(r, "environment")}:${input(r, "secretName")}`,
+      [T.envVariable]: (r) => `environment-variable:${input(r, "environment")}:${input(r, "variableName")}`,
+      [T.repoSecret]: (r) => `repository-secret:${input(r, "secretName")}`,
+      [T.protection]: (r) => `branch-protection:${input(r, "pattern")}`,
+      [T.file]: (r) => `file:${input(r, "file")}`,
+    };
+    for (const { config } of [staging, production]) {
+      const registered = Object.entries(identity).flatMap(([type, id]) =>
+        ofStack(type, config.stack as "staging" | "production").map(id),
+      );
+      const listed = managedGitHubObjects(config).map((o) => `${o.kind}:${o.id}`);
+      expect(registered.sort()).toEqual(listed.sort());
+    }
+  });
+
   it("protects each stack's branch with the seeds' production rules", () => {
     const [rule] = ofStack(T.protection, "production");
     expect(input(rule, "pattern")).toBe("main");
