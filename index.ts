@@ -1,10 +1,10 @@
 // Entry point of `pulumi up` / `pulumi preview`: load and validate the stack config, build the pipeline, export outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { loadPulumiStack } from "./src/config/pulumiConfig";
+import { loadFromPulumiRuntime } from "./src/config/fromPulumiRuntime";
 import { machineNpmRegistry } from "./src/config/npmRegistry";
 import { createPipeline } from "./src/pipeline";
 
-const { config, secrets } = loadPulumiStack();
+const { config, secrets } = loadFromPulumiRuntime();
 const pipeline = createPipeline(config, secrets, {
   npmRegistry: config.vps.npmRegistry ?? machineNpmRegistry(),
 });

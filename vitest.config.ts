@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Test layers (DESIGN.md "Tests") are told apart by file suffix, so tests can mirror src/:
+// Test layers (README, "Tests") are told apart by file suffix, so tests can mirror src/:
 //   *.test.ts        unit   config tables, renderers
 //   *.lint.test.ts   lint   actionlint, GitHub's workflow parser, shellcheck on rendered output
 //   *.stack.test.ts  stack  the Pulumi program under runtime mocks

@@ -1,10 +1,11 @@
-// Seed 000's deploy model on the same host, for comparison: a git checkout built in place on the VPS
+// The usual hand-written deploy, on the same host, for comparison: a git checkout built in place on the VPS
 // (`git fetch` + `git reset --hard`, `pnpm install`, build, migrate, `pm2 reload`, `sleep 5`, curl /health), run as a
 // second pm2 app of the deploy user on its own port. Every script runs as the deploy user through a login shell
-// (`su - deploy`), which reads /etc/environment (the host's proxy) like the seed's `ssh user@host` does.
+// (`su - deploy`), which reads /etc/environment (the host's proxy) like a workflow's `ssh user@host` does.
 import { execFileSync } from "node:child_process";
 import type { PipelineConfig } from "../src/config/types";
 import { EXAMPLE_APP_DIR } from "../src/sandbox";
+import { singleQuote } from "../src/primitives/shellQuote";
 import type { ExecResult, HostSession } from "../src/testhost";
 
 export const INPLACE = { appName: "example-app-inplace", port: 3001 };
@@ -20,18 +21,11 @@ export interface InPlace {
 
 const COMMIT = "git -c user.name=bench -c user.email=bench@localhost commit -q -m";
 
-function quote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
+const SCRIPT_TIMEOUT_MS = 300_000;
 
 /** Runs a bash script as the deploy user in a login shell; never rejects for a non-zero exit. */
-export function asDeployUser(
-  session: HostSession,
-  deployUser: string,
-  script: string,
-  timeoutMs = 300_000,
-): Promise<ExecResult> {
-  return session.exec(`su - ${deployUser} -c 'bash -s'`, { stdin: script, timeoutMs });
+function asDeployUser(session: HostSession, deployUser: string, script: string): Promise<ExecResult> {
+  return session.exec(`su - ${deployUser} -c 'bash -s'`, { stdin: script, timeoutMs: SCRIPT_TIMEOUT_MS });
 }
 
 async function mustRun(
@@ -106,7 +100,7 @@ export async function setUpInPlace(
       stampScript(label),
       "git init -q -b main",
       "git add -A",
-      `${COMMIT} ${quote(label)}`,
+      `${COMMIT} ${singleQuote(label)}`,
       "git remote add origin ../origin.git",
       "git push -q origin main",
       "cd ..",
@@ -114,7 +108,7 @@ export async function setUpInPlace(
       "cd example-app",
       "pnpm install --frozen-lockfile --reporter=silent",
       "pnpm run build >/dev/null",
-      `printf '%s\\n' ${quote(`module.exports = ${JSON.stringify(ecosystem, null, 2)};`)} > ${root}/ecosystem.config.js`,
+      `printf '%s\\n' ${singleQuote(`module.exports = ${JSON.stringify(ecosystem, null, 2)};`)} > ${root}/ecosystem.config.js`,
       `pm2 start ${root}/ecosystem.config.js >/dev/null`,
       "for _ in $(seq 1 50); do",
       `  if curl -fsS -o /dev/null http://localhost:${INPLACE.port}/health; then exit 0; fi`,
@@ -127,7 +121,7 @@ export async function setUpInPlace(
   return state;
 }
 
-/** Not timed (in the seed this is the developer's push that triggers the workflow): a commit stamped `label` on origin/main. */
+/** Not timed (the developer's push that triggers the deploy): a commit stamped `label` on origin/main. */
 export async function pushCommit(inPlace: InPlace, label: string): Promise<string> {
   const out = await mustRun(
     inPlace.session,
@@ -138,7 +132,7 @@ export async function pushCommit(inPlace: InPlace, label: string): Promise<strin
       `cd ${inPlace.work}`,
       stampScript(label),
       "git add -A",
-      `${COMMIT} ${quote(label)}`,
+      `${COMMIT} ${singleQuote(label)}`,
       "git push -q origin main",
       "git rev-parse HEAD",
     ].join("\n"),
@@ -157,7 +151,10 @@ export async function headCommit(inPlace: InPlace): Promise<string> {
   ).trim();
 }
 
-/** Seed 000's "Deploy to VPS" script (deploy-production.yml), with this app's name, directory and port. */
+/**
+ * The in-place deploy, with this app's name, directory and port: fetch and `git reset --hard origin/main`, install,
+ * build, migrate, `pm2 reload`, `sleep 5`, then a health check that rebuilds the previous commit when it fails.
+ */
 export function inPlaceDeployScript(inPlace: InPlace): string {
   return [
     "set -e",
@@ -167,7 +164,7 @@ export function inPlaceDeployScript(inPlace: InPlace): string {
     "git reset --hard origin/main",
     "pnpm install --frozen-lockfile",
     "pnpm build",
-    "pnpm run migrate", // the seed's `pnpm db:migrate`
+    "pnpm run migrate",
     `pm2 reload ${INPLACE.appName} --update-env`,
     "sleep 5",
     `HEALTH_STATUS=$(curl -s -o /dev/null -w "%{http_code}" http://localhost:${INPLACE.port}/health)`,
@@ -183,8 +180,8 @@ export function inPlaceDeployScript(inPlace: InPlace): string {
 }
 
 /**
- * Seed 000's rollback ("Rollback Procedures": `git reset --hard <previous commit>`, then rollback.yml's rebuild,
- * `pm2 reload --update-env`, `sleep 5`, `curl -f /health`).
+ * The in-place rollback: `git reset --hard <previous commit>`, install, build, `pm2 reload --update-env`, `sleep 5`,
+ * `curl -f /health`.
  */
 export function inPlaceRollbackScript(inPlace: InPlace, target: string): string {
   if (!/^[0-9a-f]{40}$/.test(target)) throw new Error(`not a commit id: ${target}`);

@@ -1,7 +1,7 @@
 // Steady HTTP load (autocannon, programmatic) for the duration of one operation, bounded in count and time.
 import autocannon from "autocannon";
 
-export interface LoadSettings {
+interface LoadSettings {
   /** Requests per second over all connections (autocannon overallRate). */
   rate: number;
   connections: number;
@@ -26,7 +26,6 @@ export const LOAD: LoadSettings = {
 
 export interface LoadCount {
   sent: number;
-  ok2xx: number;
   non2xx: number;
   /** Connection errors, timeouts included (autocannon counts timeouts in errors). */
   errors: number;
@@ -38,7 +37,7 @@ export interface LoadCount {
   errorKinds: Record<string, number>;
 }
 
-export interface Measured<T> {
+interface Measured<T> {
   value: T;
   load: LoadCount;
 }
@@ -47,12 +46,8 @@ const LOOPBACK_OR_TEST_HOST = /^http:\/\/(127\.0\.0\.1|localhost|10\.200\.\d{1,3
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `operation` while `url` receives a steady `settings.rate` req/s; returns its value and what the load saw. */
-export async function underLoad<T>(
-  url: string,
-  operation: () => Promise<T>,
-  settings: LoadSettings = LOAD,
-): Promise<Measured<T>> {
+/** Runs `operation` while `url` receives a steady `LOAD.rate` req/s; returns its value and what the load saw. */
+export async function underLoad<T>(url: string, operation: () => Promise<T>): Promise<Measured<T>> {
   if (!LOOPBACK_OR_TEST_HOST.test(url))
     throw new Error(`load may only target loopback or a test host (10.200.N.2): ${url}`);
   let instance: autocannon.Instance | undefined;
@@ -60,11 +55,11 @@ export async function underLoad<T>(
     instance = autocannon(
       {
         url,
-        connections: settings.connections,
-        overallRate: settings.rate,
-        duration: settings.maxSeconds,
-        amount: settings.rate * settings.maxSeconds,
-        timeout: settings.timeoutSeconds,
+        connections: LOAD.connections,
+        overallRate: LOAD.rate,
+        duration: LOAD.maxSeconds,
+        amount: LOAD.rate * LOAD.maxSeconds,
+        timeout: LOAD.timeoutSeconds,
       },
       (error: unknown, result: autocannon.Result) =>
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
@@ -78,18 +73,17 @@ export async function underLoad<T>(
     const kind = errorKind(error);
     errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
   });
-  const hardStop = setTimeout(() => started.stop(), settings.maxSeconds * 1000 + 1000);
+  const hardStop = setTimeout(() => started.stop(), LOAD.maxSeconds * 1000 + 1000);
   try {
-    await sleep(settings.leadMs);
+    await sleep(LOAD.leadMs);
     const value = await operation();
-    await sleep(settings.tailMs);
+    await sleep(LOAD.tailMs);
     started.stop();
     const result = await done;
     return {
       value,
       load: {
         sent: result.requests.sent,
-        ok2xx: result["2xx"],
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,

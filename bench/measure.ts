@@ -1,9 +1,9 @@
 // One measured operation: a script (deploy or rollback) run under steady load while GET / is watched for the
 // release that should end up serving.
-import { underLoad, type LoadCount, type LoadSettings, LOAD } from "./load";
+import { underLoad, type LoadCount } from "./load";
 import { firstSeen, servingSince, watchRelease } from "./watch";
 
-export interface ScriptOutcome {
+interface ScriptOutcome {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -28,28 +28,23 @@ export async function measureOperation(
   url: string,
   expectedLabel: string,
   operation: () => Promise<ScriptOutcome>,
-  settings: LoadSettings = LOAD,
 ): Promise<OperationRun> {
-  const { value, load } = await underLoad(
-    url,
-    async () => {
-      const watch = watchRelease(url);
-      const start = performance.now() - watch.origin;
-      const outcome = await operation();
-      const end = performance.now() - watch.origin;
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      const samples = await watch.stop();
-      const since = servingSince(samples, expectedLabel);
-      const first = firstSeen(samples, expectedLabel);
-      return {
-        ok: outcome.code === 0,
-        totalSeconds: (end - start) / 1000,
-        servingSeconds: since === null ? null : Math.max(0, since - start) / 1000,
-        firstSeenSeconds: first === null ? null : Math.max(0, first - start) / 1000,
-        output: outcome.stdout + outcome.stderr,
-      };
-    },
-    settings,
-  );
+  const { value, load } = await underLoad(url, async () => {
+    const watch = watchRelease(url);
+    const start = performance.now() - watch.origin;
+    const outcome = await operation();
+    const end = performance.now() - watch.origin;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const samples = await watch.stop();
+    const since = servingSince(samples, expectedLabel);
+    const first = firstSeen(samples, expectedLabel);
+    return {
+      ok: outcome.code === 0,
+      totalSeconds: (end - start) / 1000,
+      servingSeconds: since === null ? null : Math.max(0, since - start) / 1000,
+      firstSeenSeconds: first === null ? null : Math.max(0, first - start) / 1000,
+      output: outcome.stdout + outcome.stderr,
+    };
+  });
   return { ...value, load };
 }

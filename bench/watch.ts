@@ -2,14 +2,14 @@
 // its workers), bounded by a deadline, so "the new release is serving" is observed from outside the host.
 import http from "node:http";
 
-export interface Sample {
+interface Sample {
   /** ms since the watch started, taken when the request was sent. */
   sentAt: number;
   /** The `build` field of the answer; null for an error or a non-200 answer. */
   label: string | null;
 }
 
-export interface Watch {
+interface Watch {
   /** performance.now() at the start of the watch: sample times are relative to it. */
   origin: number;
   /** Stops polling, waits for the polls in flight and returns every sample in the order they were sent. */
@@ -40,23 +40,27 @@ function fetchLabel(url: string, timeoutMs: number): Promise<string | null> {
   });
 }
 
+const POLL_INTERVAL_MS = 50;
+const POLL_TIMEOUT_MS = 1000;
+const WATCH_MAX_MS = 90_000;
+
 /**
- * Sends a poll to `url` every `intervalMs`, without waiting for the previous one (a hung poll does not stop the
- * sampling), until stop() or `maxMs`, whichever comes first. Each poll has a 1 s timeout, so at most
- * 1000 / intervalMs polls are in flight.
+ * Sends a poll to `url` every POLL_INTERVAL_MS, without waiting for the previous one (a hung poll does not stop the
+ * sampling), until stop() or WATCH_MAX_MS, whichever comes first. Each poll times out after POLL_TIMEOUT_MS, so
+ * at most POLL_TIMEOUT_MS / POLL_INTERVAL_MS polls are in flight.
  */
-export function watchRelease(url: string, intervalMs = 50, maxMs = 90_000): Watch {
+export function watchRelease(url: string): Watch {
   const origin = performance.now();
   const pending: Promise<Sample>[] = [];
   const poll = (): void => {
     const sentAt = performance.now() - origin;
-    pending.push(fetchLabel(url, 1000).then((label) => ({ sentAt, label })));
+    pending.push(fetchLabel(url, POLL_TIMEOUT_MS).then((label) => ({ sentAt, label })));
   };
   poll();
   const timer = setInterval(() => {
-    if (performance.now() - origin < maxMs) poll();
+    if (performance.now() - origin < WATCH_MAX_MS) poll();
     else clearInterval(timer);
-  }, intervalMs);
+  }, POLL_INTERVAL_MS);
   return {
     origin,
     async stop() {

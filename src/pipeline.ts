@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./config/errors";
-import { MISSING_ADMIN_KEY } from "./config/load";
+import { ConfigError, MISSING_ADMIN_KEY } from "./config/errors";
 import type { PipelineConfig, PipelineSecrets } from "./config/types";
 import { GitHubPipeline } from "./components/github/githubPipeline";
 import { Fleet } from "./components/vps/fleet";
@@ -59,7 +58,7 @@ export function createPipeline(
 }
 
 function required(adminPrivateKey: string | undefined): string {
-  // loadStack with requireSecrets reports this with the other problems; this guards direct callers.
+  // loadFromValues with requireSecrets reports this with the other problems; this guards direct callers.
   if (adminPrivateKey === undefined) throw new ConfigError([MISSING_ADMIN_KEY]);
   return adminPrivateKey;
 }

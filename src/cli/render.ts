@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, wr
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors";
-import { checkProjectFile, loadStackFile } from "../config/stackFile";
+import { checkProjectFile, loadFromStackFile } from "../config/fromStackFile";
 import { formatObjectTable, managedGitHubObjects } from "../render/managedObjects";
 import { renderRepositoryFiles } from "../render/workflows";
 
@@ -36,7 +36,7 @@ export function main(argv: string[]): number {
   }
   try {
     checkProjectFile(stackFile);
-    const { config, encryptedKeys } = loadStackFile(stackFile);
+    const { config, encryptedKeys } = loadFromStackFile(stackFile);
     const files = renderRepositoryFiles(config);
     writeAtomically(outDir, files);
     console.log(`stack ${config.stack}: ${files.length} files written under ${outDir}`);

@@ -57,7 +57,6 @@ async function up(hostCount: number): Promise<void> {
       npmRegistry: host.npmRegistry,
       appEnv: "GREETING=hello from the sandbox\n",
       deployPublicKey: state.deployKey.publicKey,
-      rotation: 0,
     });
     for (const run of runs) console.log(`  ${run.name.padEnd(28)} ${(run.milliseconds / 1000).toFixed(1)} s`);
   }

@@ -1,3 +1,5 @@
+import { PROJECT } from "./keys";
+
 /** Every problem of a stack config, each as `pipeline:<path>: <what is wrong> (<how to fix>)`. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -7,3 +9,5 @@ export class ConfigError extends Error {
     this.name = "ConfigError";
   }
 }
+
+export const MISSING_ADMIN_KEY = `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`;

@@ -7,7 +7,7 @@ import { configReference } from "./reference";
  * default, and optional keys without one with "" (the loader reads "" as unset). Group objects
  * (app, deploy, ...) are declared without a type: Pulumi's declaration types cover only scalars and arrays.
  */
-export function projectConfigDeclarations(): Record<string, Record<string, unknown>> {
+function projectConfigDeclarations(): Record<string, Record<string, unknown>> {
   const declarations: Record<string, Record<string, unknown>> = {};
   for (const doc of configReference()) {
     if (doc.key.includes(".")) continue;
@@ -25,7 +25,7 @@ function defaultForPulumi(value: unknown): unknown {
   return value;
 }
 
-export const PROJECT_FILE_HEADER = `# The config block below is generated from src/config/schema.ts by \`npm run docs\`; edit the schema, not this block.
+const PROJECT_FILE_HEADER = `# The config block below is generated from src/config/schema.ts by \`npm run docs\`; edit the schema, not this block.
 name: pipeline
 description: A Node.js app's CI/CD pipeline (GitHub environments, branch rules, workflows, VPS provisioning), one stack per environment
 runtime:

@@ -1,5 +1,6 @@
 // Value rules shared by the config schema. Each message reads "<what is wrong> (<how to fix>)".
 import { z } from "zod";
+import { parseSshPublicKey } from "../primitives/sshPublicKey";
 
 /** Pulumi stores `pulumi config set k 3` as the string "3"; accept both forms. */
 function fromConfigString(kind: "integer" | "boolean") {
@@ -22,8 +23,11 @@ export function integer(min: number, max: number, fix: string) {
   );
 }
 
-export function boolean(fix = "use true or false") {
-  return z.preprocess(fromConfigString("boolean"), z.boolean({ error: `must be true or false (${fix})` }));
+export function boolean() {
+  return z.preprocess(
+    fromConfigString("boolean"),
+    z.boolean({ error: "must be true or false (use true or false)" }),
+  );
 }
 
 export function text(fix: string) {
@@ -72,28 +76,10 @@ export function isHostname(value: string): boolean {
   return value.length <= 253 && value.split(".").every((label) => HOSTNAME_LABEL.test(label));
 }
 
-const SSH_KEY_TYPES = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "ssh-rsa",
-] as const;
-
 /** A public host key as sshd prints it (`/etc/ssh/ssh_host_ed25519_key.pub`), comment optional. */
 export function sshPublicKeyProblem(value: string): string | undefined {
-  const [type, blob, ...rest] = value.trim().split(/\s+/);
-  if (!type || !blob) return "is not '<type> <base64>'";
-  if (!(SSH_KEY_TYPES as readonly string[]).includes(type)) {
-    return `has key type '${type}', not one of ${SSH_KEY_TYPES.join(", ")}`;
-  }
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return "has a key body that is not base64";
-  const decoded = Buffer.from(blob, "base64");
-  const nameLength = decoded.length >= 4 ? decoded.readUInt32BE(0) : -1;
-  const embeddedType = nameLength > 0 ? decoded.subarray(4, 4 + nameLength).toString("latin1") : "";
-  if (embeddedType !== type) return `has a key body that is not a ${type} key`;
-  if (rest.length > 1 && rest.some((word) => word.includes("\n"))) return "spans several lines";
-  return undefined;
+  const parsed = parseSshPublicKey(value);
+  return "problem" in parsed ? parsed.problem : undefined;
 }
 
 export function httpsUrlProblem(value: string): string | undefined {

@@ -28,7 +28,7 @@ import {
 
 export type { ServiceType } from "./appSchema";
 
-export const hostSchema = z.strictObject({
+const hostSchema = z.strictObject({
   host: text("use a hostname or IPv4 address").refine(isHostname, {
     error: "is not a valid hostname or IPv4 address (for example vps1.example.com or 203.0.113.10)",
   }),

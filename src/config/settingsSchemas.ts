@@ -66,7 +66,9 @@ export const protectionSchema = z
       ),
   })
   .prefault({})
-  .describe("Branch protection of the stack's branch (defaults follow the seeds' production rules).");
+  .describe(
+    "Branch protection of the stack's branch (the defaults are the usual rules for a production branch).",
+  );
 
 export const releaseSchema = z
   .strictObject({

@@ -14,7 +14,6 @@ export interface HostLayout {
   auditLog: string;
   lockFile: string;
   pnpmStore: string;
-  agent: string;
 }
 
 export function hostLayout(config: Pick<PipelineConfig, "deployUser" | "app">): HostLayout {
@@ -31,6 +30,5 @@ export function hostLayout(config: Pick<PipelineConfig, "deployUser" | "app">): 
     auditLog: `${appRoot}/shared/logs/audit.log`,
     lockFile: `${appRoot}/.deploy.lock`,
     pnpmStore: `${home}/.local/share/pnpm/store`,
-    agent: AGENT_PATH,
   };
 }

@@ -2,7 +2,7 @@
 import type { HostHandle } from "../testhost";
 import { sshCommandLineArgs } from "../testhost";
 import { runCollecting, type ScriptResult } from "./childProcess";
-import type { RunnerFiles } from "./workflowScripts";
+import type { RunnerFiles } from "./runnerScripts";
 
 export function callAgent(
   host: Pick<HostHandle, "address" | "port">,

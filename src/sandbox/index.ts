@@ -3,7 +3,7 @@ export {
   type ProvisionInput,
   type StepRun,
   StepFailed,
-  commandGraph,
+  resolvedHostSteps,
   provisionHost,
   runDelete,
   runSteps,
@@ -14,10 +14,10 @@ export {
   type ScriptResult,
   migrateAction,
   rollbackRelease,
-  runScript,
+  shipInvocation,
   shipRelease,
   writeRunnerFiles,
-} from "./workflowScripts";
-export { type DeployKeyPair, generateDeployKey } from "./deployKey";
+} from "./runnerScripts";
+export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, spawnCollecting } from "./childProcess";

@@ -1,12 +1,8 @@
-// Runs a stack's provisioning on a real host in the order of the Pulumi command graph, with the very
-// `create` strings the remote.Command resources carry.
+// Runs a stack's host step chain on a real host, in order, with the very `create` strings the remote.Command
+// resources of the VPS component carry (both take them from hostSteps()).
 import type { PipelineConfig } from "../config/types";
-import {
-  type RemoteStep,
-  authorizeDeployKeyStep,
-  provisioningSteps,
-  readHostKeyStep,
-} from "../render/shell/provisioning";
+import { hostSteps, withDeployKeyFilledIn } from "../render/shell/hostSteps";
+import type { RemoteStep } from "../render/shell/remoteStep";
 import { type HostHandle, connect } from "../testhost";
 
 export interface StepRun {
@@ -18,16 +14,14 @@ export interface StepRun {
 export interface ProvisionInput {
   npmRegistry: string;
   appEnv?: string;
+  /** Authorized for the stack's deployKeyRotation, as `pulumi up` does. */
   deployPublicKey: string;
-  rotation: number;
 }
 
-/** The steps one host runs, exactly as src/components/vps/host.ts chains them. */
-export function commandGraph(config: PipelineConfig, input: ProvisionInput): RemoteStep[] {
-  const steps = provisioningSteps(config, { npmRegistry: input.npmRegistry }).filter(
-    (step) => step.stdin !== "appEnv" || input.appEnv !== undefined,
-  );
-  return [...steps, authorizeDeployKeyStep(config, input.deployPublicKey, input.rotation), readHostKeyStep];
+/** hostSteps() with the deploy key filled in: the commands one host runs, in order. */
+export function resolvedHostSteps(config: PipelineConfig, input: ProvisionInput): RemoteStep[] {
+  const steps = hostSteps(config, { npmRegistry: input.npmRegistry, withAppEnv: input.appEnv !== undefined });
+  return withDeployKeyFilledIn(steps, input.deployPublicKey);
 }
 
 export class StepFailed extends Error {
@@ -70,7 +64,7 @@ export async function provisionHost(
   config: PipelineConfig,
   input: ProvisionInput,
 ): Promise<StepRun[]> {
-  return runSteps(handle, commandGraph(config, input), input.appEnv);
+  return runSteps(handle, resolvedHostSteps(config, input), input.appEnv);
 }
 
 /** What `pulumi destroy`/a rotation runs for a removed step: its delete command. */

@@ -1,5 +1,5 @@
 // A stack's config pointed at local disposable hosts: what the host tests, the sandbox and the benchmark provision.
-import { loadConfig } from "../config/load";
+import { loadFromValues } from "../config/fromValues";
 import type { PipelineConfig } from "../config/types";
 import type { HostHandle } from "../testhost";
 
@@ -18,7 +18,7 @@ export function stackOnHosts(
 ): PipelineConfig {
   const first = hosts[0];
   if (!first) throw new Error("stackOnHosts: no host");
-  return loadConfig(
+  return loadFromValues(
     {
       repository: "example-app",
       environment,
@@ -32,5 +32,5 @@ export function stackOnHosts(
     },
     "sandbox",
     { stack: environment, requireSecrets: false },
-  );
+  ).config;
 }

@@ -1,4 +1,4 @@
-import type { HostHandle } from "./host";
+import type { HostHandle } from "./handle";
 import { destroyHostSync } from "./teardown";
 
 /**

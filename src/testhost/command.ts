@@ -5,7 +5,7 @@ export interface CommandResult {
   stderr: string;
 }
 
-export class CommandError extends Error {
+class CommandError extends Error {
   constructor(
     readonly commandLine: string,
     readonly exitCode: number | string | null,

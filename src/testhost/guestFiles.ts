@@ -18,7 +18,7 @@ export interface GuestSettings {
   imageSshdConfig: string;
 }
 
-export function proxyEnvironment(proxyUrl: string): string[] {
+function proxyEnvironment(proxyUrl: string): string[] {
   return [
     `http_proxy=${proxyUrl}`,
     `https_proxy=${proxyUrl}`,
@@ -42,7 +42,7 @@ function aptProxyConfig(proxyUrl: string): string {
   return `Acquire::http::Proxy "${proxyUrl}";\nAcquire::https::Proxy "${proxyUrl}";\n`;
 }
 
-export function aptSourcesFile(sources: readonly AptSource[]): string {
+function aptSourcesFile(sources: readonly AptSource[]): string {
   const stanzas = sources.map((source) =>
     [
       "Types: deb",
@@ -71,7 +71,7 @@ function npmrc(settings: GuestSettings): string {
  * Starts permissive on purpose (root login, passwords) so provisioning that hardens sshd has something to change.
  * Placed after the Include line, so drop-ins in sshd_config.d (first value wins) still override it.
  */
-export function initialSshdConfig(imageSshdConfig: string): string {
+function initialSshdConfig(imageSshdConfig: string): string {
   const block = [
     "# pipeline-testhost: initial, deliberately permissive settings",
     "HostKey /etc/ssh/ssh_host_ed25519_key",

@@ -5,42 +5,17 @@ import path from "node:path";
 import { utils as sshUtils } from "ssh2";
 import { run } from "./command";
 import { guestFiles, type GuestFile } from "./guestFiles";
+import { saveHandle, type HostHandle } from "./handle";
 import { ensureBaseImage } from "./image";
 import { guestInitScript, type GuestRootLayers } from "./init";
 import { createNetwork, hostNetwork, isNetworkFree, MAX_HOST_INDEX, type HostNetwork } from "./network";
-import { HANDLE_FILE, hostStateDir, OWNER_FILE, REPO_ROOT, STATE_DIR } from "./paths";
+import { hostStateDir, OWNER_FILE, REPO_ROOT, STATE_DIR } from "./paths";
 import { spawnDetached, waitForListener } from "./processes";
 import { discoverPackageSources, type PackageSources } from "./sources";
 import { destroyHostByName } from "./teardown";
 import { ensureRequiredTools } from "./tools";
 
-export const PROXY_PORT = 3128;
-
-/** Everything needed to reach and to destroy a host; plain JSON, so another process can take over. */
-export interface HostHandle {
-  name: string;
-  index: number;
-  /** Guest address, reachable from the machine's root network namespace. */
-  address: string;
-  port: number;
-  /** `ssh-ed25519 AAAA...` */
-  hostKey: string;
-  /** `<address> ssh-ed25519 AAAA...`, for an OpenSSH known_hosts file. */
-  knownHostsLine: string;
-  rootPrivateKey: string;
-  rootPublicKey: string;
-  rootPassword: string;
-  /** The proxy as the guest sees it (machine side of the veth). */
-  proxyUrl: string;
-  npmRegistry: string;
-  owner: string;
-  netns: string;
-  hostVeth: string;
-  stateDir: string;
-  /** The `unshare` process on the machine; its child is the guest's PID 1 (sshd). */
-  initPid: number;
-  proxyPid: number;
-}
+const PROXY_PORT = 3128;
 
 export interface CreateHostOptions {
   /** Label for destroyAllHosts({ owner }): lets the test suite clean its own leftovers and not the sandbox's. */
@@ -165,17 +140,6 @@ async function startGuest(
     { pid, logFile, what: "guest sshd" },
   );
   return pid;
-}
-
-function saveHandle(handle: HostHandle): void {
-  writeFileSync(path.join(handle.stateDir, HANDLE_FILE), `${JSON.stringify(handle, null, 2)}\n`, {
-    mode: 0o600,
-  });
-}
-
-/** Reads the handle that createHost() saved, e.g. in a later `sandbox deploy` process. */
-export function loadHandle(name: string): HostHandle {
-  return JSON.parse(readFileSync(path.join(hostStateDir(name), HANDLE_FILE), "utf8")) as HostHandle;
 }
 
 async function buildHost(network: HostNetwork, owner: string): Promise<HostHandle> {

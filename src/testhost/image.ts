@@ -16,7 +16,7 @@ import path from "node:path";
 import { run } from "./command";
 import { CACHE_DIR, DEBIAN_SUITE, IMAGE_RECIPE_VERSION } from "./paths";
 
-export const IMAGE_PACKAGES = [
+const IMAGE_PACKAGES = [
   "openssh-server",
   "ca-certificates",
   "curl",
@@ -28,7 +28,7 @@ export const IMAGE_PACKAGES = [
 ] as const;
 
 const MACHINE_CA_DIR = "/usr/local/share/ca-certificates";
-export const GUEST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+const GUEST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 export interface BaseImage {
   tarball: string;
@@ -55,7 +55,7 @@ function imageFingerprint(mirror: string): string {
   return hash.digest("hex").slice(0, 12);
 }
 
-export function baseImagePaths(mirror: string): BaseImage {
+function baseImagePaths(mirror: string): BaseImage {
   const stem = path.join(CACHE_DIR, `${DEBIAN_SUITE}-${IMAGE_RECIPE_VERSION}-${imageFingerprint(mirror)}`);
   return { tarball: `${stem}.tar.zst`, rootfs: `${stem}.rootfs` };
 }

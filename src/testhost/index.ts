@@ -1,6 +1,6 @@
-export { REQUIRED_APT_PACKAGES } from "./requirements";
-export { createHost, loadHandle, type CreateHostOptions, type HostHandle } from "./host";
-export { destroyHost, destroyHostSync, destroyHostByName, destroyAllHosts, listHostNames } from "./teardown";
+export { createHost, type CreateHostOptions } from "./host";
+export { loadHandle, type HostHandle } from "./handle";
+export { destroyHost, destroyAllHosts } from "./teardown";
 export {
   connect,
   canLoginWithPassword,
@@ -14,5 +14,3 @@ export {
   type ExecBufferResult,
 } from "./ssh";
 export { destroyHostsOnExit } from "./cleanup";
-export { ensureBaseImage } from "./image";
-export { discoverPackageSources, type PackageSources } from "./sources";

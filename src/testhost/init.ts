@@ -1,4 +1,5 @@
 // The script that turns a fresh set of namespaces into a guest: overlay root, /proc, /dev, pivot_root, sshd as PID 1.
+import { singleQuote } from "../primitives/shellQuote";
 
 export interface GuestRootLayers {
   lower: string;
@@ -8,7 +9,7 @@ export interface GuestRootLayers {
 }
 
 /** What sshd, PAM, sudo, apt and npm need; everything else (sys_admin, sys_module, mknod, net_admin, ...) is dropped. */
-export const GUEST_CAPABILITIES = [
+const GUEST_CAPABILITIES = [
   "chown",
   "dac_override",
   "dac_read_search",
@@ -36,15 +37,11 @@ const DEVICE_NODES: ReadonlyArray<[name: string, major: number, minor: number]> 
   ["tty", 5, 0],
 ];
 
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 function mountRoot(layers: GuestRootLayers): string[] {
-  const root = quote(layers.merged);
+  const root = singleQuote(layers.merged);
   return [
     "mount --make-rprivate /",
-    `mount -t overlay overlay -o ${quote(`lowerdir=${layers.lower},upperdir=${layers.upper},workdir=${layers.work}`)} ${root}`,
+    `mount -t overlay overlay -o ${singleQuote(`lowerdir=${layers.lower},upperdir=${layers.upper},workdir=${layers.work}`)} ${root}`,
     `mount -t proc -o nosuid,nodev,noexec proc ${root}/proc`,
     `mount -t sysfs -o ro,nosuid,nodev,noexec sysfs ${root}/sys`,
     `mount -t tmpfs -o nosuid,nodev,mode=755 tmpfs ${root}/run`,
@@ -53,7 +50,7 @@ function mountRoot(layers: GuestRootLayers): string[] {
 }
 
 function mountDev(merged: string): string[] {
-  const dev = `${quote(merged)}/dev`;
+  const dev = `${singleQuote(merged)}/dev`;
   return [
     `mount -t tmpfs -o nosuid,mode=755 tmpfs ${dev}`,
     ...DEVICE_NODES.map(([name, major, minor]) => `mknod -m 666 ${dev}/${name} c ${major} ${minor}`),
@@ -70,7 +67,7 @@ function mountDev(merged: string): string[] {
 
 function switchRoot(merged: string): string[] {
   return [
-    `cd ${quote(merged)}`,
+    `cd ${singleQuote(merged)}`,
     "mkdir -p .old-root",
     "pivot_root . .old-root",
     "cd /",
@@ -90,7 +87,7 @@ export function guestInitScript(layers: GuestRootLayers, hostname: string): stri
     ...mountRoot(layers),
     ...mountDev(layers.merged),
     ...switchRoot(layers.merged),
-    `echo ${quote(hostname)} > /proc/sys/kernel/hostname`,
+    `echo ${singleQuote(hostname)} > /proc/sys/kernel/hostname`,
     'echo "root:$GUEST_ROOT_PASSWORD" | chpasswd',
     "unset GUEST_ROOT_PASSWORD",
     `exec setpriv --bounding-set ${bounding} /usr/sbin/sshd -D -e`,

@@ -12,10 +12,6 @@ export const STATE_DIR = process.env.PIPELINE_TESTHOST_STATE ?? "/var/tmp/pipeli
 export const HOST_NAME_PREFIX = "pipeline-th-";
 export const VETH_PREFIX = "pth";
 
-export const imageTarball = (): string =>
-  path.join(CACHE_DIR, `${DEBIAN_SUITE}-${IMAGE_RECIPE_VERSION}.tar.zst`);
-export const imageRootfs = (): string =>
-  path.join(CACHE_DIR, `${DEBIAN_SUITE}-${IMAGE_RECIPE_VERSION}.rootfs`);
 export const hostStateDir = (name: string): string => path.join(STATE_DIR, name);
 
 /** Repository root (this file is src/testhost/paths.ts). */

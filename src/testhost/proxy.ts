@@ -4,13 +4,13 @@
 import http from "node:http";
 import net from "node:net";
 
-export interface ProxyOptions {
+interface ProxyOptions {
   host: string;
   port: number;
   allowedHosts: readonly string[];
 }
 
-export function isAllowed(allowedHosts: readonly string[], hostname: string): boolean {
+function isAllowed(allowedHosts: readonly string[], hostname: string): boolean {
   const wanted = hostname.toLowerCase().replace(/\.$/, "");
   return allowedHosts.some((allowed) => allowed.toLowerCase() === wanted);
 }
@@ -20,7 +20,7 @@ function log(message: string): void {
 }
 
 /** Splits "host:port" (CONNECT's target), including "[v6]:port". */
-export function parseAuthority(authority: string): { hostname: string; port: number } | undefined {
+function parseAuthority(authority: string): { hostname: string; port: number } | undefined {
   const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(authority);
   if (!match?.[1] || !match[2]) return undefined;
   return { hostname: match[1], port: Number(match[2]) };
@@ -94,7 +94,7 @@ function forward(
   request.pipe(upstream);
 }
 
-export function createAllowListProxy(allowedHosts: readonly string[]): http.Server {
+function createAllowListProxy(allowedHosts: readonly string[]): http.Server {
   const server = http.createServer((request, response) => forward(allowedHosts, request, response));
   server.on("connect", (request: http.IncomingMessage, socket: net.Socket, head: Buffer) =>
     tunnel(allowedHosts, request, socket, head),
@@ -102,7 +102,7 @@ export function createAllowListProxy(allowedHosts: readonly string[]): http.Serv
   return server;
 }
 
-export function parseProxyArguments(argv: readonly string[]): ProxyOptions {
+function parseProxyArguments(argv: readonly string[]): ProxyOptions {
   const valueOf = (flag: string): string | undefined => {
     const index = argv.indexOf(flag);
     return index >= 0 ? argv[index + 1] : undefined;

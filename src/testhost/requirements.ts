@@ -9,7 +9,7 @@ export const REQUIRED_APT_PACKAGES = [
   "openssh-client",
 ] as const;
 
-export type RequiredAptPackage = (typeof REQUIRED_APT_PACKAGES)[number];
+type RequiredAptPackage = (typeof REQUIRED_APT_PACKAGES)[number];
 
 /** Each command the library runs on the machine, and the apt package that provides it. */
 export const REQUIRED_COMMANDS: Readonly<Record<string, RequiredAptPackage>> = {

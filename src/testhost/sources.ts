@@ -27,7 +27,7 @@ export interface PackageSources {
 const APT_SOURCES_FILE = "/etc/apt/sources.list";
 const APT_SOURCES_DIR = "/etc/apt/sources.list.d";
 
-export function parseOneLineSources(text: string): AptSource[] {
+function parseOneLineSources(text: string): AptSource[] {
   const sources: AptSource[] = [];
   for (const rawLine of text.split("\n")) {
     const line = rawLine.replace(/#.*/, "").trim();
@@ -45,7 +45,7 @@ export function parseOneLineSources(text: string): AptSource[] {
   return sources;
 }
 
-export function parseDeb822Sources(text: string): AptSource[] {
+function parseDeb822Sources(text: string): AptSource[] {
   const sources: AptSource[] = [];
   for (const stanza of text.split(/\n\s*\n/)) {
     const fields = new Map<string, string>();
@@ -89,14 +89,14 @@ function readMachineAptSources(): AptSource[] {
 }
 
 /** Debian's own entries for the suite: `bookworm`, `bookworm-updates`, `bookworm-security`; not third-party repos. */
-export function debianEntries(sources: readonly AptSource[], suite = DEBIAN_SUITE): AptSource[] {
+function debianEntries(sources: readonly AptSource[], suite = DEBIAN_SUITE): AptSource[] {
   const ownSuite = new RegExp(`^${suite}(-[a-z]+)?$`);
   return sources
     .map((source) => ({ ...source, suites: source.suites.filter((name) => ownSuite.test(name)) }))
     .filter((source) => source.suites.length > 0);
 }
 
-export function debianMirrorOf(sources: readonly AptSource[], suite = DEBIAN_SUITE): string {
+function debianMirrorOf(sources: readonly AptSource[], suite = DEBIAN_SUITE): string {
   const main = sources.find((source) => source.suites.includes(suite));
   if (!main) {
     throw new Error(
@@ -107,7 +107,7 @@ export function debianMirrorOf(sources: readonly AptSource[], suite = DEBIAN_SUI
   return main.uri;
 }
 
-export async function npmRegistryUrl(): Promise<string> {
+async function npmRegistryUrl(): Promise<string> {
   const fromEnvironment = process.env.npm_config_registry;
   const configured =
     fromEnvironment?.trim() || (await run("npm", ["config", "get", "registry"])).stdout.trim();

@@ -4,7 +4,7 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
-import type { HostHandle } from "./host";
+import type { HostHandle } from "./handle";
 
 type Reachable = Pick<HostHandle, "address" | "port" | "hostKey">;
 type WithRootKey = Reachable & Pick<HostHandle, "rootPrivateKey">;
@@ -51,14 +51,14 @@ export class HostKeyMismatchError extends Error {
 }
 
 /** The base64 blob of an `ssh-ed25519 AAAA...` line. */
-export function keyBlob(publicKeyLine: string): Buffer {
+function keyBlob(publicKeyLine: string): Buffer {
   const blob = publicKeyLine.trim().split(/\s+/)[1];
   if (!blob) throw new Error(`not an OpenSSH public key line: "${publicKeyLine}"`);
   return Buffer.from(blob, "base64");
 }
 
 /** OpenSSH-style `SHA256:...` fingerprint. */
-export function fingerprint(blob: Buffer): string {
+function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
 

@@ -1,7 +1,7 @@
 // Tearing hosts down, by name alone, so any process (or the next run after a crash) can do it.
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import type { HostHandle } from "./host";
+import type { HostHandle } from "./handle";
 import {
   deleteNetwork,
   hostNetwork,
@@ -15,7 +15,7 @@ import { commandLineOf, isAlive, killQuietly, pidsWithArguments, sleepSync } fro
 import { attempt } from "./attempt";
 
 function killUntilGone(pidsNow: () => number[], what: string): void {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let round = 0; round < 200; round++) {
     const pids = pidsNow();
     if (pids.length === 0) return;
     for (const pid of pids) killQuietly(pid, "SIGKILL");
@@ -24,11 +24,6 @@ function killUntilGone(pidsNow: () => number[], what: string): void {
   throw new Error(`could not end ${what}: pids ${pidsNow().join(" ")} survive SIGKILL`);
 }
 
-/**
- * Tears a host down by name alone, so leftovers of a crashed run can be removed without their handle.
- * SIGKILL throughout: `unshare --fork` ignores SIGTERM, and killing the guest's PID 1 ends everything inside,
- * which also drops the guest's mounts (they exist only in its own mount namespace).
- */
 function isProxyProcess(pid: number): boolean {
   return commandLineOf(pid).some((argument) => argument.endsWith("testhost/proxy.ts"));
 }
@@ -37,6 +32,11 @@ function proxyPidsOf(name: string): number[] {
   return pidsWithArguments(["--name", name]).filter((pid) => isAlive(pid) && isProxyProcess(pid));
 }
 
+/**
+ * Tears a host down by name alone, so leftovers of a crashed run can be removed without their handle.
+ * SIGKILL throughout: `unshare --fork` ignores SIGTERM, and killing the guest's PID 1 ends everything inside,
+ * which also drops the guest's mounts (they exist only in its own mount namespace).
+ */
 export function destroyHostByName(name: string): void {
   const index = indexOfHostName(name);
   if (index === undefined)
@@ -67,7 +67,7 @@ function ownerOf(name: string): string | undefined {
 }
 
 /** Names of every host on the machine: live ones and the debris of crashed runs (netns, veth, proxy, state dir). */
-export function listHostNames(): string[] {
+function listHostNames(): string[] {
   const names = new Set<string>();
   for (const name of listNetnsNames()) if (indexOfHostName(name) !== undefined) names.add(name);
   for (const index of listVethIndexes()) names.add(hostNetwork(index).netns);

@@ -1,9 +1,10 @@
+import { singleQuote } from "../primitives/shellQuote";
 import { run } from "./command";
 import { REQUIRED_COMMANDS } from "./requirements";
 
 async function isOnPath(command: string): Promise<boolean> {
   try {
-    await run("sh", ["-c", `command -v '${command}'`]);
+    await run("sh", ["-c", `command -v ${singleQuote(command)}`]);
     return true;
   } catch {
     return false;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors";
-import { loadConfig } from "../../src/config/load";
+import { loadFromValues } from "../../src/config/fromValues";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpE8hTFaInvZ6s2e5N2m7cDqtVnQ4BqB0mRQ3Z1jr0K";
 const RSA_BODY_AS_ED25519 = "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQC7";
@@ -23,7 +23,7 @@ function problemsOf(
   requireSecrets = false,
 ): string[] {
   try {
-    loadConfig(values, owner ?? undefined, { stack: "production", requireSecrets });
+    loadFromValues(values, owner ?? undefined, { stack: "production", requireSecrets });
   } catch (error) {
     if (error instanceof ConfigError) return [...error.problems];
     throw error;
@@ -47,7 +47,10 @@ function withValue(path: string, value: unknown): Record<string, unknown> {
 
 describe("loadConfig", () => {
   it("accepts the minimal config and applies every default", () => {
-    const config = loadConfig(validValues(), "acme", { stack: "production", requireSecrets: false });
+    const config = loadFromValues(validValues(), "acme", {
+      stack: "production",
+      requireSecrets: false,
+    }).config;
     expect(config.hosts).toEqual([{ host: "vps1.example.com", port: 22, hostKey: HOST_KEY }]);
     expect(config.app.nodeVersion).toBe(20);
     expect(config.deployUser).toBe("deploy");
@@ -59,7 +62,7 @@ describe("loadConfig", () => {
   });
 
   it("reads values the way Pulumi stores them: objects as JSON strings, numbers and booleans as strings", () => {
-    const config = loadConfig(
+    const config = loadFromValues(
       {
         ...validValues(),
         hosts: JSON.stringify([{ host: "10.0.0.5", port: "2222" }]),
@@ -69,7 +72,7 @@ describe("loadConfig", () => {
       },
       "acme",
       { stack: "production", requireSecrets: false },
-    );
+    ).config;
     expect(config.hosts[0]).toEqual({ host: "10.0.0.5", port: 2222 });
     expect(config.deployKeyRotation).toBe(3);
     expect(config.ownsRepositorySettings).toBe(true);
@@ -78,24 +81,24 @@ describe("loadConfig", () => {
   });
 
   it("prevents self-review by default only for production", () => {
-    const prod = loadConfig(validValues(), "acme", { stack: "production", requireSecrets: false });
-    const staging = loadConfig({ ...validValues(), environment: "staging" }, "acme", {
+    const prod = loadFromValues(validValues(), "acme", { stack: "production", requireSecrets: false }).config;
+    const staging = loadFromValues({ ...validValues(), environment: "staging" }, "acme", {
       stack: "staging",
       requireSecrets: false,
-    });
+    }).config;
     expect(prod.preventSelfReview).toBe(true);
     expect(staging.preventSelfReview).toBe(false);
   });
 
   it("fills service versions per type", () => {
-    const config = loadConfig(
+    const config = loadFromValues(
       withValue("app.services", [{ type: "postgres" }, { type: "redis", version: "6" }]),
       "acme",
       {
         stack: "production",
         requireSecrets: false,
       },
-    );
+    ).config;
     expect(config.app.services).toEqual([
       { type: "postgres", version: "16" },
       { type: "redis", version: "6" },

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_EXIT } from "../../src/render/agentProtocol";
 import { hostLayout } from "../../src/render/hostLayout";
-import { authorizeDeployKeyStep } from "../../src/render/shell/provisioning";
+import { authorizeDeployKeyStep } from "../../src/render/shell/deployKeyAuthorization";
 import { authorizedKeysPath } from "../../src/render/shell/steps/system";
 import { callAgent, runDelete, runSteps } from "../../src/sandbox";
 import { type HostHandle, connect } from "../../src/testhost";

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_PATH, hostLayout } from "../../src/render/hostLayout";
 import { SSHD_DROP_IN, authorizedKeysPath } from "../../src/render/shell/steps/system";
-import { commandGraph, provisionHost } from "../../src/sandbox";
+import { resolvedHostSteps, provisionHost } from "../../src/sandbox";
 import { type HostHandle, canLoginWithPassword } from "../../src/testhost";
 import { APP_ENV, HostPool, type Stack, asRoot, provisionedStack, withRoot } from "./support";
 
@@ -96,11 +96,10 @@ describe("provisioning a fresh host", () => {
 
   it("runs every step of the command graph with exit 0 and installs Node, pnpm and pm2 at the configured majors", async () => {
     const [runs] = stack.runs as [Stack["runs"][number]];
-    const planned = commandGraph(stack.config, {
+    const planned = resolvedHostSteps(stack.config, {
       npmRegistry: host.npmRegistry,
       appEnv: APP_ENV,
       deployPublicKey: stack.key.publicKey,
-      rotation: 0,
     });
     expect(runs.map((run) => run.name)).toEqual(planned.map((step) => step.name));
     expect(runs.filter((run) => run.code !== 0)).toEqual([]);
@@ -173,7 +172,6 @@ describe("provisioning a fresh host", () => {
       npmRegistry: host.npmRegistry,
       appEnv: APP_ENV,
       deployPublicKey: stack.key.publicKey,
-      rotation: 0,
     });
     expect(runs.filter((run) => run.code !== 0)).toEqual([]);
 

@@ -6,7 +6,6 @@ import { request } from "node:http";
 import { expect } from "vitest";
 import type { PipelineConfig } from "../../src/config/types";
 import { hostLayout } from "../../src/render/hostLayout";
-import { renderShipScript } from "../../src/render/workflows/shipScript";
 import {
   type DeployKeyPair,
   type RunnerFiles,
@@ -17,6 +16,7 @@ import {
   generateDeployKey,
   newReleaseId,
   provisionHost,
+  shipInvocation,
   shipRelease,
   spawnCollecting,
   stackOnHosts,
@@ -78,7 +78,6 @@ export async function provisionedStack(
         npmRegistry: host.npmRegistry,
         appEnv: APP_ENV,
         deployPublicKey: key.publicKey,
-        rotation: 0,
       }),
     ),
   );
@@ -285,7 +284,7 @@ export interface TimedLine {
 let lineSequence = 0;
 
 /**
- * The deploy workflow's ship script (renderShipScript, verbatim, same environment as shipRelease) with every output
+ * The deploy workflow's ship script (verbatim, same environment as shipRelease) with every output
  * line recorded in arrival order, so that two deploys running at once can be ordered against each other.
  */
 export function shipReleaseRecordingLines(
@@ -294,19 +293,13 @@ export function shipReleaseRecordingLines(
   lines: TimedLine[],
   actor = "octocat",
 ): Promise<ScriptResult> {
-  const env = {
-    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
-    HOME: process.env["HOME"] ?? "/root",
-    DEPLOY_HOSTS: stack.config.hosts.map((h) => `${h.host}:${h.port}`).join(" "),
-    DEPLOY_USER: stack.config.deployUser,
-    SSH_KEY_FILE: stack.files.keyFile,
-    KNOWN_HOSTS_FILE: stack.files.knownHostsFile,
-    ACTOR: actor,
+  const { script, env } = shipInvocation(stack.config, stack.files, {
     ARTIFACT: release.artifact,
     RELEASE_ID: release.id,
-  };
+    ACTOR: actor,
+  });
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", ["-c", renderShipScript(stack.config)], { env });
+    const child = spawn("bash", ["-c", script], { env });
     let stdout = "";
     let stderr = "";
     const record = (stream: NodeJS.ReadableStream, append: (text: string) => void): void => {

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { loadStack } from "../../src/config/load";
-import { readStackFile } from "../../src/config/stackFile";
+import { loadFromValues } from "../../src/config/fromValues";
+import { readStackFile } from "../../src/config/fromStackFile";
 import type { PipelineConfig, PipelineSecrets } from "../../src/config/types";
 import { createPipeline, type PipelineOutputs } from "../../src/pipeline";
 import { type MockRuntime, awaitOutput, installMocks, settled } from "./mockRuntime";
@@ -30,7 +30,7 @@ export function exampleStack(
     ...(owner ? { notificationWebhook: SECRETS.notificationWebhook } : {}),
     ...overrides,
   };
-  return loadStack(values, file.githubOwner, { stack, requireSecrets: true });
+  return loadFromValues(values, file.githubOwner, { stack, requireSecrets: true });
 }
 
 export interface Dependency {

@@ -11,6 +11,8 @@ export interface RecordedResource {
   name: string;
   /** Inputs as the engine would receive them; secret values are `{ [SIG_KEY]: SECRET_SIG, value }`. */
   inputs: Record<string, unknown>;
+  /** The state the mock provider answered with (inputs plus computed outputs such as a key's public half). */
+  outputs: Record<string, unknown>;
 }
 
 export interface MockRuntime {
@@ -75,12 +77,13 @@ export function installMocks(stack: string): MockRuntime {
   pulumi.runtime.setMocks(
     {
       newResource(args) {
+        const state: Record<string, unknown> = { ...args.inputs };
         runtime.resources.push({
           type: args.type,
           name: args.name,
           inputs: args.inputs as Record<string, unknown>,
+          outputs: state,
         });
-        const state: Record<string, unknown> = { ...args.inputs };
         if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, ed25519OpenSsh());
         if (args.type === "command:remote:Command") {
           const connection = plain(args.inputs["connection"]) as { host: string };

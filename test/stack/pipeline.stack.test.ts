@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "../../src/render/githubNames";
 import { managedGitHubObjects } from "../../src/render/managedObjects";
+import { hostSteps, withDeployKeyFilledIn } from "../../src/render/shell/hostSteps";
 import { renderRepositoryFiles, requiredStatusChecks, secretUses } from "../../src/render/workflows";
 import { SECRETS, exampleStack, type ProgramRun, runStacks } from "./fixtures";
 import {
@@ -134,7 +135,7 @@ describe("the GitHub side of each stack", () => {
     }
   });
 
-  it("protects each stack's branch with the seeds' production rules", () => {
+  it("protects each stack's branch with the configured rules (production: two approvals, code owners)", () => {
     const [rule] = ofStack(T.protection, "production");
     expect(input(rule, "pattern")).toBe("main");
     expect(input(rule, "enforceAdmins")).toBe(true);
@@ -149,7 +150,7 @@ describe("the GitHub side of each stack", () => {
   });
 });
 
-describe("DESIGN.md invariants", () => {
+describe("the product's invariants (docs/invariants.md)", () => {
   const allFiles = () => [
     ...renderRepositoryFiles(staging.config),
     ...renderRepositoryFiles(production.config),
@@ -253,6 +254,22 @@ describe("the VPS side", () => {
         const previous = chain[index - 1];
         expect(run.dependencies.get(c.name)).toEqual(previous ? [previous.name] : []);
       });
+    }
+  });
+
+  it("registers exactly hostSteps(), with the commands the sandbox and the host tests run", () => {
+    const steps = hostSteps(production.config, { npmRegistry: "https://registry.test/", withAppEnv: true });
+    const publicKey = String(plain(ofStack(T.key, "production")[0]?.outputs["publicKeyOpenssh"]));
+    const expected = withDeployKeyFilledIn(steps, publicKey);
+    for (const host of production.config.hosts) {
+      const chain = ofStack(T.command, "production").filter(
+        (c) => (input(c, "connection") as { host: string }).host === host.host,
+      );
+      expect(chain.map((c, index) => c.name.endsWith(`-${steps[index]?.name ?? "?"}`))).toEqual(
+        steps.map(() => true),
+      );
+      expect(chain.map((c) => input(c, "create"))).toEqual(expected.map((s) => s.create));
+      expect(chain.map((c) => input(c, "delete") ?? null)).toEqual(expected.map((s) => s.delete ?? null));
     }
   });
 

@@ -11,7 +11,7 @@ async function snapshot(
   return { byName: new Map(run.runtime.resources.map((r) => [r.name, r])), dependencies: run.dependencies };
 }
 
-describe("bumping pipeline:deployKeyRotation (DESIGN.md invariant 6)", () => {
+describe("bumping pipeline:deployKeyRotation (docs/invariants.md #6)", () => {
   it("changes only the key, the key line on each host and the GitHub secret", async () => {
     const before = await snapshot(0);
     const after = await snapshot(1);

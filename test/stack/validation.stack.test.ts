@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors";
-import { loadPulumiStack } from "../../src/config/pulumiConfig";
+import { loadFromPulumiRuntime } from "../../src/config/fromPulumiRuntime";
 import { installMocks, settled } from "./mockRuntime";
 
 describe("bad config under pulumi", () => {
@@ -18,7 +18,7 @@ describe("bad config under pulumi", () => {
     });
     let error: unknown;
     try {
-      loadPulumiStack();
+      loadFromPulumiRuntime();
     } catch (e) {
       error = e;
     }

@@ -10,10 +10,7 @@ export interface BranchRulesArgs {
 }
 
 /** Pattern-based protection, which (unlike BranchProtectionV3) works before the branch exists. */
-export function branchProtectionArgs({
-  config,
-  requiredChecks,
-}: BranchRulesArgs): github.BranchProtectionArgs {
+function branchProtectionArgs({ config, requiredChecks }: BranchRulesArgs): github.BranchProtectionArgs {
   const rules = config.protection;
   return {
     repositoryId: config.repository,

@@ -4,6 +4,7 @@ import type { PipelineConfig } from "../../config/types";
 import { ENV_SECRETS, ENV_VARS } from "../../render/githubNames";
 import { childName } from "../naming";
 import { resolveReviewerIds } from "./reviewers";
+import { hostList } from "../../render/runner/hostLoopEnvironment";
 
 export interface DeploymentEnvironmentArgs {
   config: PipelineConfig;
@@ -62,7 +63,7 @@ export class DeploymentEnvironment extends pulumi.ComponentResource {
     );
 
     const variables: Record<string, pulumi.Input<string>> = {
-      [ENV_VARS.hosts]: config.hosts.map((h) => `${h.host}:${h.port}`).join(" "),
+      [ENV_VARS.hosts]: hostList(config.hosts),
       [ENV_VARS.deployUser]: config.deployUser,
       [ENV_VARS.knownHosts]: args.knownHosts,
     };

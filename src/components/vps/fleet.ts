@@ -3,8 +3,8 @@ import type * as tls from "@pulumi/tls";
 import type { PipelineConfig } from "../../config/types";
 import { knownHostsFile } from "../../render/knownHosts";
 import { childName } from "../naming";
-import { createDeployKey } from "./deployKey";
-import { ProvisionedHost } from "./host";
+import { createDeployKey } from "./deployKeyResource";
+import { ProvisionedHost } from "./provisionedHost";
 
 export interface FleetArgs {
   config: PipelineConfig;

@@ -1,31 +1,10 @@
-// Shell commands as small composable functions (in the style of Kamal's lib/kamal/commands/base.rb).
+// Shell commands as small composable functions.
 // Every function returns a command string; tests assert the exact joined text.
-
-const SAFE_WORD = /^[A-Za-z0-9_/.,:@%+=-]+$/;
-
-/** POSIX single-quote escaping; words made only of safe characters stay bare. */
-export function quote(word: string): string {
-  if (SAFE_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+import { quote } from "../../primitives/shellQuote";
 
 /** Words of one simple command, each quoted. */
 export function argv(...words: string[]): string {
   return words.map(quote).join(" ");
-}
-
-/** Runs each command only when the previous one succeeded. */
-export function combine(...commands: string[]): string {
-  return commands.join(" && ");
-}
-
-export function pipe(...commands: string[]): string {
-  return commands.join(" | ");
-}
-
-/** Runs the next command only when the previous one failed. */
-export function any(...commands: string[]): string {
-  return commands.join(" || ");
 }
 
 /**
@@ -84,21 +63,3 @@ export function ensureDirectory(path: string, options: FileOptions): string {
     argv("chown", options.owner, path),
   ].join("\n");
 }
-
-/**
- * Exports the variables of /etc/environment (proxies, NODE_EXTRA_CA_CERTS) into the script, as pam_env does for
- * login sessions: sudo and `bash -c` do not read it, and curl, apt and npm need the proxy. Parsed as KEY=value
- * lines rather than sourced, so that a pam_env-style line can never run as a command.
- */
-export const LOAD_SYSTEM_ENVIRONMENT = [
-  "if [ -r /etc/environment ]; then",
-  '  while IFS= read -r env_line || [ -n "$env_line" ]; do',
-  "    if [[ $env_line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then",
-  "      env_name=${BASH_REMATCH[2]}",
-  "      env_value=${BASH_REMATCH[3]}",
-  "      if [[ $env_value =~ ^\\\"(.*)\\\"$ || $env_value =~ ^\\'(.*)\\'$ ]]; then env_value=${BASH_REMATCH[1]}; fi",
-  '      export "$env_name=$env_value"',
-  "    fi",
-  "  done < /etc/environment",
-  "fi",
-].join("\n");

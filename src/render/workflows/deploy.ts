@@ -8,10 +8,10 @@ import { failureIssueJob } from "./failureIssue";
 import { environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
 import { BASH_DEFAULTS, type CallJob, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
-import { shellQuote } from "./hostLoop";
+import { singleQuote } from "../../primitives/shellQuote";
+import { type ShipInputs, renderShipScript } from "../runner/shipScript";
 import { installSteps } from "./setup";
-import { renderShipScript } from "./shipScript";
-import { hostLoopEnv, writeSshFilesStep } from "./ssh";
+import { hostLoopEnv, writeSshFilesStep } from "./sshSteps";
 
 export const SHIP_STEP_NAME = "Ship to each host in turn";
 const ARTIFACT_NAME = "release";
@@ -29,7 +29,7 @@ function ciJob(): CallJob {
 }
 
 function buildJob(config: PipelineConfig): StepsJob {
-  const paths = config.app.artifactPaths.map(shellQuote).join(" ");
+  const paths = config.app.artifactPaths.map(singleQuote).join(" ");
   return {
     name: "build artifact",
     needs: ["ci"],
@@ -79,9 +79,11 @@ function deployJob(config: PipelineConfig): StepsJob {
         name: SHIP_STEP_NAME,
         env: {
           ...hostLoopEnv(),
-          ARTIFACT: `\${{ runner.temp }}/artifact/${ARTIFACT_FILE}`,
-          ...release,
-          ACTOR: "${{ github.actor }}",
+          ...({
+            ARTIFACT: `\${{ runner.temp }}/artifact/${ARTIFACT_FILE}`,
+            ...release,
+            ACTOR: "${{ github.actor }}",
+          } satisfies ShipInputs),
         },
         run: renderShipScript(config),
       },

@@ -4,7 +4,7 @@ import type { PipelineConfig } from "../../config/types";
 import type { Concurrency, Step, StepsJob } from "./model";
 
 /** Deploy, rollback and migrate of one environment never overlap; a running one is never cancelled. */
-export function environmentConcurrency(environment: string): Concurrency {
+function environmentConcurrency(environment: string): Concurrency {
   return { group: `deploy-${environment}`, "cancel-in-progress": false };
 }
 

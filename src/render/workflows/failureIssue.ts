@@ -4,7 +4,7 @@ import { ACTIONS, actionRef } from "./actions";
 import type { StepsJob } from "./model";
 import { RUN_URL } from "./reporting";
 
-export const FAILURE_LABEL = "deploy-failure";
+const FAILURE_LABEL = "deploy-failure";
 
 // Reads everything from process.env and context: no expression is interpolated into the script.
 const SCRIPT = `const { owner, repo } = context.repo;

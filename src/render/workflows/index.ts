@@ -16,7 +16,6 @@ import { releaseWorkflow } from "./release";
 import { rollbackWorkflow } from "./rollback";
 import { documentToYaml, workflowToYaml } from "./toYaml";
 
-export { renderShipScript } from "./shipScript";
 export { secretUses, type SecretUse } from "./secretUses";
 
 export interface RepositoryFile {

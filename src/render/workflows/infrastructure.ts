@@ -5,8 +5,7 @@ import { BASH_DEFAULTS, type Step, type StepsJob, type Workflow } from "./model"
 import { checkoutStep } from "./setup";
 import { workflowToYaml } from "./toYaml";
 
-export const INFRASTRUCTURE_STACKS = ["staging", "production"] as const;
-type StackName = (typeof INFRASTRUCTURE_STACKS)[number];
+type StackName = "staging" | "production";
 
 const NODE_VERSION = 20;
 

@@ -1,4 +1,4 @@
-// Typed GitHub Actions workflow model (in the spirit of projen's workflows-model.ts).
+// Typed GitHub Actions workflow model.
 // `permissions` is required on the workflow and on every job so that least privilege is a compile error to forget.
 
 export type PermissionLevel = "read" | "write" | "none";

@@ -3,7 +3,7 @@
 import type { PipelineConfig } from "../../config/types";
 import { BASH_DEFAULTS, type Workflow } from "./model";
 
-export const RELEASE_TAG_PATTERN = "v*.*.*";
+const RELEASE_TAG_PATTERN = "v*.*.*";
 
 export function releaseWorkflow(config: Pick<PipelineConfig, "release">): Workflow {
   const draft = config.release.draft ? " --draft" : "";

@@ -2,7 +2,7 @@
 import type { PipelineConfig } from "../../config/types";
 import { ENV_VARS, REPO_SECRETS } from "../githubNames";
 import type { Step } from "./model";
-import { removeSshFilesStep, secretExpr, varExpr } from "./ssh";
+import { removeSshFilesStep, secretExpr, varExpr } from "./sshSteps";
 
 export const RUN_URL = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
 
@@ -10,7 +10,7 @@ export function recordStartStep(): Step {
   return { name: "Record start time", run: 'echo "STARTED_AT=$(date +%s)" >> "$GITHUB_ENV"' };
 }
 
-export function publicHealthCheckStep(config: Pick<PipelineConfig, "url" | "app" | "deploy">): Step {
+function publicHealthCheckStep(config: Pick<PipelineConfig, "url" | "app" | "deploy">): Step {
   const { publicCheckAttempts: attempts, publicCheckIntervalSeconds: interval } = config.deploy;
   return {
     name: "Check the public health URL",
@@ -38,11 +38,7 @@ export interface SummaryColumn {
 }
 
 /** A one-row Markdown table in $GITHUB_STEP_SUMMARY, written even when an earlier step failed. */
-export function summaryStep(
-  title: string,
-  env: Record<string, string>,
-  columns: readonly SummaryColumn[],
-): Step {
+function summaryStep(title: string, env: Record<string, string>, columns: readonly SummaryColumn[]): Step {
   const all: SummaryColumn[] = [
     ...columns,
     { header: "Hosts", value: "$DEPLOY_HOSTS" },
@@ -70,7 +66,7 @@ export function summaryStep(
  * sets notifications.webhook, so invariant 2 holds), skipping at run time when the secret is empty.
  * A failing notification only warns: it must not turn a good deploy red.
  */
-export function notifyStep(env: Record<string, string>, messageShell: string): Step {
+function notifyStep(env: Record<string, string>, messageShell: string): Step {
   return {
     name: "Notify chat",
     if: "always()",

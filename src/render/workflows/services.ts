@@ -48,7 +48,7 @@ const RECIPES: Record<ServiceType, ServiceRecipe> = {
   },
 };
 
-export function serviceContainer(service: ServiceConfig): Service {
+function serviceContainer(service: ServiceConfig): Service {
   const recipe = RECIPES[service.type];
   return {
     image: `${recipe.image}:${service.version}`,

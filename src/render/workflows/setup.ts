@@ -8,7 +8,7 @@ export function checkoutStep(): Step {
 }
 
 /** pnpm must be on PATH before setup-node so that `cache: pnpm` can find its store. */
-export function toolchainSteps(app: Pick<AppConfig, "nodeVersion" | "pnpmVersion">): Step[] {
+function toolchainSteps(app: Pick<AppConfig, "nodeVersion" | "pnpmVersion">): Step[] {
   return [
     { name: "Set up pnpm", uses: actionRef(ACTIONS.setupPnpm), with: { version: app.pnpmVersion } },
     {

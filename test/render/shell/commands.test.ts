@@ -1,17 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  LOAD_SYSTEM_ENVIRONMENT,
-  any,
   argv,
   asRoot,
-  combine,
   ensureDirectory,
-  pipe,
-  quote,
   shell,
   writeFile,
   writeFileFromStdin,
@@ -32,36 +27,9 @@ function runBash(script: string, input?: string): string {
   });
 }
 
-describe("quote", () => {
-  it.each([
-    ["plain", "plain"],
-    ["/usr/local/bin/node", "/usr/local/bin/node"],
-    ["deploy:", "deploy:"],
-    ["", "''"],
-    ["two words", "'two words'"],
-    ["it's", "'it'\\''s'"],
-    ["$(id)", "'$(id)'"],
-    ["a;b", "'a;b'"],
-    ["*", "'*'"],
-  ])("quote(%j) = %s", (input, expected) => {
-    expect(quote(input)).toBe(expected);
-  });
-
-  it("round-trips any text through bash", () => {
-    const nasty = `a 'b' "c" $HOME \`id\` \\ \n * ; | & é`;
-    expect(runBash(`printf %s ${quote(nasty)}`)).toBe(nasty);
-  });
-});
-
 describe("combinators", () => {
   it("joins commands exactly", () => {
     expect(argv("chmod", "0600", "/a b")).toBe("chmod 0600 '/a b'");
-    expect(combine("a", "b", "c")).toBe("a && b && c");
-    expect(pipe("a", "b")).toBe("a | b");
-    expect(any("a", "b")).toBe("a || b");
-    expect(combine(any("test -f x", "touch x"), pipe("cat x", "wc -l"))).toBe(
-      "test -f x || touch x && cat x | wc -l",
-    );
   });
 
   it("shell wraps a script in strict bash without rc files", () => {
@@ -114,29 +82,5 @@ describe("file writing", () => {
     expect(ensureDirectory("/home/deploy/apps", { mode: "0755", owner: "deploy:" })).toBe(
       "mkdir -p /home/deploy/apps\nchmod 0755 /home/deploy/apps\nchown deploy: /home/deploy/apps",
     );
-  });
-});
-
-describe("LOAD_SYSTEM_ENVIRONMENT", () => {
-  it("exports KEY=value lines of /etc/environment without running anything", () => {
-    const file = join(scratch, "environment");
-    const marker = join(scratch, "ran");
-    writeFileSync(
-      file,
-      [
-        'https_proxy="http://10.0.0.1:3128"',
-        "export NO_PROXY='localhost'",
-        "NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
-        `EVIL=x $(touch ${marker})`,
-        `touch ${marker}`,
-        "# comment",
-      ].join("\n"),
-    );
-    const script = `${LOAD_SYSTEM_ENVIRONMENT.replaceAll("/etc/environment", file)}
-printf '%s|%s|%s|%s' "$https_proxy" "$NO_PROXY" "$NODE_EXTRA_CA_CERTS" "$EVIL"`;
-    expect(runBash(script)).toBe(
-      `http://10.0.0.1:3128|localhost|/etc/ssl/certs/ca-certificates.crt|x $(touch ${marker})`,
-    );
-    expect(() => statSync(marker)).toThrow();
   });
 });

@@ -1,5 +1,5 @@
 // Realistic stack configs for the shell renderer tests (validated by the real loader).
-import { loadConfig } from "../../../src/config/load";
+import { loadFromValues } from "../../../src/config/fromValues";
 import type { PipelineConfig } from "../../../src/config/types";
 
 /** Stand-in for `npm config get registry`: a reserved example domain, never a real registry. */
@@ -20,7 +20,7 @@ const app = {
 };
 
 /** Staging: one host, root admin, Node from the npm registry (as on the test machine). */
-export const staging: PipelineConfig = loadConfig(
+export const staging: PipelineConfig = loadFromValues(
   {
     repository: "storefront",
     environment: "staging",
@@ -35,10 +35,10 @@ export const staging: PipelineConfig = loadConfig(
   },
   "acme-shop",
   { stack: "staging", requireSecrets: false },
-);
+).config;
 
 /** Production: two hosts, a sudo admin, official Node tarballs, a custom migration command. */
-export const production: PipelineConfig = loadConfig(
+export const production: PipelineConfig = loadFromValues(
   {
     repository: "storefront",
     environment: "production",
@@ -61,6 +61,6 @@ export const production: PipelineConfig = loadConfig(
   },
   "acme-shop",
   { stack: "production", requireSecrets: false },
-);
+).config;
 
 export const EXAMPLE_CONFIGS = { staging, production } as const;

@@ -1,13 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { AGENT_PATH } from "../../../src/render/hostLayout";
 import { asRoot } from "../../../src/render/shell/commands";
-import {
-  authorizeDeployKeyStep,
-  deployKeyLine,
-  provisioningSteps,
-  readHostKeyStep,
-  type RemoteStep,
-} from "../../../src/render/shell/provisioning";
+import { authorizeDeployKeyStep, deployKeyLine } from "../../../src/render/shell/deployKeyAuthorization";
+import { hostSteps, needsDeployKey, readHostKeyStep } from "../../../src/render/shell/hostSteps";
+import { provisioningSteps } from "../../../src/render/shell/provisioning";
+import type { RemoteStep } from "../../../src/render/shell/remoteStep";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { npmMajorFor } from "../../../src/render/shell/steps/node";
 import { CI_PUBLIC_KEY, TEST_REGISTRY, production, staging } from "./fixtures";
@@ -31,6 +28,29 @@ function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
   return step;
 }
 
+describe("hostSteps", () => {
+  it("chains provisioning, the deploy key of the stack's rotation, then reading the host key", () => {
+    const steps = hostSteps(production, { ...options, withAppEnv: true });
+    expect(steps.map((s) => s.name)).toEqual([...STEP_NAMES, "authorize-deploy-key-3", "read-host-key"]);
+    expect(steps.filter(needsDeployKey).map((s) => s.name)).toEqual(["authorize-deploy-key-3"]);
+    expect(steps.at(-1)).toBe(readHostKeyStep);
+  });
+
+  it("leaves out the app-env step when the stack has no appEnv", () => {
+    const names = hostSteps(staging, { ...options, withAppEnv: false }).map((s) => s.name);
+    expect(names).toEqual([
+      ...STEP_NAMES.filter((n) => n !== "app-env"),
+      "authorize-deploy-key-0",
+      "read-host-key",
+    ]);
+  });
+
+  it("fills in the deploy key exactly as authorizeDeployKeyStep renders it", () => {
+    const step = hostSteps(production, { ...options, withAppEnv: true }).find(needsDeployKey);
+    expect(step?.withDeployKey(CI_PUBLIC_KEY)).toEqual(authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3));
+  });
+});
+
 describe("provisioningSteps", () => {
   it("lists the concerns in dependency order, each name unique and kebab-case", () => {
     const names = provisioningSteps(staging, options).map((s) => s.name);
@@ -42,7 +62,7 @@ describe("provisioningSteps", () => {
     for (const config of [staging, production]) {
       for (const step of provisioningSteps(config, options)) {
         expect(step.script).toBeDefined();
-        expect(step.create).toBe(asRoot(step.script ?? "", config.adminUser));
+        expect(step.create).toBe(asRoot(step.script, config.adminUser));
       }
     }
     expect(stepNamed(provisioningSteps(production, options), "node").create).toMatch(
@@ -73,7 +93,7 @@ describe("provisioningSteps", () => {
 
   it("uses the registry only where npm downloads, and Node's dist URL only for nodeSource nodejs", () => {
     const byName = (config: typeof staging) =>
-      new Map(provisioningSteps(config, options).map((s) => [s.name, s.script ?? ""]));
+      new Map(provisioningSteps(config, options).map((s) => [s.name, s.script]));
     const npmSourced = byName(staging);
     const distSourced = byName(production);
     expect(npmSourced.get("node")).toContain(`registry=${TEST_REGISTRY.replace(/\/$/, "")}`);
@@ -89,7 +109,7 @@ describe("provisioningSteps", () => {
   });
 
   it("installs the configured pnpm major and pins the deploy user's registry", () => {
-    const pnpm = stepNamed(provisioningSteps(production, options), "pnpm").script ?? "";
+    const pnpm = stepNamed(provisioningSteps(production, options), "pnpm").script;
     expect(pnpm).toContain(`if [ "\${installed%%.*}" != 9 ]; then`);
     expect(pnpm).toContain("pnpm@9");
     expect(pnpm).toContain("/home/app/.npmrc");
@@ -102,7 +122,7 @@ describe("provisioningSteps", () => {
     const steps = provisioningSteps(production, options);
     expect(stepNamed(steps, "pm2").script).toContain("if [ -d /run/systemd/system ]; then");
     expect(stepNamed(steps, "pm2").script).toContain("pm2 startup systemd -u app --hp /home/app");
-    const logrotate = stepNamed(steps, "pm2-logrotate").script ?? "";
+    const logrotate = stepNamed(steps, "pm2-logrotate").script;
     expect(logrotate).toContain(
       "cd /home/app && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
     );
@@ -111,7 +131,7 @@ describe("provisioningSteps", () => {
   });
 
   it("hardens sshd through a drop-in, validated with sshd -t and checked with sshd -T before the reload", () => {
-    const sshd = stepNamed(provisioningSteps(staging, options), "sshd-hardening").script ?? "";
+    const sshd = stepNamed(provisioningSteps(staging, options), "sshd-hardening").script;
     const validate = sshd.indexOf("/usr/sbin/sshd -t");
     const check = sshd.indexOf("/usr/sbin/sshd -T");
     const reload = sshd.indexOf('kill -HUP "$listener"');
@@ -123,7 +143,7 @@ describe("provisioningSteps", () => {
   });
 
   it("creates the deploy user and the release layout it owns", () => {
-    const user = stepNamed(provisioningSteps(production, options), "deploy-user").script ?? "";
+    const user = stepNamed(provisioningSteps(production, options), "deploy-user").script;
     expect(user).toContain("useradd --create-home --home-dir /home/app --shell /bin/bash --user-group app");
     for (const dir of [
       "/home/app/apps/storefront/releases",
@@ -137,7 +157,7 @@ describe("provisioningSteps", () => {
   });
 
   it("installs the rendered release agent root-owned and executable", () => {
-    const agent = stepNamed(provisioningSteps(staging, options), "release-agent").script ?? "";
+    const agent = stepNamed(provisioningSteps(staging, options), "release-agent").script;
     expect(agent).toContain(Buffer.from(renderReleaseAgent(staging)).toString("base64"));
     expect(agent).toContain(`chmod 0755 ${AGENT_PATH}\n`);
     expect(agent).toContain(`chown root:root ${AGENT_PATH}`);
@@ -153,27 +173,28 @@ describe("the CI deploy key", () => {
   const blob = "AAAAC3NzaC1lZDI1NTE5AAAAIGHK2biZm7XqjGOeqszDuTB0oGj5yOtpPmCxgza5jHHl";
 
   it("is a restricted authorized_keys line whose forced command is the agent", () => {
-    expect(deployKeyLine(staging, CI_PUBLIC_KEY, 0)).toBe(
+    expect(deployKeyLine(CI_PUBLIC_KEY, 0)).toBe(
       `restrict,command="/usr/local/lib/pipeline/release-agent --key ci-0",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc ssh-ed25519 ${blob} pipeline-ci-0`,
     );
-    expect(deployKeyLine(staging, `ssh-ed25519 ${blob} someone@laptop`, 7)).toContain('--key ci-7",');
+    expect(deployKeyLine(`ssh-ed25519 ${blob} someone@laptop`, 7)).toContain('--key ci-7",');
   });
 
   it("rejects text that is not an OpenSSH public key", () => {
-    expect(() => deployKeyLine(staging, "-----BEGIN PRIVATE KEY-----", 0)).toThrow(
-      /not an OpenSSH public key/,
+    expect(() => deployKeyLine("-----BEGIN PRIVATE KEY-----", 0)).toThrow(
+      /the deploy key has key type '-----BEGIN'/,
     );
-    expect(() => deployKeyLine(staging, `ssh-ed25519 ${blob}"x`, 0)).toThrow();
-    expect(() => deployKeyLine(staging, "", 0)).toThrow();
+    expect(() => deployKeyLine(`ssh-ed25519 ${blob}"x`, 0)).toThrow();
+    expect(() => deployKeyLine("", 0)).toThrow(/the deploy key is not .<type> <base64>./);
+    expect(() => deployKeyLine(`ssh-ed25519 ${blob}===`, 0)).toThrow(/not base64/);
   });
 
   it("adds exactly its own line on create and removes exactly that line on delete", () => {
     const step = authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3);
-    const line = deployKeyLine(production, CI_PUBLIC_KEY, 3);
+    const line = deployKeyLine(CI_PUBLIC_KEY, 3);
     expect(step.name).toBe("authorize-deploy-key-3");
     expect(step.touchesSecrets).toBe(false);
-    expect(step.create).toBe(asRoot(step.script ?? "", "admin"));
-    expect(step.delete).toBe(asRoot(step.deleteScript ?? "", "admin"));
+    expect(step.create).toBe(asRoot(step.script, "admin"));
+    expect(step.delete).toBe(asRoot(step.deleteScript ?? "missing", "admin"));
     const quotedLine = `line='${line.replace(/'/g, "'\\''")}'`;
     expect(step.script).toContain(quotedLine);
     expect(step.script).toContain("file=/home/app/.ssh/authorized_keys");

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AGENT_EXIT, AGENT_VERBS, AGENT_VERB_NAMES } from "../../../src/render/agentProtocol";
+import { AGENT_EXIT, AGENT_VERBS, AGENT_VERB_NAMES, verbUsage } from "../../../src/render/agentProtocol";
 import { renderEcosystem } from "../../../src/render/shell/pm2Ecosystem";
-import { exitVariableName, renderReleaseAgent, verbArguments } from "../../../src/render/shell/releaseAgent";
+import { exitVariableName, renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { production, staging } from "./fixtures";
 
 // The agent validates its whole command line before it touches the filesystem, so these cases run it for real
@@ -104,7 +104,7 @@ describe("release agent argument validation (run locally)", () => {
     expect(runDirect("releases", "extra").status).toBe(AGENT_EXIT.usage);
     const usage = runDirect("nope");
     expect(usage.stderr).toContain("unknown verb");
-    for (const verb of Object.values(AGENT_VERBS)) expect(usage.stderr).toContain(verb.usage);
+    for (const name of AGENT_VERB_NAMES) expect(usage.stderr).toContain(verbUsage(name));
   });
 });
 
@@ -123,7 +123,6 @@ describe("release agent structure", () => {
     expect(renderReleaseAgent(production)).toContain(
       "readonly HEALTH_URL='http://127.0.0.1:3000/health?deep=1'\n",
     );
-    expect(script.trimEnd().endsWith('main "$@"')).toBe(true);
   });
 
   it("defines every exit code of the contract under one variable each", () => {
@@ -134,29 +133,36 @@ describe("release agent structure", () => {
     expect(exitVariableName("badReleaseId")).toBe("EXIT_BAD_RELEASE_ID");
   });
 
-  it("accepts exactly the contract's verbs, with argument shapes read from their usage lines", () => {
-    const cases = [...script.matchAll(/^ {4}([a-z-]+)\) echo "(\d) (\d) (yes|no)" ;;$/gm)].map((m) => m[1]);
-    expect(cases).toEqual(AGENT_VERB_NAMES);
-    expect(verbArguments(AGENT_VERBS.deploy)).toEqual({
-      minPositional: 1,
-      maxPositional: 1,
-      takesActor: true,
+  function sourced(commands: string): ReturnType<typeof spawnSync> {
+    return spawnSync("bash", ["--norc", "-c", `source "$1"\n${commands}`, "bash", agentPath], {
+      encoding: "utf8",
+      input: "",
+      cwd: scratch,
     });
-    expect(verbArguments(AGENT_VERBS.rollback)).toEqual({
-      minPositional: 0,
-      maxPositional: 1,
-      takesActor: true,
-    });
-    expect(verbArguments(AGENT_VERBS.releases)).toEqual({
-      minPositional: 0,
-      maxPositional: 0,
-      takesActor: false,
-    });
-    expect(verbArguments(AGENT_VERBS["migrate-rollback"])).toEqual({
-      minPositional: 0,
-      maxPositional: 0,
-      takesActor: true,
-    });
+  }
+
+  it("only defines its functions when sourced (main does not run)", () => {
+    const result = sourced('declare -F main verb_deploy dispatch_verb >/dev/null && echo "functions only"');
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("functions only\n");
+    expect(result.status).toBe(0);
+  });
+
+  it("takes each verb's argument shape from the contract", () => {
+    const lines = AGENT_VERB_NAMES.map((name) => `verb_spec ${name}`).join("\n");
+    const specs = String(sourced(lines).stdout).trimEnd().split("\n");
+    expect(specs).toEqual(
+      AGENT_VERB_NAMES.map((name) => {
+        const { releaseIds, takesActor } = AGENT_VERBS[name];
+        return `${releaseIds.min} ${releaseIds.max} ${takesActor ? "yes" : "no"}`;
+      }),
+    );
+    expect(sourced("verb_spec bash").status).toBe(1);
+  });
+
+  it("lists the contract's verbs in its usage text", () => {
+    const usage = String(sourced('printf "%s\\n" "$USAGE_TEXT"').stdout);
+    expect(usage).toBe(AGENT_VERB_NAMES.map((name) => `  ${verbUsage(name)}\n`).join(""));
   });
 
   it("switches current atomically and keeps the pm2 daemon off the lock", () => {

@@ -2,11 +2,7 @@
 // provisioning step, create and delete, for both example stacks. A missing shellcheck fails (apt-get install shellcheck).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import {
-  authorizeDeployKeyStep,
-  provisioningSteps,
-  readHostKeyStep,
-} from "../../../src/render/shell/provisioning";
+import { hostSteps, withDeployKeyFilledIn } from "../../../src/render/shell/hostSteps";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { CI_PUBLIC_KEY, EXAMPLE_CONFIGS, TEST_REGISTRY } from "./fixtures";
 
@@ -17,13 +13,12 @@ interface Script {
 
 function scriptsOf(stack: keyof typeof EXAMPLE_CONFIGS): Script[] {
   const config = EXAMPLE_CONFIGS[stack];
-  const steps = [
-    ...provisioningSteps(config, { npmRegistry: TEST_REGISTRY }),
-    authorizeDeployKeyStep(config, CI_PUBLIC_KEY, config.deployKeyRotation),
-    readHostKeyStep,
-  ];
+  const steps = withDeployKeyFilledIn(
+    hostSteps(config, { npmRegistry: TEST_REGISTRY, withAppEnv: true }),
+    CI_PUBLIC_KEY,
+  );
   const stepScripts = steps.flatMap((step) => [
-    { name: `${stack}/${step.name}`, text: step.script ?? "" },
+    { name: `${stack}/${step.name}`, text: step.script },
     ...(step.deleteScript !== undefined
       ? [{ name: `${stack}/${step.name} (delete)`, text: step.deleteScript }]
       : []),

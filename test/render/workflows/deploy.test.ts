@@ -5,7 +5,8 @@ import {
   ENV_SECRETS,
   REPO_SECRETS,
 } from "../../../src/render/githubNames";
-import { renderRepositoryFiles, renderShipScript } from "../../../src/render/workflows";
+import { renderShipScript } from "../../../src/render/runner/shipScript";
+import { renderRepositoryFiles } from "../../../src/render/workflows";
 import { SHIP_STEP_NAME } from "../../../src/render/workflows/deploy";
 import {
   jobOf,

@@ -1,6 +1,6 @@
 // Stack configs for the workflow renderer tests, built through the real config loader.
 import { parse } from "yaml";
-import { loadConfig } from "../../../src/config/load";
+import { loadFromValues } from "../../../src/config/fromValues";
 import type { PipelineConfig } from "../../../src/config/types";
 import { renderRepositoryFiles, type RepositoryFile } from "../../../src/render/workflows";
 
@@ -8,7 +8,8 @@ const OWNER = "acme-shop";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R";
 
 function load(stack: string, values: Record<string, unknown>): PipelineConfig {
-  return loadConfig({ repository: "storefront", ...values }, OWNER, { stack, requireSecrets: false });
+  return loadFromValues({ repository: "storefront", ...values }, OWNER, { stack, requireSecrets: false })
+    .config;
 }
 
 export function stagingConfig(overrides: Record<string, unknown> = {}): PipelineConfig {

@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { WORKFLOW_DIR } from "../../../src/render/githubNames";
-import { renderShipScript } from "../../../src/render/workflows";
-import { renderMigrateScript } from "../../../src/render/workflows/migrate";
-import { renderRollbackScript } from "../../../src/render/workflows/rollback";
+import { renderShipScript } from "../../../src/render/runner/shipScript";
+import { renderMigrateScript } from "../../../src/render/runner/migrateScript";
+import { renderRollbackScript } from "../../../src/render/runner/rollbackScript";
 import { ALL_CONFIGS, allRenderedFiles, type ParsedWorkflow } from "./fixtures";
 
 export interface LintedFile {

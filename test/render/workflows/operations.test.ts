@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { migrateWorkflowPath, rollbackWorkflowPath } from "../../../src/render/githubNames";
 import { renderRepositoryFiles } from "../../../src/render/workflows";
-import { renderMigrateScript } from "../../../src/render/workflows/migrate";
-import { renderRollbackScript } from "../../../src/render/workflows/rollback";
+import { renderMigrateScript } from "../../../src/render/runner/migrateScript";
+import { renderRollbackScript } from "../../../src/render/runner/rollbackScript";
 import { jobOf, productionConfig, qaConfig, stepNamed, workflowAt } from "./fixtures";
 
 const filesOf = (config = productionConfig()) => renderRepositoryFiles(config);

@@ -1,4 +1,4 @@
-// This project's own workflow rules (DESIGN.md "Security"), applied to YAML text.
+// This project's own workflow rules (docs/invariants.md #7 and #8), applied to YAML text.
 import { parse } from "yaml";
 import type { ParsedWorkflow } from "./fixtures";
 

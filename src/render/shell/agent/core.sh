@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Functions of the release agent. releaseAgent.ts prepends the settings (readonly variables, verb table, exit
-# codes) rendered from the stack config and appends verbs.sh; shellcheck lints the assembled script.
+# Functions of the release agent. releaseAgent.ts prepends the settings (readonly variables, verb table and
+# dispatch, exit codes, export_env_file) rendered from the stack config and appends verbs.sh; shellcheck lints the
+# assembled script.
 
 KEY_ID=local
 ACTOR=-
@@ -199,28 +200,13 @@ wait_until_healthy() {
   done
 }
 
-# Same KEY=value rules as the ecosystem file's parser: no shell evaluation of .env.
-load_app_env() {
-  local line name value
-  [ -f "$ENV_FILE" ] || return 0
-  while IFS= read -r line || [ -n "$line" ]; do
-    line=${line%$'\r'}
-    if [[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]]; then
-      name=${BASH_REMATCH[2]}
-      value=${BASH_REMATCH[3]}
-      if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then value=${BASH_REMATCH[1]}; fi
-      export "$name=$value"
-    fi
-  done <"$ENV_FILE"
-}
-
 # Runs a configured command (migrations) in a release directory with the app's environment.
 run_in_release() {
   local dir=$1 command=$2
   (
     cd "$dir" || exit 1
     export NODE_ENV=production
-    load_app_env
+    export_env_file "$ENV_FILE"
     export PORT="$APP_PORT"
     bash -c "$command" </dev/null
   )

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# The verbs of the release agent (see src/render/agentProtocol.ts) and its entry point.
+# The verbs of the release agent and its entry point. Which verbs exist, their arguments and which function
+# implements each are rendered from the verb contract (src/render/agentProtocol.ts) as verb_spec and dispatch_verb.
 
 # --- deploy ---
 
@@ -150,21 +151,12 @@ main() {
   read_invocation "$@"
   parse_arguments
   [ "$(id -un)" = "$DEPLOY_USER" ] || fail "$EXIT_USAGE" "run the agent as $DEPLOY_USER (sudo -u $DEPLOY_USER $0 ...)"
-  load_system_environment
+  export_env_file /etc/environment
   export LC_ALL=C HOME="$APP_HOME" PM2_HOME="$APP_HOME/.pm2" PATH=/usr/local/bin:/usr/bin:/bin
   umask 027
   cd "$APP_HOME"
-  case $VERB in
-    deploy) AUDITED=yes; verb_deploy ;;
-    rollback) AUDITED=yes; verb_rollback ;;
-    releases) verb_releases ;;
-    status) verb_status ;;
-    health) verb_health ;;
-    migrate) AUDITED=yes; run_migration_verb "$MIGRATE_COMMAND" ;;
-    migrate-rollback) AUDITED=yes; run_migration_verb "$MIGRATE_ROLLBACK_COMMAND" ;;
-    migrate-status) AUDITED=yes; run_migration_verb "$MIGRATE_STATUS_COMMAND" ;;
-    *) usage_error "unknown verb" ;;
-  esac
+  dispatch_verb
 }
 
-main "$@"
+# Sourced (tests, other tools), the agent only defines its functions; executed, it runs main.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi

@@ -2,9 +2,11 @@
 // npm's global prefix is /usr/local (global packages land in /usr/local/bin).
 import type { PipelineConfig } from "../../../config/types";
 import { hostLayout } from "../../hostLayout";
-import { LOAD_SYSTEM_ENVIRONMENT, quote, writeFile } from "../commands";
+import { quote } from "../../../primitives/shellQuote";
+import { writeFile } from "../commands";
+import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
-export function trimTrailingSlash(url: string): string {
+function trimTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
 }
 

@@ -1,9 +1,11 @@
 // Inner scripts (run as root) for pm2: the global install, boot persistence where systemd runs, log rotation.
 import type { PipelineConfig } from "../../../config/types";
 import { hostLayout } from "../../hostLayout";
-import { LOAD_SYSTEM_ENVIRONMENT, argv, quote } from "../commands";
+import { quote } from "../../../primitives/shellQuote";
+import { argv } from "../commands";
+import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
-export const PM2_VERSION = "6";
+const PM2_VERSION = "6";
 
 /**
  * Runs a command as the deploy user with its pm2 home. The working directory must be one the user can read:

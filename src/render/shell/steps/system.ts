@@ -1,10 +1,12 @@
 // Inner scripts (run as root) for the operating-system concerns: packages, the deploy user, sshd.
 import type { PipelineConfig } from "../../../config/types";
 import { hostLayout } from "../../hostLayout";
-import { LOAD_SYSTEM_ENVIRONMENT, argv, ensureDirectory, quote, writeFile } from "../commands";
+import { quote } from "../../../primitives/shellQuote";
+import { argv, ensureDirectory, writeFile } from "../commands";
+import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
 /** What the scripts and the release agent need beyond Debian's essential packages. */
-export const BASE_PACKAGES = [
+const BASE_PACKAGES = [
   "ca-certificates",
   "curl",
   "git",
@@ -63,7 +65,7 @@ export function authorizedKeysPath(config: Pick<PipelineConfig, "deployUser" | "
 
 export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/50-pipeline.conf";
 
-export const SSHD_SETTINGS = [
+const SSHD_SETTINGS = [
   "PasswordAuthentication no",
   "KbdInteractiveAuthentication no",
   "PermitRootLogin prohibit-password",

@@ -2,17 +2,13 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConfig, PipelineConfig } from "../../config/types";
 import { knownHostsLine } from "../../render/knownHosts";
-import {
-  type RemoteStep,
-  authorizeDeployKeyStep,
-  provisioningSteps,
-  readHostKeyStep,
-} from "../../render/shell/provisioning";
+import { type DeployKeyStep, hostSteps, needsDeployKey, readHostKeyStep } from "../../render/shell/hostSteps";
+import type { RemoteStep } from "../../render/shell/remoteStep";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
 
-/** A RemoteStep whose scripts may still wait on other resources (the deploy key's public half). */
-type StepInputs = Omit<RemoteStep, "create" | "delete"> & {
+/** A RemoteStep whose commands may still wait on other resources (the deploy key's public half). */
+type StepInputs = Pick<RemoteStep, "name" | "stdin" | "touchesSecrets"> & {
   create: pulumi.Input<string>;
   delete?: pulumi.Input<string>;
 };
@@ -67,26 +63,34 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       return previous;
     };
 
-    for (const step of provisioningSteps(config, { npmRegistry: args.npmRegistry })) {
-      if (step.stdin === "appEnv" && args.appEnv === undefined) continue;
-      run(step);
+    const withDeployKey = (step: DeployKeyStep): StepInputs => {
+      const rendered = pulumi.output(args.deployPublicKey).apply((key): RemoteStep | undefined => {
+        if (typeof key === "string" && key.startsWith("ssh-")) return step.withDeployKey(key);
+        return reportMalformed(
+          `${name}: the deploy key has no OpenSSH public key (got ${typeof key})`,
+          undefined,
+        );
+      });
+      return {
+        name: step.name,
+        create: rendered.apply((r) => r?.create ?? "false"),
+        delete: rendered.apply((r) => r?.delete ?? "true"),
+        touchesSecrets: false,
+      };
+    };
+
+    let deployKeyAuthorized: command.remote.Command | undefined;
+    let readKey: command.remote.Command | undefined;
+    for (const step of hostSteps(config, {
+      npmRegistry: args.npmRegistry,
+      withAppEnv: args.appEnv !== undefined,
+    })) {
+      if (needsDeployKey(step)) deployKeyAuthorized = run(withDeployKey(step));
+      else if (step === readHostKeyStep) readKey = run(step);
+      else run(step);
     }
-    const rotation = config.deployKeyRotation;
-    const authorize = pulumi.output(args.deployPublicKey).apply((key): RemoteStep | undefined => {
-      if (typeof key === "string" && key.startsWith("ssh-"))
-        return authorizeDeployKeyStep(config, key, rotation);
-      return reportMalformed(
-        `${name}: the deploy key has no OpenSSH public key (got ${typeof key})`,
-        undefined,
-      );
-    });
-    this.deployKeyAuthorized = run({
-      name: `authorize-deploy-key-${rotation}`,
-      create: authorize.apply((step) => step?.create ?? "false"),
-      delete: authorize.apply((step) => step?.delete ?? "true"),
-      touchesSecrets: false,
-    });
-    const readKey = run(readHostKeyStep);
+    if (!deployKeyAuthorized || !readKey) throw new Error("hostSteps() lost the deploy key or host key step");
+    this.deployKeyAuthorized = deployKeyAuthorized;
     this.knownHostsLine = host.hostKey
       ? pulumi.output(knownHostsLine(host.host, host.port, host.hostKey))
       : readKey.stdout.apply((key) =>

@@ -1,6 +1,7 @@
-// The per-host deploy loop, run verbatim by the deploy workflow and by the real-host tests.
+// The per-host deploy loop, run verbatim by the deploy workflow, the sandbox and the real-host tests.
 import type { PipelineConfig } from "../../config/types";
-import { AGENT_EXIT, RELEASE_ID_PATTERN } from "../agentProtocol";
+import { AGENT_EXIT, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
+import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
 import {
   explainExitFunction,
   forEachHost,
@@ -12,15 +13,9 @@ import {
   scriptHeader,
 } from "./hostLoop";
 
-export const SHIP_SCRIPT_ENV = [
-  "DEPLOY_HOSTS",
-  "DEPLOY_USER",
-  "SSH_KEY_FILE",
-  "KNOWN_HOSTS_FILE",
-  "ARTIFACT",
-  "RELEASE_ID",
-  "ACTOR",
-] as const;
+/** What the ship script reads besides the host-loop variables. */
+export const SHIP_INPUTS = ["ARTIFACT", "RELEASE_ID", "ACTOR"] as const;
+export type ShipInputs = Record<(typeof SHIP_INPUTS)[number], string>;
 
 /**
  * Ships $ARTIFACT to every host of $DEPLOY_HOSTS ("host[:port] ..."), one after another, with
@@ -32,7 +27,7 @@ export function renderShipScript(config: Pick<PipelineConfig, "environment">): s
     ...scriptHeader(
       `Deploys one release artifact to each host of ${config.environment} in turn; stops at the first failure.`,
     ),
-    ...requireEnv(SHIP_SCRIPT_ENV),
+    ...requireEnv([...HOST_LOOP_VARIABLES, ...SHIP_INPUTS]),
     ...requireMatch("RELEASE_ID", RELEASE_ID_PATTERN, "a release id (YYYYMMDDhhmmss-<commit>)"),
     ...requireActor(),
     'if [ ! -s "$ARTIFACT" ]; then',
@@ -44,10 +39,9 @@ export function renderShipScript(config: Pick<PipelineConfig, "environment">): s
     ...explainExitFunction(),
     ...readHosts(),
     ...forEachHost({
-      verb: "deploy",
-      args: '"$RELEASE_ID" --actor "$ACTOR"',
+      call: agentCall("deploy", { releaseId: '"$RELEASE_ID"', actor: '"$ACTOR"' }),
       stdin: '"$ARTIFACT"',
-      label: "$RELEASE_ID",
+      label: "deploy $RELEASE_ID",
     }),
     'echo "Deployed $RELEASE_ID to $total host(s)."',
     "",

@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import { PROJECT, loadConfig, projectValues } from "./load";
-import type { PipelineConfig } from "./types";
+import { loadFromValues } from "./fromValues";
+import { PROJECT, projectValues } from "./keys";
+import type { LoadedStack } from "./types";
 
-export interface StackFileValues {
+interface StackFileValues {
   stack: string;
   githubOwner: string | undefined;
   /** Project-namespace values keyed without `pipeline:`; encrypted `secure:` values are left out. */
@@ -15,7 +16,7 @@ export interface StackFileValues {
 }
 
 /** The stack name of `Pulumi.<stack>.yaml`. */
-export function stackNameOf(file: string): string {
+function stackNameOf(file: string): string {
   const match = /Pulumi\.([^/\\]+)\.ya?ml$/.exec(file);
   return match?.[1] ?? "stack";
 }
@@ -41,7 +42,8 @@ export function checkProjectFile(stackFile: string): void {
   }
 }
 
-export function loadStackFile(file: string): { config: PipelineConfig; encryptedKeys: string[] } {
+/** A stack file's readable values, validated without the secrets that only pulumi up/preview need. */
+export function loadFromStackFile(file: string): LoadedStack & { encryptedKeys: string[] } {
   const { stack, githubOwner, values, encryptedKeys } = readStackFile(file);
-  return { config: loadConfig(values, githubOwner, { stack, requireSecrets: false }), encryptedKeys };
+  return { ...loadFromValues(values, githubOwner, { stack, requireSecrets: false }), encryptedKeys };
 }

@@ -1,43 +1,34 @@
-// The CI deploy key's authorized_keys line (forced command = the release agent) and the steps that add/remove it.
+// The CI deploy key's authorized_keys line (forced command = the release agent) and the step that adds it on
+// create and removes it on delete.
 import type { PipelineConfig } from "../../config/types";
+import { parseSshPublicKey } from "../../primitives/sshPublicKey";
+import { quote } from "../../primitives/shellQuote";
 import { AGENT_PATH } from "../hostLayout";
-import { asRoot, ensureDirectory, quote } from "./commands";
-import type { RemoteStep } from "./provisioning";
+import { asRoot, ensureDirectory } from "./commands";
+import type { RemoteStep } from "./remoteStep";
 import { authorizedKeysPath } from "./steps/system";
-
-const KEY_TYPES = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "ssh-rsa",
-];
-const KEY_BLOB = /^[A-Za-z0-9+/]+={0,3}$/;
 
 /**
  * Options: `restrict` first (turns off every forwarding, the pty, ~/.ssh/rc and whatever future OpenSSH versions
  * add), then the classic explicit options, which say the same for older sshd versions and human readers.
  */
-export const DEPLOY_KEY_OPTIONS =
-  "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc";
+const DEPLOY_KEY_OPTIONS = "no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc";
 
-export function deployKeyId(rotation: number): string {
+function deployKeyId(rotation: number): string {
   return `ci-${rotation}`;
 }
 
-/** `restrict,command="<agent> --key ci-<n>",no-port-forwarding,... <type> <base64> pipeline-ci-<n>` */
-export function deployKeyLine(_config: PipelineConfig, publicKeyOpenssh: string, rotation: number): string {
-  const { type, blob } = parsePublicKey(publicKeyOpenssh);
-  const keyId = deployKeyId(rotation);
-  return `restrict,command="${AGENT_PATH} --key ${keyId}",${DEPLOY_KEY_OPTIONS} ${type} ${blob} pipeline-${keyId}`;
+/** Name of the step that authorizes the key of one rotation: a new rotation is a new step, the old one's delete runs last. */
+export function authorizeDeployKeyStepName(rotation: number): string {
+  return `authorize-deploy-key-${rotation}`;
 }
 
-function parsePublicKey(publicKeyOpenssh: string): { type: string; blob: string } {
-  const [type, blob] = publicKeyOpenssh.trim().split(/\s+/);
-  if (!type || !KEY_TYPES.includes(type) || !blob || !KEY_BLOB.test(blob)) {
-    throw new Error(`not an OpenSSH public key ('<type> <base64>' with type ${KEY_TYPES.join(", ")})`);
-  }
-  return { type, blob };
+/** `restrict,command="<agent> --key ci-<n>",no-port-forwarding,... <type> <base64> pipeline-ci-<n>` */
+export function deployKeyLine(publicKeyOpenssh: string, rotation: number): string {
+  const key = parseSshPublicKey(publicKeyOpenssh);
+  if ("problem" in key) throw new Error(`the deploy key ${key.problem}`);
+  const keyId = deployKeyId(rotation);
+  return `restrict,command="${AGENT_PATH} --key ${keyId}",${DEPLOY_KEY_OPTIONS} ${key.type} ${key.blob} pipeline-${keyId}`;
 }
 
 export function authorizeDeployKeyStep(
@@ -45,11 +36,11 @@ export function authorizeDeployKeyStep(
   publicKeyOpenssh: string,
   rotation: number,
 ): RemoteStep {
-  const line = deployKeyLine(config, publicKeyOpenssh, rotation);
+  const line = deployKeyLine(publicKeyOpenssh, rotation);
   const script = addLineScript(config, line);
   const deleteScript = removeLineScript(config, line);
   return {
-    name: `authorize-deploy-key-${rotation}`,
+    name: authorizeDeployKeyStepName(rotation),
     script,
     create: asRoot(script, config.adminUser),
     deleteScript,
@@ -91,11 +82,3 @@ function removeLineScript(config: PipelineConfig, line: string): string {
     "fi",
   ].join("\n");
 }
-
-/** Prints the host's ed25519 public key (world-readable: no root needed); the component builds known_hosts from it. */
-export const readHostKeyStep: RemoteStep = {
-  name: "read-host-key",
-  script: "cat /etc/ssh/ssh_host_ed25519_key.pub",
-  create: "cat /etc/ssh/ssh_host_ed25519_key.pub",
-  touchesSecrets: false,
-};

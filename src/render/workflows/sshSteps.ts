@@ -1,9 +1,10 @@
 // The step that writes the deploy key and the pinned known_hosts (never ssh-keyscan: trust is decided by Pulumi,
 // which knows every host key, not by whoever answers on the network at deploy time).
 import { ENV_SECRETS, ENV_VARS } from "../githubNames";
+import { type HostLoopVariable, hostLoopEnvironment } from "../runner/hostLoopEnvironment";
 import type { Step } from "./model";
 
-/** Files the SSH step writes; the host-loop scripts read them through SSH_KEY_FILE and KNOWN_HOSTS_FILE. */
+/** Files the SSH step writes; the runner-side scripts read them through SSH_KEY_FILE and KNOWN_HOSTS_FILE. */
 export const SSH_FILES = {
   key: "${{ runner.temp }}/deploy_key",
   knownHosts: "${{ runner.temp }}/known_hosts",
@@ -33,14 +34,14 @@ export function writeSshFilesStep(): Step {
   };
 }
 
-/** Env for a step that runs a host-loop script (see hostLoop.ts). */
-export function hostLoopEnv(): Record<string, string> {
-  return {
-    DEPLOY_HOSTS: varExpr(ENV_VARS.hosts),
-    DEPLOY_USER: varExpr(ENV_VARS.deployUser),
-    SSH_KEY_FILE: SSH_FILES.key,
-    KNOWN_HOSTS_FILE: SSH_FILES.knownHosts,
-  };
+/** Env for a step that runs a runner-side script: the environment's variables and the files written above. */
+export function hostLoopEnv(): Record<HostLoopVariable, string> {
+  return hostLoopEnvironment({
+    hosts: varExpr(ENV_VARS.hosts),
+    deployUser: varExpr(ENV_VARS.deployUser),
+    keyFile: SSH_FILES.key,
+    knownHostsFile: SSH_FILES.knownHosts,
+  });
 }
 
 /** Removes the key even when an earlier step failed. */

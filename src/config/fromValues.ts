@@ -1,34 +1,13 @@
-// Raw stack config (Pulumi config map or a Pulumi.<stack>.yaml) -> validated PipelineConfig, or every problem at once.
+// Plain stack config values -> validated PipelineConfig and secrets, or every problem at once.
 import type { z } from "zod";
-import { ConfigError } from "./errors";
+import { ConfigError, MISSING_ADMIN_KEY } from "./errors";
+import { PROJECT } from "./keys";
 import { editDistance } from "./rules";
 import { pipelineSchema } from "./schema";
-import type { PipelineConfig, PipelineSecrets } from "./types";
+import { arrayElement, objectShape } from "./schemaWalk";
+import type { LoadedStack, PipelineConfig, PipelineSecrets } from "./types";
 
-export const PROJECT = "pipeline";
-
-/** Keys that hold secrets: never printed, always wrapped with pulumi.secret. */
-export const SECRET_KEYS = ["adminPrivateKey", "appEnv", "notificationWebhook"] as const;
-export type SecretKey = (typeof SECRET_KEYS)[number];
-
-export const MISSING_ADMIN_KEY = `${PROJECT}:adminPrivateKey: is not set (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)`;
-
-/** A stack's config keyed `namespace:key` (bare keys are the project's) -> project values and github:owner. */
-export function projectValues(config: Record<string, unknown>): {
-  values: Record<string, unknown>;
-  githubOwner: string | undefined;
-} {
-  const values: Record<string, unknown> = {};
-  let githubOwner: string | undefined;
-  for (const [fullKey, value] of Object.entries(config)) {
-    const [namespace, key] = fullKey.includes(":") ? fullKey.split(":", 2) : [PROJECT, fullKey];
-    if (namespace === "github" && key === "owner") githubOwner = String(value);
-    else if (namespace === PROJECT && key !== undefined) values[key] = value;
-  }
-  return { values, githubOwner };
-}
-
-export interface LoadOptions {
+interface LoadOptions {
   stack: string;
   /** pulumi up/preview need the admin key; the offline render does not. */
   requireSecrets: boolean;
@@ -38,19 +17,11 @@ export interface LoadOptions {
  * @param values config values keyed without the namespace, e.g. `{ repository: "app", hosts: [...] }`;
  *   `github:owner` is passed separately. Object/array values may still be JSON strings (how Pulumi stores them).
  */
-export function loadConfig(
+export function loadFromValues(
   values: Record<string, unknown>,
   githubOwner: string | undefined,
   options: LoadOptions,
-): PipelineConfig {
-  return loadStack(values, githubOwner, options).config;
-}
-
-export function loadStack(
-  values: Record<string, unknown>,
-  githubOwner: string | undefined,
-  options: LoadOptions,
-): { config: PipelineConfig; secrets: PipelineSecrets } {
+): LoadedStack {
   const problems: string[] = [];
   if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
 
@@ -138,7 +109,7 @@ function firstIssuePerPath(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssu
   });
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, part) => {
     if (typeof part === "number") return `${out}[${part}]`;
     return out === "" ? String(part) : `${out}.${String(part)}`;
@@ -170,30 +141,7 @@ function requiredFix(path: readonly PropertyKey[]): string {
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   let schema: unknown = pipelineSchema;
   for (const part of path) {
-    schema = unwrap(schema);
-    if (typeof part === "number") {
-      schema = (schema as { element?: unknown }).element;
-    } else {
-      schema = (schema as { shape?: Record<string, unknown> }).shape?.[String(part)];
-    }
+    schema = typeof part === "number" ? arrayElement(schema) : objectShape(schema)[String(part)];
   }
-  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
-  return shape ? Object.keys(shape) : [];
-}
-
-/** Steps through default/optional/pipe/transform wrappers to the object or array inside. */
-function unwrap(schema: unknown): unknown {
-  let current = schema as
-    { def?: { type?: string; innerType?: unknown; in?: unknown; out?: unknown } } | undefined;
-  for (let i = 0; i < 10 && current?.def; i++) {
-    const def = current.def;
-    if (def.innerType !== undefined) current = def.innerType as typeof current;
-    else if (def.type === "pipe")
-      current =
-        (def.in as { def?: { type?: string } }).def?.type === "transform"
-          ? (def.out as typeof current)
-          : (def.in as typeof current);
-    else break;
-  }
-  return current;
+  return Object.keys(objectShape(schema));
 }

@@ -1,11 +1,7 @@
-// Bash building blocks of the scripts that call the release agent on the hosts over SSH.
+// Bash building blocks of the runner-side scripts: they call the release agent on the hosts over SSH.
 // The scripts read only environment variables, so the same text runs in a workflow step and in the host tests.
-import { ACTOR_PATTERN, AGENT_EXIT, type AgentVerbName } from "../agentProtocol";
-
-/** Single-quotes a value for bash. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { singleQuote } from "../../primitives/shellQuote";
+import { ACTOR_PATTERN, AGENT_EXIT } from "../agentProtocol";
 
 export function scriptHeader(description: string): string[] {
   return [
@@ -36,7 +32,7 @@ export function requireEnv(names: readonly string[]): string[] {
 export function requireMatch(variable: string, pattern: string, what: string): string[] {
   const patternVariable = `${variable.toLowerCase()}_pattern`;
   return [
-    `${patternVariable}=${shellQuote(pattern)}`,
+    `${patternVariable}=${singleQuote(pattern)}`,
     `if ! [[ "$${variable}" =~ $${patternVariable} ]]; then`,
     `  echo "error: ${variable}='$${variable}' is not ${what}" >&2`,
     `  exit ${AGENT_EXIT.usage}`,
@@ -98,12 +94,11 @@ export function readHosts(): string[] {
 }
 
 export interface HostLoop {
-  verb: AgentVerbName;
-  /** bash words after the verb, e.g. `"$RELEASE_ID" --actor "$ACTOR"`. */
-  args: string;
+  /** The agent call (agentCall()), e.g. `deploy "$RELEASE_ID" --actor "$ACTOR"`. */
+  call: string;
   /** What feeds ssh's stdin: the artifact for deploy, /dev/null otherwise. */
   stdin: string;
-  /** Shown after the host on success, e.g. `release $RELEASE_ID`. */
+  /** Shown after the host, e.g. `deploy $RELEASE_ID`. */
   label: string;
 }
 
@@ -115,16 +110,16 @@ export function forEachHost(loop: HostLoop): string[] {
     '  entry="${hosts[$index]}"',
     '  position="$((index + 1))/$total"',
     "  started=$SECONDS",
-    `  echo "==> [$position] $entry: ${loop.verb} ${loop.label}"`,
+    `  echo "==> [$position] $entry: ${loop.label}"`,
     "  status=0",
-    `  remote "$entry" ${loop.verb} ${loop.args} < ${loop.stdin} || status=$?`,
+    `  remote "$entry" ${loop.call} < ${loop.stdin} || status=$?`,
     '  if [ "$status" -ne 0 ]; then',
     '    echo "FAIL [$position] $entry: $(explain_exit "$status") after $((SECONDS - started))s"',
     '    skipped=("${hosts[@]:index+1}")',
     '    if [ "${#skipped[@]}" -gt 0 ]; then echo "SKIP ${skipped[*]}: not touched"; fi',
     '    exit "$status"',
     "  fi",
-    `  echo "OK   [$position] $entry: ${loop.verb} ${loop.label} in $((SECONDS - started))s"`,
+    `  echo "OK   [$position] $entry: ${loop.label} in $((SECONDS - started))s"`,
     "done",
   ];
 }

@@ -5,10 +5,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderShipScript } from "../../../src/render/workflows";
-import { renderMigrateScript } from "../../../src/render/workflows/migrate";
-import { renderRollbackScript } from "../../../src/render/workflows/rollback";
-import { qaConfig } from "./fixtures";
+import { renderMigrateScript } from "../../../src/render/runner/migrateScript";
+import { renderRollbackScript } from "../../../src/render/runner/rollbackScript";
+import { renderShipScript } from "../../../src/render/runner/shipScript";
+import { qaConfig } from "../workflows/fixtures";
 
 const FAKE_SSH = `#!/usr/bin/env bash
 bytes="$(wc -c | tr -d ' ')"

@@ -1,0 +1,29 @@
+// One remote command of a host's step chain: what a remote.Command runs, and what the host tests run over SSH.
+import type { PipelineConfig } from "../../config/types";
+import { asRoot } from "./commands";
+
+export interface RemoteStep {
+  /** kebab-case concern name, unique, e.g. "base-packages". */
+  name: string;
+  /** The bash script inside `create` (what shellcheck lints). */
+  script: string;
+  /** The full command string for remote.Command.create (the script, run as root where the step needs it). */
+  create: string;
+  /** The bash script inside `delete`, for a step that must undo something on removal. */
+  deleteScript?: string;
+  /** For remote.Command.delete. */
+  delete?: string;
+  /** This step reads the secret config value appEnv on stdin. */
+  stdin?: "appEnv";
+  /** The component sets logging "none" and marks stdout/stderr secret. */
+  touchesSecrets: boolean;
+}
+
+/** A step whose script runs as root (directly, or through passwordless sudo for a non-root admin user). */
+export function rootStep(
+  config: Pick<PipelineConfig, "adminUser">,
+  name: string,
+  script: string,
+): RemoteStep {
+  return { name, script, create: asRoot(script, config.adminUser), touchesSecrets: false };
+}

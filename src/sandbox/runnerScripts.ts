@@ -1,0 +1,102 @@
+// Runs the runner-side scripts (src/render/runner: ship, rollback, migrate), verbatim, against real hosts:
+// OpenSSH with the deploy key and the pinned known_hosts, exactly as the workflow's run: step does.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { PipelineConfig } from "../config/types";
+import { knownHostsFile, knownHostsLine } from "../render/knownHosts";
+import { type HostLoopVariable, hostList, hostLoopEnvironment } from "../render/runner/hostLoopEnvironment";
+import { type MigrateInputs, renderMigrateScript } from "../render/runner/migrateScript";
+import { type RollbackInputs, renderRollbackScript } from "../render/runner/rollbackScript";
+import { type ShipInputs, renderShipScript } from "../render/runner/shipScript";
+import { runCollecting, type ScriptResult } from "./childProcess";
+
+export type { ScriptResult };
+
+export interface RunnerFiles {
+  keyFile: string;
+  knownHostsFile: string;
+}
+
+/** The files the workflow's "Write deploy key and pinned known_hosts" step writes. */
+export function writeRunnerFiles(
+  config: PipelineConfig,
+  deployPrivateKey: string,
+  dir = mkdtempSync(join(tmpdir(), "runner-")),
+): RunnerFiles {
+  const keyFile = join(dir, "deploy_key");
+  const known = join(dir, "known_hosts");
+  writeFileSync(keyFile, deployPrivateKey.endsWith("\n") ? deployPrivateKey : `${deployPrivateKey}\n`, {
+    mode: 0o600,
+  });
+  writeFileSync(
+    known,
+    knownHostsFile(config.hosts.map((h) => knownHostsLine(h.host, h.port, h.hostKey ?? ""))),
+  );
+  return { keyFile, knownHostsFile: known };
+}
+
+/** What the workflow's step environment holds, with the stack's hosts and the local runner files. */
+function hostLoopEnv(config: PipelineConfig, files: RunnerFiles): Record<HostLoopVariable, string> {
+  return hostLoopEnvironment({
+    hosts: hostList(config.hosts),
+    deployUser: config.deployUser,
+    keyFile: files.keyFile,
+    knownHostsFile: files.knownHostsFile,
+  });
+}
+
+/** The whole environment of a runner-side script: a minimal PATH and HOME, as on a runner, plus its variables. */
+function scriptEnv(variables: Record<string, string | undefined>): Record<string, string> {
+  const base = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root" };
+  const set = Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return { ...base, ...Object.fromEntries(set) };
+}
+
+/** The ship script and its environment, for callers that run it themselves (e.g. to read its output live). */
+export function shipInvocation(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  inputs: ShipInputs,
+): { script: string; env: Record<string, string> } {
+  return { script: renderShipScript(config), env: scriptEnv({ ...hostLoopEnv(config, files), ...inputs }) };
+}
+
+function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
+  return runCollecting("bash", ["-c", script], { env });
+}
+
+export function shipRelease(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  artifact: string,
+  releaseId: string,
+  actor = "octocat",
+): Promise<ScriptResult> {
+  const { script, env } = shipInvocation(config, files, {
+    ARTIFACT: artifact,
+    RELEASE_ID: releaseId,
+    ACTOR: actor,
+  });
+  return runScript(script, env);
+}
+
+export function rollbackRelease(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  target?: string,
+  actor = "octocat",
+): Promise<ScriptResult> {
+  const inputs: RollbackInputs = { ACTOR: actor, ...(target ? { TARGET_RELEASE: target } : {}) };
+  return runScript(renderRollbackScript(config), scriptEnv({ ...hostLoopEnv(config, files), ...inputs }));
+}
+
+export function migrateAction(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  action: "migrate" | "rollback" | "status",
+  actor = "octocat",
+): Promise<ScriptResult> {
+  const inputs: MigrateInputs = { ACTOR: actor, MIGRATE_ACTION: action };
+  return runScript(renderMigrateScript(config), scriptEnv({ ...hostLoopEnv(config, files), ...inputs }));
+}

@@ -1,0 +1,223 @@
+// Runs the rendered release agent as a library: a real bash sources it (the BASH_SOURCE guard keeps main from
+// running) and a test snippet calls its functions one by one, in a temporary directory, as an ordinary user.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import type { PipelineConfig } from "../../../src/config/types";
+import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
+
+/** The user the harness runs bash as when the tests run as root (CI): nobody. */
+export const UNPRIVILEGED_ID = 65534;
+
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/** Settings whose rendered values are absolute paths under /home/<deployUser>: relocated into the sandbox. */
+const PATH_SETTINGS = [
+  "APP_HOME",
+  "APP_ROOT",
+  "RELEASES_DIR",
+  "CURRENT_LINK",
+  "ENV_FILE",
+  "LOGS_DIR",
+  "AUDIT_LOG",
+  "LOCK_FILE",
+  "PNPM_STORE",
+  "ECOSYSTEM_FILE",
+] as const;
+
+/** Commands that must never run for real: a PATH shim of each records its argv in STUB_LOG and exits 0. */
+const STUBBED_COMMANDS = ["pm2", "curl", "pnpm"] as const;
+
+export interface SandboxOptions {
+  keepReleases?: number;
+  lockTimeoutSeconds?: number;
+  startScript?: string;
+}
+
+export interface AgentRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+const ASSIGNMENT = /^readonly ([A-Z_]+)=('[^']*'|[^'\s]*)$/;
+
+function renderedValue(raw: string): string {
+  return raw.startsWith("'") ? raw.slice(1, -1) : raw;
+}
+
+/**
+ * A temporary host layout plus the agent rendered from `config`. The settings are readonly variables with paths
+ * under /home/<deployUser>, so the harness declares the overridden ones itself (readonly, pointing into the
+ * sandbox) in a prologue and filters exactly those `readonly NAME=...` lines out of the rendered text; every other
+ * line is sourced as rendered.
+ */
+export class AgentSandbox {
+  readonly root = mkdtempSync(join(tmpdir(), "agent-functions-"));
+  readonly settings: Readonly<Record<string, string>>;
+  private readonly agentFile = join(this.root, "release-agent");
+  private readonly stubLog = join(this.root, "stub-calls.log");
+  private readonly prologue: string;
+
+  constructor(config: PipelineConfig, options: SandboxOptions = {}) {
+    const rendered = renderReleaseAgent(config).split("\n");
+    const values = new Map<string, string>();
+    for (const line of rendered) {
+      const match = ASSIGNMENT.exec(line);
+      if (match?.[1] && match[2] !== undefined) values.set(match[1], renderedValue(match[2]));
+    }
+    const settings: Record<string, string> = {};
+    for (const name of PATH_SETTINGS) {
+      const value = values.get(name);
+      if (!value?.startsWith("/")) throw new Error(`the rendered agent has no absolute path setting ${name}`);
+      settings[name] = join(this.root, value);
+    }
+    const numbers = { KEEP_RELEASES: options.keepReleases, LOCK_TIMEOUT_SECONDS: options.lockTimeoutSeconds };
+    for (const [name, value] of Object.entries(numbers)) {
+      if (value !== undefined) settings[name] = String(value);
+    }
+    if (options.startScript !== undefined) settings.START_SCRIPT = options.startScript;
+    for (const name of Object.keys(settings)) {
+      if (!values.has(name)) throw new Error(`the rendered agent has no single-line setting ${name}`);
+    }
+    const kept = rendered.filter((line) => !((ASSIGNMENT.exec(line)?.[1] ?? "") in settings));
+    const leftover = kept.find((line) => /^readonly [A-Z_]+='?\/home\//.test(line));
+    if (leftover) throw new Error(`a path setting the harness does not relocate: ${leftover}`);
+    this.settings = settings;
+
+    // The layout provisioning creates: home, releases/, shared/ (.env, ecosystem file), shared/logs/.
+    const file = (name: string) => dirname(settings[name] ?? "");
+    for (const dir of [
+      settings.APP_HOME,
+      settings.RELEASES_DIR,
+      settings.LOGS_DIR,
+      file("ENV_FILE"),
+      file("ECOSYSTEM_FILE"),
+    ]) {
+      mkdirSync(dir ?? "", { recursive: true });
+    }
+    mkdirSync(join(this.root, "work"));
+    const stubs = join(this.root, "stubs");
+    mkdirSync(stubs);
+    for (const command of STUBBED_COMMANDS) {
+      writeFileSync(
+        join(stubs, command),
+        `#!/bin/bash\nprintf '%s\\n' "${command} $*" >>${shellQuote(this.stubLog)}\n`,
+        { mode: 0o755 },
+      );
+    }
+    writeFileSync(this.agentFile, kept.join("\n"), { mode: 0o644 });
+    if (RUNNING_AS_ROOT) {
+      const chown = spawnSync("chown", ["-R", `${UNPRIVILEGED_ID}:${UNPRIVILEGED_ID}`, this.root]);
+      if (chown.status !== 0) throw new Error(`chown failed: ${String(chown.stderr)}`);
+    }
+    this.prologue = [
+      ...Object.entries(settings).map(([name, value]) => `readonly ${name}=${shellQuote(value)}`),
+      `readonly SANDBOX_DIR=${shellQuote(this.root)} WORK_DIR=${shellQuote(join(this.root, "work"))}`,
+      "umask 027 # as main() sets before any verb runs",
+      `source ${shellQuote(this.agentFile)}`,
+    ].join("\n");
+  }
+
+  /** Runs `snippet` after sourcing the agent (so under its `set -euo pipefail`), as a non-root user. */
+  run(snippet: string, input: string | Buffer = ""): AgentRun {
+    const bash = ["bash", "--norc", "--noprofile", "-c", `${this.prologue}\n${snippet}\n`];
+    const argv = RUNNING_AS_ROOT
+      ? ["setpriv", `--reuid=${UNPRIVILEGED_ID}`, `--regid=${UNPRIVILEGED_ID}`, "--clear-groups", ...bash]
+      : bash;
+    const result = spawnSync(argv[0] ?? "bash", argv.slice(1), {
+      input,
+      encoding: "utf8",
+      cwd: this.root,
+      timeout: 15_000,
+      env: {
+        PATH: `${join(this.root, "stubs")}:/usr/local/bin:/usr/bin:/bin`,
+        HOME: this.settings.APP_HOME,
+        LC_ALL: "C",
+      },
+    });
+    if (result.error) throw result.error;
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** A sandbox path from a setting name plus parts, e.g. `path("RELEASES_DIR", id)`. */
+  path(setting: string, ...parts: string[]): string {
+    const base = this.settings[setting];
+    if (base === undefined) throw new Error(`no relocated setting ${setting}`);
+    return join(base, ...parts);
+  }
+
+  /** Lines the pm2/curl/pnpm shims recorded, e.g. `pm2 startOrReload <file> --update-env`. */
+  stubCalls(): string[] {
+    try {
+      return readFileSync(this.stubLog, "utf8").split("\n").filter(Boolean);
+    } catch {
+      return [];
+    }
+  }
+
+  dispose(): void {
+    spawnSync("chmod", ["-R", "u+rwX", this.root]); // read-only directories from archives under test
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export interface TarEntry {
+  name: string;
+  type: "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo";
+  mode?: number;
+  content?: string;
+  linkname?: string;
+  device?: readonly [major: number, minor: number];
+}
+
+const TYPE_FLAGS: Record<TarEntry["type"], string> = {
+  file: "0",
+  hardlink: "1",
+  symlink: "2",
+  char: "3",
+  block: "4",
+  dir: "5",
+  fifo: "6",
+};
+
+/** A gzip'd ustar archive built byte by byte, for entries tar will not create unprivileged (devices, bad names). */
+export function tarGz(entries: readonly TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const data = Buffer.from(entry.type === "file" ? (entry.content ?? "") : "");
+    const header = Buffer.alloc(512);
+    const field = (offset: number, length: number, value: string) =>
+      header.write(value, offset, length, "utf8");
+    const octal = (offset: number, length: number, value: number) =>
+      field(offset, length, `${value.toString(8).padStart(length - 1, "0")}\0`);
+    if (Buffer.byteLength(entry.name) > 100) throw new Error(`tar entry name too long: ${entry.name}`);
+    field(0, 100, entry.name);
+    octal(100, 8, entry.mode ?? (entry.type === "dir" ? 0o755 : 0o644));
+    octal(108, 8, 0);
+    octal(116, 8, 0);
+    octal(124, 12, data.length);
+    octal(136, 12, 1_700_000_000);
+    field(148, 8, " ".repeat(8));
+    field(156, 1, TYPE_FLAGS[entry.type]);
+    field(157, 100, entry.linkname ?? "");
+    field(257, 6, "ustar\0");
+    field(263, 2, "00");
+    field(265, 32, "root");
+    field(297, 32, "root");
+    octal(329, 8, entry.device?.[0] ?? 0);
+    octal(337, 8, entry.device?.[1] ?? 0);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    field(148, 8, `${sum.toString(8).padStart(6, "0")}\0 `);
+    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
