@@ -8,14 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
 import { AGENT_EXIT } from "../../../src/render/agentProtocol";
 import { renderEcosystem } from "../../../src/render/shell/pm2Ecosystem";
-import {
-  AgentSandbox,
-  type SandboxOptions,
-  type TarEntry,
-  UNPRIVILEGED_ID,
-  shellQuote,
-  tarGz,
-} from "./agentHarness";
+import { AgentSandbox, type SandboxOptions, UNPRIVILEGED_ID, shellQuote, tarGz } from "./agentHarness";
 import { production, staging } from "./fixtures";
 
 /** Release ids that sort by their number n (0-9). */
@@ -200,31 +193,43 @@ describe("receive_artifact", () => {
     expect(result.stderr).toContain("release-agent: the artifact has no dist/server.js (app.startScript)");
   });
 
-  // issue 8 finding 6: an artifact whose directories are read-only (0555, files inside) unpacks today (tar sets
-  // the directory modes last; the umask leaves 0550), and then nothing the deploy user runs can remove the staging
-  // directory: `rm -rf` fails with "Permission denied", so clean_leftovers fails every later deploy and the host is
-  // wedged until an admin steps in. This asserts the desired behaviour and flips to a failure when it is fixed.
+  function unpackThenRemove(box: AgentSandbox, directoryMode: number) {
+    const staging = box.path("RELEASES_DIR", `.incoming-${STAGING}`);
+    const archive = tarGz([
+      { name: "dist/", type: "dir", mode: directoryMode },
+      { name: "dist/server.js", type: "file", content: "x\n" },
+      { name: "assets/", type: "dir", mode: directoryMode },
+      { name: "assets/site.css", type: "file", content: "body{}\n" },
+    ]);
+    const result = box.run(
+      [
+        `STAGING=${shellQuote(staging)}`,
+        'mkdir -p "$STAGING/release"',
+        'status=0; receive_artifact "$STAGING" || status=$?',
+        'echo "receive_artifact: $status"',
+        'rm -rf "$STAGING"',
+      ].join("\n"),
+      archive,
+    );
+    return { result, staging };
+  }
+
+  it("leaves a staging directory the deploy user can remove (control for the read-only case below)", () => {
+    const { result, staging } = unpackThenRemove(sandbox(), 0o755);
+    expect(result.stdout).toBe("receive_artifact: 0\n");
+    expect(result.status, result.stderr).toBe(0);
+    expect(existsSync(staging)).toBe(false);
+  });
+
+  // issue 8 finding 6: an artifact whose directories are read-only (0555, files inside) unpacks today: tar sets
+  // directory modes last, the umask leaves 0550, receive_artifact returns 0. Then the deploy user cannot remove
+  // the staging directory (`rm -rf`: "Permission denied"), so undo_unfinished_deploy leaves it behind and the
+  // next deploy's clean_leftovers fails: the host is wedged until an admin removes it. This asserts the desired
+  // behaviour (removable, whether the artifact is accepted or refused) and starts failing once that is fixed.
   it.fails(
     "leaves a staging directory the deploy user can remove when the artifact has read-only directories",
     () => {
-      const box = sandbox();
-      const readOnly: TarEntry[] = [
-        { name: "dist/", type: "dir", mode: 0o555 },
-        { name: "dist/server.js", type: "file", content: "x\n" },
-        { name: "assets/", type: "dir", mode: 0o555 },
-        { name: "assets/site.css", type: "file", content: "body{}\n" },
-      ];
-      const staging = box.path("RELEASES_DIR", `.incoming-${STAGING}`);
-      const result = box.run(
-        [
-          `STAGING=${shellQuote(staging)}`,
-          'mkdir -p "$STAGING/release"',
-          'status=0; receive_artifact "$STAGING" || status=$?',
-          'echo "receive_artifact: $status"',
-          'rm -rf "$STAGING"',
-        ].join("\n"),
-        tarGz(readOnly),
-      );
+      const { result, staging } = unpackThenRemove(sandbox(), 0o555);
       expect(result.status, result.stderr).toBe(0);
       expect(existsSync(staging)).toBe(false);
     },
@@ -341,7 +346,7 @@ describe("switch_current", () => {
         echo "reads>0: $((reads > 0)) missing: $missing"
       ) &
       reader=$!
-      for _ in $(seq 40); do switch_current ${id(2)}; switch_current ${id(1)}; done
+      for _ in $(seq 20); do switch_current ${id(2)}; switch_current ${id(1)}; done
       touch "$WORK_DIR/stop"
       wait "$reader"
     `);
@@ -493,6 +498,27 @@ describe("exit_name and on_exit", () => {
     );
     expect(box.stubCalls()).toEqual([]);
   });
+
+  // Found while writing these tests: when the agent is killed by a signal (a cancelled workflow, a dropped SSH
+  // connection: SIGTERM, SIGHUP, SIGPIPE), bash runs the EXIT trap with $? = 0, so on_exit audits "result=ok
+  // exit=0" and never undoes the deploy: current stays on the unverified release. Stubs: pm2 (PATH shim).
+  it.fails(
+    "on_exit switches back a deploy killed by SIGTERM after the switch and does not audit it as ok",
+    () => {
+      const box = sandbox();
+      const result = box.run(`
+        mkdir "$RELEASES_DIR/${id(1)}" "$RELEASES_DIR/${id(2)}"
+        switch_current ${id(2)}
+        SWITCHED_FROM=${id(1)} NEW_RELEASE=${id(2)} VERB=deploy RELEASE=${id(2)} AUDITED=yes
+        trap on_exit EXIT
+        kill -TERM $$
+        sleep 5
+      `);
+      expect(result.status).not.toBe(0);
+      expect(readlinkSync(box.path("CURRENT_LINK"))).toBe(box.path("RELEASES_DIR", id(1)));
+      expect(readFileSync(box.path("AUDIT_LOG"), "utf8")).not.toContain("result=ok");
+    },
+  );
 });
 
 describe("read_invocation and parse_arguments", () => {

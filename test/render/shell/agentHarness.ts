@@ -86,7 +86,7 @@ export class AgentSandbox {
     for (const name of Object.keys(settings)) {
       if (!values.has(name)) throw new Error(`the rendered agent has no single-line setting ${name}`);
     }
-    const kept = rendered.filter((line) => !((ASSIGNMENT.exec(line)?.[1] ?? "") in settings));
+    const kept = rendered.filter((line) => !Object.hasOwn(settings, ASSIGNMENT.exec(line)?.[1] ?? ""));
     const leftover = kept.find((line) => /^readonly [A-Z_]+='?\/home\//.test(line));
     if (leftover) throw new Error(`a path setting the harness does not relocate: ${leftover}`);
     this.settings = settings;
@@ -116,6 +116,9 @@ export class AgentSandbox {
     if (RUNNING_AS_ROOT) {
       const chown = spawnSync("chown", ["-R", `${UNPRIVILEGED_ID}:${UNPRIVILEGED_ID}`, this.root]);
       if (chown.status !== 0) throw new Error(`chown failed: ${String(chown.stderr)}`);
+      const reach = spawnSync("setpriv", [...this.dropPrivileges(), "test", "-w", this.root]);
+      if (reach.status !== 0)
+        throw new Error(`uid ${UNPRIVILEGED_ID} cannot write ${this.root} (check TMPDIR)`);
     }
     this.prologue = [
       ...Object.entries(settings).map(([name, value]) => `readonly ${name}=${shellQuote(value)}`),
@@ -128,9 +131,7 @@ export class AgentSandbox {
   /** Runs `snippet` after sourcing the agent (so under its `set -euo pipefail`), as a non-root user. */
   run(snippet: string, input: string | Buffer = ""): AgentRun {
     const bash = ["bash", "--norc", "--noprofile", "-c", `${this.prologue}\n${snippet}\n`];
-    const argv = RUNNING_AS_ROOT
-      ? ["setpriv", `--reuid=${UNPRIVILEGED_ID}`, `--regid=${UNPRIVILEGED_ID}`, "--clear-groups", ...bash]
-      : bash;
+    const argv = RUNNING_AS_ROOT ? ["setpriv", ...this.dropPrivileges(), ...bash] : bash;
     const result = spawnSync(argv[0] ?? "bash", argv.slice(1), {
       input,
       encoding: "utf8",
@@ -144,6 +145,10 @@ export class AgentSandbox {
     });
     if (result.error) throw result.error;
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  private dropPrivileges(): string[] {
+    return [`--reuid=${UNPRIVILEGED_ID}`, `--regid=${UNPRIVILEGED_ID}`, "--clear-groups"];
   }
 
   /** A sandbox path from a setting name plus parts, e.g. `path("RELEASES_DIR", id)`. */
