@@ -48,6 +48,8 @@ export function createPipeline(
     },
     opts,
   );
+  // The old key lines go only once the secret holds the new key (the components do not import each other).
+  fleet.continueAfterDeployKeySecret([gitHub.environment.deployKeySecret]);
   return {
     environment: config.environment,
     hosts: config.hosts.map((h) => `${h.host}:${h.port}`),

@@ -35,7 +35,8 @@ export function main(argv: string[]): number {
     return 1;
   }
   try {
-    checkProjectFile(stackFile);
+    const { note } = checkProjectFile(stackFile);
+    if (note !== undefined) console.log(`note: ${note}`);
     const { config, encryptedKeys } = loadFromStackFile(stackFile);
     const files = renderRepositoryFiles(config);
     writeAtomically(outDir, files);

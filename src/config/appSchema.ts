@@ -1,6 +1,6 @@
 // pipeline:app: the Node.js app, its CI commands and its CI service containers.
 import { z } from "zod";
-import { APP_NAME, integer, matching, text } from "./rules";
+import { APP_NAME, boolean, integer, matching, text } from "./rules";
 
 const relativePath = text("use a path inside the repository such as dist").refine(
   (p) => p.length > 0 && !p.startsWith("/") && !p.split("/").includes(".."),
@@ -43,7 +43,14 @@ export const appSchema = z
       .describe("Node.js major version used in CI and installed on the hosts."),
     pnpmVersion: integer(7, 11, "use a pnpm major version such as 9")
       .default(9)
-      .describe("pnpm major version used in CI and installed on the hosts."),
+      .describe(
+        "pnpm major version installed on the hosts (and in CI for an app without a packageManager field); keep it the major of packageManager.",
+      ),
+    packageManagerField: boolean()
+      .default(true)
+      .describe(
+        "The app's package.json names its pnpm in the packageManager field (e.g. pnpm@9.15.9): CI installs exactly that version. Set false for an app without the field: CI installs pnpmVersion instead.",
+      ),
     port: integer(1024, 65535, "use the unprivileged port your app listens on, such as 3000")
       .default(3000)
       .describe("Port the app listens on (PORT in its environment); the health gate calls localhost:<port>."),

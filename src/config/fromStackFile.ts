@@ -1,9 +1,9 @@
 // Reads Pulumi.yaml + Pulumi.<stack>.yaml without the Pulumi CLI, for the offline render.
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { parse } from "yaml";
 import { loadFromValues } from "./fromValues";
-import { PROJECT, projectValues } from "./keys";
+import { PROJECT, SECRET_KEYS, projectValues } from "./keys";
 import type { LoadedStack } from "./types";
 
 interface StackFileValues {
@@ -33,17 +33,47 @@ function isEncrypted(value: unknown): boolean {
   return typeof value === "object" && value !== null && "secure" in value;
 }
 
-/** Project name from Pulumi.yaml next to the stack file, checked against the config namespace. */
-export function checkProjectFile(stackFile: string): void {
-  const projectFile = join(dirname(stackFile), "Pulumi.yaml");
-  const project = parse(readFileSync(projectFile, "utf8")) as { name?: string };
-  if (project.name !== PROJECT) {
-    throw new Error(`${projectFile}: project name is '${String(project.name)}', expected '${PROJECT}'`);
+/** This project's own Pulumi.yaml (the repository root), for stack files that have none beside them. */
+export const OWN_PROJECT_FILE = join(__dirname, "..", "..", "Pulumi.yaml");
+
+export interface ProjectFileCheck {
+  /** The project file that was read. */
+  projectFile: string;
+  /** Set when no project file sits beside the stack file and this project's own was used: say so. */
+  note?: string;
+}
+
+/**
+ * Project name from the Pulumi.yaml next to the stack file, checked against the config namespace. Without one,
+ * this project's own Pulumi.yaml stands in: the offline render and check only need the project name, and the
+ * program that reads the stack file is this project. `pulumi up/preview` still need it beside the stack file.
+ */
+export function checkProjectFile(stackFile: string): ProjectFileCheck {
+  const beside = ["Pulumi.yaml", "Pulumi.yml"].map((name) => join(dirname(stackFile), name)).find(existsSync);
+  if (beside === undefined && !existsSync(OWN_PROJECT_FILE)) {
+    throw new Error(
+      `${join(dirname(stackFile), "Pulumi.yaml")}: no such project file, and this project's own ${OWN_PROJECT_FILE} is missing too (copy the project's Pulumi.yaml beside ${basename(stackFile)})`,
+    );
   }
+  const projectFile = beside ?? OWN_PROJECT_FILE;
+  const project = parse(readFileSync(projectFile, "utf8")) as { name?: string } | null;
+  if (project?.name !== PROJECT) {
+    throw new Error(`${projectFile}: project name is '${String(project?.name)}', expected '${PROJECT}'`);
+  }
+  if (beside !== undefined) return { projectFile };
+  return {
+    projectFile,
+    note: `no Pulumi.yaml beside ${stackFile}: using this project's ${projectFile} (pulumi preview/up need it there: copy it beside the stack file)`,
+  };
 }
 
 /** A stack file's readable values, validated without the secrets that only pulumi up/preview need. */
 export function loadFromStackFile(file: string): LoadedStack & { encryptedKeys: string[] } {
   const { stack, githubOwner, values, encryptedKeys } = readStackFile(file);
-  return { ...loadFromValues(values, githubOwner, { stack, requireSecrets: false }), encryptedKeys };
+  // Every secret key still readable here was written without --secret.
+  const plaintextSecrets = SECRET_KEYS.filter((key) => values[key] !== undefined && values[key] !== "");
+  return {
+    ...loadFromValues(values, githubOwner, { stack, requireSecrets: false, plaintextSecrets }),
+    encryptedKeys,
+  };
 }

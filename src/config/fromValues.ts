@@ -1,8 +1,8 @@
 // Plain stack config values -> validated PipelineConfig and secrets, or every problem at once.
 import type { z } from "zod";
 import { ConfigError, MISSING_ADMIN_KEY } from "./errors";
-import { PROJECT } from "./keys";
-import { editDistance } from "./rules";
+import { PROJECT, type SecretKey } from "./keys";
+import { editDistance, isProductionLike } from "./rules";
 import { pipelineSchema } from "./schema";
 import { arrayElement, objectShape } from "./schemaWalk";
 import type { LoadedStack, PipelineConfig, PipelineSecrets } from "./types";
@@ -11,7 +11,16 @@ interface LoadOptions {
   stack: string;
   /** pulumi up/preview need the admin key; the offline render does not. */
   requireSecrets: boolean;
+  /** Secret keys whose values are known to be stored in plain text (not set with --secret). */
+  plaintextSecrets?: readonly SecretKey[];
 }
+
+/** How to store each secret key encrypted. */
+const SET_SECRET: Record<SecretKey, string> = {
+  adminPrivateKey: "pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519",
+  appEnv: "pulumi config set --secret appEnv < .env.<stack>",
+  notificationWebhook: "pulumi config set --secret notificationWebhook <url>",
+};
 
 /**
  * @param values config values keyed without the namespace, e.g. `{ repository: "app", hosts: [...] }`;
@@ -41,6 +50,11 @@ export function loadFromValues(
   ) {
     problems.push(MISSING_ADMIN_KEY);
   }
+  for (const key of options.plaintextSecrets ?? []) {
+    problems.push(
+      `${PROJECT}:${key}: is stored in plain text in the stack file; a secret must be encrypted (${SET_SECRET[key].replace("<stack>", options.stack)})`,
+    );
+  }
   if (problems.length > 0 || !parsed.success || !githubOwner) throw new ConfigError(problems);
 
   const { preventSelfReview, adminPrivateKey, appEnv, notificationWebhook, ...rest } = parsed.data;
@@ -48,7 +62,7 @@ export function loadFromValues(
     ...rest,
     stack: options.stack,
     githubOwner,
-    preventSelfReview: preventSelfReview ?? parsed.data.environment === "production",
+    preventSelfReview: preventSelfReview ?? isProductionLike(parsed.data.environment),
   };
   const secrets: PipelineSecrets = {
     ...(adminPrivateKey !== undefined ? { adminPrivateKey } : {}),

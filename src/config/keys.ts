@@ -4,6 +4,7 @@ export const PROJECT = "pipeline";
 
 /** Keys that hold secrets: never printed, always wrapped with pulumi.secret. */
 export const SECRET_KEYS = ["adminPrivateKey", "appEnv", "notificationWebhook"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
 
 /** A stack's config keyed `namespace:key` (bare keys are the project's) -> project values and github:owner. */
 export function projectValues(config: Record<string, unknown>): {

@@ -21,6 +21,7 @@ const GROUPS_DOCUMENTED_BY_FIELD = [
   "release",
   "dependencyUpdates",
   "notifications",
+  "files",
   "vps",
 ];
 

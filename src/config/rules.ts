@@ -1,6 +1,6 @@
 // Value rules shared by the config schema. Each message reads "<what is wrong> (<how to fix>)".
 import { z } from "zod";
-import { parseSshPublicKey } from "../primitives/sshPublicKey";
+import { HOST_KEY_TYPES, parseSshPublicKey } from "../primitives/sshPublicKey";
 
 /** Pulumi stores `pulumi config set k 3` as the string "3"; accept both forms. */
 function fromConfigString(kind: "integer" | "boolean") {
@@ -76,10 +76,24 @@ export function isHostname(value: string): boolean {
   return value.length <= 253 && value.split(".").every((label) => HOSTNAME_LABEL.test(label));
 }
 
-/** A public host key as sshd prints it (`/etc/ssh/ssh_host_ed25519_key.pub`), comment optional. */
-export function sshPublicKeyProblem(value: string): string | undefined {
-  const parsed = parseSshPublicKey(value);
+/**
+ * A public host key as sshd prints it (`/etc/ssh/ssh_host_ed25519_key.pub`), comment optional, of a type that
+ * the command provider can check against a modern sshd (HOST_KEY_TYPES: no `ssh-rsa`).
+ */
+export function hostKeyProblem(value: string): string | undefined {
+  if (value.trim().split(/\s+/)[0] === "ssh-rsa") {
+    return "is an ssh-rsa key: pulumi-command would insist on the SHA-1 'ssh-rsa' host key algorithm, which OpenSSH 8.8 and later no longer offer, so every connection would fail";
+  }
+  const parsed = parseSshPublicKey(value, HOST_KEY_TYPES);
   return "problem" in parsed ? parsed.problem : undefined;
+}
+
+/** Environments named with the word production or prod (production, prod, production-eu, eu.prod, ...). */
+export function isProductionLike(environment: string): boolean {
+  return environment
+    .toLowerCase()
+    .split(/[-_.]/)
+    .some((word) => word === "production" || word === "prod");
 }
 
 export function httpsUrlProblem(value: string): string | undefined {

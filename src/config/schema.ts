@@ -10,16 +10,17 @@ import {
   UNIX_USER,
   boolean,
   branchNameProblem,
+  hostKeyProblem,
   httpsUrlProblem,
   integer,
   isHostname,
   matching,
-  sshPublicKeyProblem,
   text,
 } from "./rules";
 import {
   dependencyUpdatesSchema,
   deploySchema,
+  filesSchema,
   notificationsSchema,
   protectionSchema,
   releaseSchema,
@@ -28,19 +29,32 @@ import {
 
 export type { ServiceType } from "./appSchema";
 
+/** A host's logical name: its resources are named after it, so it must not change when the address does. */
+const HOST_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
+/** The name of the host at `index` when the config gives none: its position, which an address change keeps. */
+export function defaultHostName(index: number): string {
+  return `host-${index + 1}`;
+}
+
 const hostSchema = z.strictObject({
+  name: matching(
+    HOST_NAME,
+    "is not a valid host name",
+    "use lowercase letters, digits and '-', at most 32 characters, e.g. web-1",
+  ).optional(),
   host: text("use a hostname or IPv4 address").refine(isHostname, {
     error: "is not a valid hostname or IPv4 address (for example vps1.example.com or 203.0.113.10)",
   }),
   port: integer(1, 65535, "use the SSH port, usually 22").default(22),
   hostKey: text("paste the line of /etc/ssh/ssh_host_ed25519_key.pub")
     .superRefine((value, ctx) => {
-      const problem = sshPublicKeyProblem(value);
+      const problem = hostKeyProblem(value);
       if (problem) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${problem} (paste the host's public key, e.g. the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host)`,
-        });
+        const fix = problem.startsWith("is an ssh-rsa key")
+          ? "give the host's ed25519 key, the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host, or its ecdsa key, /etc/ssh/ssh_host_ecdsa_key.pub"
+          : "paste the host's public key, e.g. the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host";
+        ctx.addIssue({ code: "custom", message: `${problem} (${fix})` });
       }
     })
     .optional(),
@@ -99,19 +113,34 @@ export const pipelineSchema = z
     preventSelfReview: boolean()
       .optional()
       .describe(
-        "Whoever triggered a deployment cannot approve it. Default: true for the environment 'production', else false.",
+        "Whoever triggered a deployment cannot approve it. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
       ),
     hosts: z
       .array(hostSchema, {
-        error: "must be a list of {host, port?, hostKey?} (for example [{host: vps1.example.com}])",
+        error:
+          "must be a list of {name?, host, port?, hostKey?} (for example [{name: web-1, host: vps1.example.com}])",
       })
       .min(1, { error: "is empty (list at least one host to deploy to)" })
       .max(20, { error: "lists more than 20 hosts (split them into several stacks)" })
       .refine((list) => new Set(list.map((h) => `${h.host.toLowerCase()}:${h.port}`)).size === list.length, {
         error: "lists the same host and port twice (keep one entry per server)",
       })
+      .transform((list) => list.map((h, index) => ({ ...h, name: h.name ?? defaultHostName(index) })))
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((h, index) => {
+          if (seen.has(h.name)) {
+            ctx.addIssue({
+              code: "custom",
+              path: [index, "name"],
+              message: `'${h.name}' is the name of an earlier host (give every host its own name; a host without one is called host-<position>)`,
+            });
+          }
+          seen.add(h.name);
+        });
+      })
       .describe(
-        "Servers of this environment, deployed one after another: {host, port (default 22), hostKey (recommended)}. Required.",
+        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (recommended, ed25519 or ecdsa)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required.",
       ),
     adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
       .default("root")
@@ -165,6 +194,7 @@ export const pipelineSchema = z
     release: releaseSchema,
     dependencyUpdates: dependencyUpdatesSchema,
     notifications: notificationsSchema,
+    files: filesSchema,
     vps: vpsSchema,
   })
   .superRefine((c, ctx) => {
@@ -181,6 +211,19 @@ export const pipelineSchema = z
         path: ["notifications", "webhook"],
         message:
           "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
+      });
+    }
+    const programBranch = c.files.branch;
+    if (
+      programBranch !== undefined &&
+      [c.branch, c.files.baseBranch].some(
+        (b) => b !== undefined && (b === programBranch || b.startsWith(`${programBranch}/`)),
+      )
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["files", "branch"],
+        message: `must not be, or contain, the deploy branch or baseBranch (use a branch of its own such as pipeline/${c.environment})`,
       });
     }
     if (c.notificationWebhook !== undefined && !c.ownsRepositorySettings) {

@@ -1,6 +1,6 @@
 // The optional settings groups of the stack config (deploy, protection, release, ...), each with its defaults.
 import { z } from "zod";
-import { boolean, httpsUrlProblem, integer, matching, text } from "./rules";
+import { boolean, branchNameProblem, httpsUrlProblem, integer, matching, text } from "./rules";
 
 export const deploySchema = z
   .strictObject({
@@ -62,7 +62,7 @@ export const protectionSchema = z
       )
       .default([])
       .describe(
-        "Actors ('/user' or 'org/team') that may push without a pull request, e.g. the token pulumi up commits workflow files with when the branch is the default branch.",
+        "Actors ('/user' or 'org/team') that may push without a pull request. The workflow files need none in files.mode pullRequest.",
       ),
   })
   .prefault({})
@@ -82,7 +82,11 @@ export const releaseSchema = z
 
 export const dependencyUpdatesSchema = z
   .strictObject({
-    enabled: boolean().default(true).describe("Generate .github/dependabot.yml for npm and github-actions."),
+    enabled: boolean()
+      .default(true)
+      .describe(
+        "Generate .github/dependabot.yml for npm. Action pins are owned by this program: no github-actions updates, since a bot editing generated files would fight pulumi up.",
+      ),
     schedule: z
       .enum(["daily", "weekly", "monthly"], {
         error: "must be daily, weekly or monthly (how often Dependabot checks)",
@@ -95,6 +99,38 @@ export const dependencyUpdatesSchema = z
   })
   .prefault({})
   .describe("Dependency updates (repository-wide).");
+
+function branchName(fix: string) {
+  return text(fix).superRefine((name, ctx) => {
+    const problem = branchNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: `${problem}, which GitHub rejects (${fix})` });
+  });
+}
+
+export const filesSchema = z
+  .strictObject({
+    mode: z
+      .enum(["pullRequest", "direct"], {
+        error:
+          "must be pullRequest or direct (pullRequest works with any branch protection; direct needs a token that may bypass it)",
+      })
+      .default("pullRequest")
+      .describe(
+        "How the generated files reach baseBranch: 'pullRequest' commits them to a branch of this stack and opens a pull request (checked and reviewed like code); 'direct' commits them to baseBranch with [skip ci], which needs a token that may bypass its protection.",
+      ),
+    branch: branchName("use a branch name such as pipeline/production")
+      .optional()
+      .describe(
+        "pullRequest mode: prefix of the stack's own branches; each generation of the files goes to <branch>/<generation>. Default: pipeline/<stack>.",
+      ),
+    baseBranch: branchName("use the repository's default branch, such as main")
+      .optional()
+      .describe(
+        "Branch the files must reach: the one GitHub reads workflow_dispatch workflows from. Default: the repository's default branch, read from GitHub.",
+      ),
+  })
+  .prefault({})
+  .describe("How pulumi up writes the generated workflow files into the repository.");
 
 export const notificationsSchema = z
   .strictObject({

@@ -1,6 +1,7 @@
 // The GitHub objects one stack manages, by identity. The render CLI prints them; the stack tests compare them
 // with the resources the program registers and prove that two stacks never manage the same object.
 import type { PipelineConfig } from "../config/types";
+import { programBranchPrefix } from "./fileDelivery";
 import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "./githubNames";
 import { renderRepositoryFiles } from "./workflows";
 
@@ -11,7 +12,12 @@ export type ManagedKind =
   | "environment-variable"
   | "repository-secret"
   | "branch-protection"
-  | "file";
+  | "file"
+  | "program-branch"
+  | "pull-request";
+
+/** Stands for the generation part of a program branch's name, which depends on the repository's content. */
+export const GENERATION = "<generation>";
 
 export interface ManagedObject {
   kind: ManagedKind;
@@ -46,8 +52,18 @@ export function managedGitHubObjects(config: PipelineConfig): ManagedObject[] {
   if (config.protection.enabled) {
     objects.push({ kind: "branch-protection", id: config.branch, detail: protectionDetail(config) });
   }
-  for (const file of renderRepositoryFiles(config)) {
-    objects.push({ kind: "file", id: file.path, detail: `${file.scope} scope` });
+  const files = renderRepositoryFiles(config);
+  const base = config.files.baseBranch ?? "the default branch";
+  const direct = config.files.mode === "direct";
+  for (const file of files) {
+    const via = direct ? `committed to ${base}` : "via pull request";
+    objects.push({ kind: "file", id: file.path, detail: `${file.scope} scope; ${via}` });
+  }
+  if (!direct && files.length > 0) {
+    // Only while the base branch differs from the rendered files; a new generation replaces both.
+    const head = `${programBranchPrefix(config)}/${GENERATION}`;
+    objects.push({ kind: "program-branch", id: head, detail: `from ${base}; while ${base} differs` });
+    objects.push({ kind: "pull-request", id: head, detail: `into ${base}` });
   }
   return objects;
 }

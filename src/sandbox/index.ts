@@ -5,7 +5,6 @@ export {
   StepFailed,
   resolvedHostSteps,
   provisionHost,
-  runDelete,
   runSteps,
 } from "./provision";
 export { EXAMPLE_APP_DIR, buildArtifact, newReleaseId } from "./artifact";

@@ -66,15 +66,3 @@ export async function provisionHost(
 ): Promise<StepRun[]> {
   return runSteps(handle, resolvedHostSteps(config, input), input.appEnv);
 }
-
-/** What `pulumi destroy`/a rotation runs for a removed step: its delete command. */
-export async function runDelete(handle: HostHandle, step: RemoteStep): Promise<void> {
-  if (!step.delete) return;
-  const session = await connect(handle);
-  try {
-    const result = await session.exec(step.delete);
-    if (result.code !== 0) throw new StepFailed(`${step.name} (delete)`, result.code, result.stderr);
-  } finally {
-    session.end();
-  }
-}

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { main } from "../../src/cli/render";
+import { OWN_PROJECT_FILE } from "../../src/config/fromStackFile";
 
 describe("npm run render", () => {
   let out: string;
@@ -49,6 +50,16 @@ describe("npm run render", () => {
     expect(main(["--config", join(dir, "Pulumi.broken.yaml"), "--out", out])).toBe(1);
     expect(printed.join("\n")).toContain("pipeline:branch: contains '..', which GitHub rejects");
     expect(existsSync(out)).toBe(false);
+  });
+
+  it("renders a stack file with no Pulumi.yaml beside it with this project's, and says so", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stack-"));
+    writeFileSync(join(dir, "Pulumi.staging.yaml"), readFileSync("Pulumi.staging.yaml"));
+    expect(main(["--config", join(dir, "Pulumi.staging.yaml"), "--out", out])).toBe(0);
+    expect(printed[0]).toBe(
+      `note: no Pulumi.yaml beside ${join(dir, "Pulumi.staging.yaml")}: using this project's ${OWN_PROJECT_FILE} (pulumi preview/up need it there: copy it beside the stack file)`,
+    );
+    expect(existsSync(join(out, ".github/workflows/deploy-staging.yml"))).toBe(true);
   });
 
   it("names the stacks it knows when the stack file does not exist", () => {

@@ -4,6 +4,13 @@ import { loadFromValues } from "../../src/config/fromValues";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpE8hTFaInvZ6s2e5N2m7cDqtVnQ4BqB0mRQ3Z1jr0K";
 const RSA_BODY_AS_ED25519 = "ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQC7";
+/** A well-formed key body of the given type (the type name, then some key material), as OpenSSH encodes it. */
+function sshBlob(type: string): string {
+  const name = Buffer.from(type);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(name.length);
+  return Buffer.concat([length, name, Buffer.alloc(40, 7)]).toString("base64");
+}
 
 function validValues(): Record<string, unknown> {
   return {
@@ -51,7 +58,7 @@ describe("loadConfig", () => {
       stack: "production",
       requireSecrets: false,
     }).config;
-    expect(config.hosts).toEqual([{ host: "vps1.example.com", port: 22, hostKey: HOST_KEY }]);
+    expect(config.hosts).toEqual([{ name: "host-1", host: "vps1.example.com", port: 22, hostKey: HOST_KEY }]);
     expect(config.app.nodeVersion).toBe(20);
     expect(config.deployUser).toBe("deploy");
     expect(config.adminUser).toBe("root");
@@ -73,11 +80,48 @@ describe("loadConfig", () => {
       "acme",
       { stack: "production", requireSecrets: false },
     ).config;
-    expect(config.hosts[0]).toEqual({ host: "10.0.0.5", port: 2222 });
+    expect(config.hosts[0]).toEqual({ name: "host-1", host: "10.0.0.5", port: 2222 });
     expect(config.deployKeyRotation).toBe(3);
     expect(config.ownsRepositorySettings).toBe(true);
     expect(config.app.port).toBe(8080);
     expect(config.app.instances).toBe("max");
+  });
+
+  it("names each host host-<position> unless the config names it (the name survives an address change)", () => {
+    const load = (hosts: unknown[]) =>
+      loadFromValues({ ...validValues(), hosts }, "acme", { stack: "production", requireSecrets: false })
+        .config.hosts;
+    expect(
+      load([{ host: "10.0.0.5" }, { name: "web-b", host: "10.0.0.6" }, { host: "10.0.0.7" }]).map(
+        (h) => h.name,
+      ),
+    ).toEqual(["host-1", "web-b", "host-3"]);
+    expect(load([{ host: "10.0.0.9", port: 2200 }]).map((h) => h.name)).toEqual(["host-1"]);
+  });
+
+  it("accepts ed25519 and ecdsa host keys", () => {
+    const ecdsa = `ecdsa-sha2-nistp256 ${sshBlob("ecdsa-sha2-nistp256")} root@vps1`;
+    expect(problemsOf(withValue("hosts", [{ host: "a.example.com", hostKey: ecdsa }]))).toEqual([]);
+    expect(problemsOf(withValue("hosts", [{ host: "a.example.com", hostKey: HOST_KEY }]))).toEqual([]);
+  });
+
+  it.each([
+    ["production", true],
+    ["Production", true],
+    ["prod", true],
+    ["production-eu", true],
+    ["eu.prod", true],
+    ["prod_us", true],
+    ["staging", false],
+    ["preprod", false],
+    ["products", false],
+    ["qa", false],
+  ])("defaults preventSelfReview for the environment %s to %s", (environment, expected) => {
+    const config = loadFromValues({ ...validValues(), environment }, "acme", {
+      stack: "x",
+      requireSecrets: false,
+    }).config;
+    expect(config.preventSelfReview).toBe(expected);
   });
 
   it("prevents self-review by default only for production", () => {
@@ -126,6 +170,20 @@ describe("loadConfig", () => {
     expect(problemsOf({ ...owner, notifications: { webhook: true } }, "acme", true)).toContain(
       "pipeline:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)",
     );
+  });
+
+  it("keeps the program's branch apart from the deploy and base branches, and checks files.mode", () => {
+    const base = validValues();
+    expect(problemsOf({ ...base, files: { branch: base["branch"] } })[0]).toMatch(
+      /^pipeline:files\.branch: must not be, or contain, the deploy branch or baseBranch/,
+    );
+    expect(problemsOf({ ...base, files: { mode: "push" } })[0]).toMatch(
+      /^pipeline:files\.mode: must be pullRequest or direct/,
+    );
+    expect(problemsOf({ ...base, files: { branch: "bad branch" } })[0]).toMatch(
+      /^pipeline:files\.branch: contains a space/,
+    );
+    expect(problemsOf({ ...base, files: { mode: "direct", baseBranch: "trunk" } })).toEqual([]);
   });
 
   it("names github:owner when it is missing", () => {
@@ -206,7 +264,7 @@ describe("loadConfig", () => {
       "hosts as object",
       "hosts",
       { host: "a.example.com" },
-      /^pipeline:hosts: must be a list of \{host, port\?, hostKey\?\}/,
+      /^pipeline:hosts: must be a list of \{name\?, host, port\?, hostKey\?\}/,
     ],
     [
       "bad hostname",
@@ -258,6 +316,33 @@ describe("loadConfig", () => {
       /^pipeline:hosts\[0\]\.hostKey: has a key body that is not a ssh-ed25519 key/,
     ],
     [
+      "ssh-rsa host key (pulumi-command would pin the SHA-1 algorithm OpenSSH 8.8+ refuses)",
+      "hosts",
+      [{ host: "a.example.com", hostKey: `ssh-rsa ${sshBlob("ssh-rsa")} root@vps1` }],
+      /^pipeline:hosts\[0\]\.hostKey: is an ssh-rsa key: .*OpenSSH 8\.8 and later no longer offer.* \(give the host's ed25519 key, the output of 'cat \/etc\/ssh\/ssh_host_ed25519_key\.pub' on the host, or its ecdsa key, \/etc\/ssh\/ssh_host_ecdsa_key\.pub\)$/,
+    ],
+    [
+      "host name with capitals",
+      "hosts",
+      [{ name: "Web_1", host: "a.example.com" }],
+      /^pipeline:hosts\[0\]\.name: is not a valid host name \(use lowercase letters, digits and '-'/,
+    ],
+    [
+      "two hosts with one name",
+      "hosts",
+      [
+        { name: "web", host: "a.example.com" },
+        { name: "web", host: "b.example.com" },
+      ],
+      /^pipeline:hosts\[1\]\.name: 'web' is the name of an earlier host \(give every host its own name/,
+    ],
+    [
+      "a name that another host has by default",
+      "hosts",
+      [{ host: "a.example.com" }, { name: "host-1", host: "b.example.com" }],
+      /^pipeline:hosts\[1\]\.name: 'host-1' is the name of an earlier host \(.*host-<position>\)$/,
+    ],
+    [
       "host key fingerprint instead of key",
       "hosts",
       [{ host: "a.example.com", hostKey: "SHA256:abc" }],
@@ -267,7 +352,7 @@ describe("loadConfig", () => {
       "unknown host key",
       "hosts",
       [{ host: "a.example.com", user: "root" }],
-      /^pipeline:hosts\[0\]\.user: unknown key \(remove it; known keys: host, port, hostKey\)/,
+      /^pipeline:hosts\[0\]\.user: unknown key \(remove it; known keys: name, host, port, hostKey\)/,
     ],
     ["admin user with capitals", "adminUser", "Admin", /^pipeline:adminUser: is not a valid Unix user name/],
     ["deploy user root", "deployUser", "root", /^pipeline:deployUser: must differ from adminUser and root/],

@@ -2,9 +2,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_EXIT } from "../../src/render/agentProtocol";
 import { hostLayout } from "../../src/render/hostLayout";
-import { authorizeDeployKeyStep } from "../../src/render/shell/deployKeyAuthorization";
+import { afterSecretIndex, hostSteps, withDeployKeyFilledIn } from "../../src/render/shell/hostSteps";
+import type { RemoteStep } from "../../src/render/shell/remoteStep";
 import { authorizedKeysPath } from "../../src/render/shell/steps/system";
-import { callAgent, runDelete, runSteps } from "../../src/sandbox";
+import { callAgent, runSteps, stackOnHosts } from "../../src/sandbox";
 import { type HostHandle, connect } from "../../src/testhost";
 import {
   HostPool,
@@ -96,24 +97,39 @@ describe("the CI deploy key", () => {
     }
   });
 
-  it("rotates without lockout: new key installed first, both work, the secret switches, then the old key is refused", async () => {
+  it("rotates without lockout: new key authorized first, deploys work throughout, old lines retired after the secret switches", async () => {
     const key0 = stack.key;
     const files0 = stack.files;
     const key1 = generateDeployKey("pipeline-ci-1");
     const files1 = writeRunnerFiles(stack.config, key1.privateKey);
     const releasesWith = (files: typeof files0): ReturnType<typeof callAgent> =>
       callAgent(host, stack.config.deployUser, files, "releases");
+    const keysFile = authorizedKeysPath(stack.config);
+    // Someone's own key for the deploy user: a rotation leaves it alone.
+    const personal = generateDeployKey("someone@laptop").publicKey.trim();
+    await asRoot(host, `printf '%s\\n' '${personal}' >> ${keysFile}`);
 
-    // A deploy with the current key, so that the rotation happens on a serving host.
+    // `pulumi up` with deployKeyRotation 1 changes exactly two steps of the chain hostSteps() builds (the stack
+    // tests prove it): authorize-deploy-key before the secret, retire-old-deploy-keys after it.
+    const rotated = stackOnHosts([host], { deployKeyRotation: 1 });
+    const chain = hostSteps(rotated, { npmRegistry: host.npmRegistry, withAppEnv: true });
+    const split = afterSecretIndex(chain);
+    const steps = withDeployKeyFilledIn(chain, key1.publicKey);
+    const beforeSecret = steps.slice(0, split).filter((step) => step.name === "authorize-deploy-key");
+    const afterSecret: RemoteStep[] = steps.slice(split);
+    expect(beforeSecret).toHaveLength(1);
+    expect(afterSecret.map((step) => step.name)).toEqual(["retire-old-deploy-keys"]);
+
+    // 0. Before: a deploy with the current key, so that the rotation happens on a serving host.
     const first = makeRelease(stack.config);
     await deployOk(stack, first, files0);
 
-    // 1. pulumi up with deployKeyRotation 1: the new line is added (the old line's resource is not yet deleted).
-    await runSteps(host, [authorizeDeployKeyStep(stack.config, key1.publicKey, 1)]);
+    // 1. The new line is added before the secret switches; the old one stays: both keys work.
+    await runSteps(host, beforeSecret);
     expect((await releasesWith(files0)).code).toBe(0);
     expect((await releasesWith(files1)).code).toBe(0);
 
-    // 2. The GitHub secret switches to key 1: deploys use it.
+    // 2. The GitHub secret switches to key 1: deploys use it, and a run that still holds key 0 works too.
     const second = makeRelease(stack.config);
     await deployOk(stack, second, files1);
     expect(await servedBuilds(host, stack.config)).toEqual([second.id]);
@@ -124,18 +140,35 @@ describe("the CI deploy key", () => {
       release: second.id,
       result: "ok",
     });
-    expect((await releasesWith(files0)).code).toBe(0);
+    const stillOld = makeRelease(stack.config);
+    await deployOk(stack, stillOld, files0);
+    expect((await auditEntries(host, stack.config)).at(-1)).toMatchObject({
+      key: "ci-0",
+      release: stillOld.id,
+    });
 
-    // 3. The old line's resource is deleted: key 0 is refused by sshd itself, key 1 keeps working.
-    await runDelete(host, authorizeDeployKeyStep(stack.config, key0.publicKey, 0));
+    // 3. After the secret: the old lines are retired. Key 0 is refused by sshd itself, key 1 keeps deploying.
+    await runSteps(host, afterSecret);
     const refused = await releasesWith(files0);
     expect(refused.code).toBe(255);
     expect(refused.stderr).toContain("Permission denied");
-    expect(await agentReleases(stack, host, files1)).toMatchObject({ current: second.id });
+    const third = makeRelease(stack.config);
+    await deployOk(stack, third, files1);
+    expect(await agentReleases(stack, host, files1)).toMatchObject({ current: third.id });
 
-    const lines = (await asRoot(host, `cat ${authorizedKeysPath(stack.config)}`)).trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/ pipeline-ci-1$/);
-    expect(lines[0]).toContain(key1.publicKey.trim().split(/\s+/)[1]);
+    // Exactly the current line and the personal key are left, in the order they were added.
+    const lines = (await asRoot(host, `cat ${keysFile}`)).trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(personal);
+    expect(lines[1]).toMatch(/ pipeline-ci-1$/);
+    expect(lines[1]).toContain(key1.publicKey.trim().split(/\s+/)[1]);
+    expect(lines.join("\n")).not.toContain(key0.publicKey.trim().split(/\s+/)[1]);
+
+    // A second `pulumi up` re-running either step changes nothing, and never brings key 0 back.
+    const fingerprint = `sha256sum < ${keysFile}; stat -c '%i %.9Y' ${keysFile}`;
+    const before = await asRoot(host, fingerprint);
+    await runSteps(host, [...beforeSecret, ...afterSecret]);
+    expect(await asRoot(host, fingerprint)).toBe(before);
+    expect((await releasesWith(files0)).code).toBe(255);
   });
 });

@@ -1,10 +1,10 @@
 // Provisioning a fresh Debian host with the stack's own steps (the `create` strings of the remote.Command chain).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_PATH, hostLayout } from "../../src/render/hostLayout";
-import { SSHD_DROP_IN, authorizedKeysPath } from "../../src/render/shell/steps/system";
-import { resolvedHostSteps, provisionHost } from "../../src/sandbox";
+import { OLD_SSHD_DROP_INS, SSHD_DROP_IN, authorizedKeysPath } from "../../src/render/shell/steps/system";
+import { StepFailed, resolvedHostSteps, provisionHost, runSteps } from "../../src/sandbox";
 import { type HostHandle, canLoginWithPassword } from "../../src/testhost";
-import { APP_ENV, HostPool, type Stack, asRoot, provisionedStack, withRoot } from "./support";
+import { APP_ENV, HostPool, type Stack, asRoot, eventually, provisionedStack, withRoot } from "./support";
 
 const pool = new HostPool("host-tests-provisioning");
 const PM2_MODULE_CONF = "/home/deploy/.pm2/module_conf.json";
@@ -79,13 +79,35 @@ async function modifiedSince(host: HostHandle, marker: string): Promise<string[]
   return listing.split("\n").filter((path) => path !== "" && path !== marker && !VOLATILE_FILES.test(path));
 }
 
-describe("provisioning a fresh host", () => {
+/** What Debian and Ubuntu cloud images ship: sorts before a `50-pipeline.conf`, and sshd keeps the first value. */
+const CLOUD_INIT_DROP_IN = "/etc/ssh/sshd_config.d/50-cloud-init.conf";
+const CLOUD_INIT_SETTINGS = "PasswordAuthentication yes\n";
+
+/** Reloads the guest's sshd (PID 1 of its namespace) and waits until it accepts connections again. */
+async function reloadSshd(host: HostHandle): Promise<void> {
+  await asRoot(host, 'kill -HUP "$(pgrep -o -x sshd)"');
+  await eventually("sshd answers after the reload", async () => {
+    try {
+      return (await withRoot(host, (s) => s.exec("true"))).code === 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe("provisioning a fresh host (a cloud image: 50-cloud-init.conf allows passwords)", () => {
   let stack: Stack;
   let host: HostHandle;
   let rootPasswordLoginBefore: boolean;
 
   beforeAll(async () => {
     [host] = (await pool.create(1)) as [HostHandle];
+    // As root, before any step runs: the cloud image's drop-in, and the drop-in an earlier version of this
+    // program wrote (which lost to it), both live.
+    await asRoot(host, `printf '%s' '${CLOUD_INIT_SETTINGS}' > ${CLOUD_INIT_DROP_IN}`);
+    for (const old of OLD_SSHD_DROP_INS) await asRoot(host, `printf 'PasswordAuthentication no\\n' > ${old}`);
+    await reloadSshd(host);
+    expect(await asRoot(host, "/usr/sbin/sshd -T | grep -x 'passwordauthentication yes'")).not.toBe("");
     rootPasswordLoginBefore = await canLoginWithPassword(host, "root", host.rootPassword);
     stack = await provisionedStack([host]);
   });
@@ -138,6 +160,35 @@ describe("provisioning a fresh host", () => {
     );
     const write = await withRoot(host, (s) => s.exec(`runuser -u deploy -- sh -c 'echo x >> ${AGENT_PATH}'`));
     expect(write.code).not.toBe(0);
+  });
+
+  it("wins over the image's 50-cloud-init.conf without touching it, and removes the old 50-pipeline.conf", async () => {
+    expect(await asRoot(host, "ls /etc/ssh/sshd_config.d")).toBe("00-pipeline.conf\n50-cloud-init.conf\n");
+    expect(await asRoot(host, `cat ${CLOUD_INIT_DROP_IN}`)).toBe(CLOUD_INIT_SETTINGS);
+    expect(await asRoot(host, "/usr/sbin/sshd -T")).toMatch(/^passwordauthentication no$/m);
+  });
+
+  it("stops before reloading sshd when a file read earlier sets a weaker value, and names that file", async () => {
+    const early = "/etc/ssh/sshd_config.d/0-early.conf";
+    const sshdStep = resolvedHostSteps(stack.config, {
+      npmRegistry: host.npmRegistry,
+      appEnv: APP_ENV,
+      deployPublicKey: stack.key.publicKey,
+    }).filter((step) => step.name === "sshd-hardening");
+    await asRoot(host, `printf '# first\\nPasswordAuthentication yes\\n' > ${early}`);
+    try {
+      const failure = await runSteps(host, sshdStep).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(StepFailed);
+      expect((failure as StepFailed).stderr).toContain(
+        `sshd would not apply 'passwordauthentication no': ${early}:2 sets passwordauthentication before ${SSHD_DROP_IN} does`,
+      );
+    } finally {
+      await asRoot(host, `rm -f ${early}`);
+    }
+    expect(await canLoginWithPassword(host, "root", host.rootPassword)).toBe(false);
   });
 
   it("hardens sshd: no password login, root only with a key", async () => {

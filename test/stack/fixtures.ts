@@ -44,18 +44,26 @@ export interface ProgramRun {
   resolved: Record<string, { knownHosts: string; deployPublicKey: string }>;
   /** dependsOn of every resource, by resource name, as given to the SDK. */
   dependencies: Map<string, string[]>;
+  /** The names of the `{ name }` aliases of every resource that has some, by resource name. */
+  aliases: Map<string, string[]>;
 }
 
 /** Builds the given stacks in one process under mocks and waits until every resource is registered. */
 export async function runStacks(
   stacks: Array<{ config: PipelineConfig; secrets: PipelineSecrets }>,
+  baseFiles?: Map<string, string>,
 ): Promise<ProgramRun> {
-  const runtime = installMocks("test");
+  const runtime = installMocks("test", baseFiles);
   const names = new WeakMap<pulumi.Resource, string>();
   const dependencies = new Map<string, string[]>();
+  const aliases = new Map<string, string[]>();
   const pending: Array<Promise<void>> = [];
   const record: pulumi.ResourceTransformation = (args) => {
     names.set(args.resource, args.name);
+    const aliasNames = (args.opts.aliases ?? []).map((alias) =>
+      typeof alias === "object" && "name" in alias ? String(alias.name) : String(alias),
+    );
+    if (aliasNames.length > 0) aliases.set(args.name, aliasNames);
     const dependsOn = args.opts.dependsOn;
     pending.push(
       Promise.resolve(resolveDependsOn(dependsOn)).then((resources) => {
@@ -85,7 +93,7 @@ export async function runStacks(
   }
   await settled(runtime);
   await Promise.all(pending);
-  return { runtime, outputs, resolved, dependencies };
+  return { runtime, outputs, resolved, dependencies, aliases };
 }
 
 async function resolveDependsOn(

@@ -20,7 +20,12 @@ export interface MockRuntime {
   calls: string[];
   /** Host public keys that the read-host-key command "prints", by host. */
   hostKeys: Map<string, string>;
+  /** What the base branch holds, by path (github.getRepositoryFile); a path not listed does not exist. */
+  baseFiles: Map<string, string>;
 }
+
+/** The default branch github.getRepository reports. */
+export const DEFAULT_BRANCH = "main";
 
 export const USER_IDS: Record<string, number> = { octocat: 583231, "release-bot": 41898282 };
 export const TEAM_IDS: Record<string, number> = { "release-managers": 7001, ops: 7002 };
@@ -72,8 +77,8 @@ function u32(n: number): Buffer {
   return b;
 }
 
-export function installMocks(stack: string): MockRuntime {
-  const runtime: MockRuntime = { resources: [], calls: [], hostKeys: new Map() };
+export function installMocks(stack: string, baseFiles = new Map<string, string>()): MockRuntime {
+  const runtime: MockRuntime = { resources: [], calls: [], hostKeys: new Map(), baseFiles };
   pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -107,6 +112,17 @@ export function installMocks(stack: string): MockRuntime {
           const id = TEAM_IDS[inputs["slug"] ?? ""];
           if (id === undefined) throw new Error(`unmocked team ${inputs["slug"]}`);
           return { id: String(id), slug: inputs["slug"] };
+        }
+        if (args.token === "github:index/getRepository:getRepository") {
+          return { name: inputs["name"], defaultBranch: DEFAULT_BRANCH };
+        }
+        if (args.token === "github:index/getRepositoryFile:getRepositoryFile") {
+          if (inputs["branch"] !== DEFAULT_BRANCH) throw new Error(`unmocked branch ${inputs["branch"]}`);
+          const content = runtime.baseFiles.get(inputs["file"] ?? "");
+          // A missing file: the provider's Read clears the id (terraform-plugin-sdk then reports "-"), no content.
+          return content === undefined
+            ? { id: "-", repository: inputs["repository"], file: inputs["file"] }
+            : { id: `${inputs["repository"]}/${inputs["file"]}`, content, sha: "0".repeat(40) };
         }
         throw new Error(`unmocked provider call ${args.token}`);
       },

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "../../src/render/githubNames";
-import { managedGitHubObjects } from "../../src/render/managedObjects";
+import { GENERATION, managedGitHubObjects } from "../../src/render/managedObjects";
 import { hostSteps, withDeployKeyFilledIn } from "../../src/render/shell/hostSteps";
 import { renderRepositoryFiles, requiredStatusChecks, secretUses } from "../../src/render/workflows";
 import { SECRETS, exampleStack, type ProgramRun, runStacks } from "./fixtures";
@@ -23,6 +23,8 @@ const T = {
   repoSecret: "github:index/actionsSecret:ActionsSecret",
   protection: "github:index/branchProtection:BranchProtection",
   file: "github:index/repositoryFile:RepositoryFile",
+  branch: "github:index/branch:Branch",
+  pullRequest: "github:index/repositoryPullRequest:RepositoryPullRequest",
   command: "command:remote:Command",
   key: "tls:index/privateKey:PrivateKey",
 };
@@ -36,6 +38,10 @@ function ofStack(type: string, stack: "staging" | "production"): RecordedResourc
 }
 function input(resource: RecordedResource | undefined, key: string): unknown {
   return plain(resource?.inputs[key]);
+}
+/** A program branch's name with its generation (content-dependent) replaced by the placeholder the render prints. */
+function generic(branch: unknown): string {
+  return String(branch).replace(/\/[0-9a-f]{12}$/, `/${GENERATION}`);
 }
 
 beforeAll(async () => {
@@ -91,14 +97,16 @@ describe("the GitHub side of each stack", () => {
     );
   });
 
-  it("commits exactly the rendered files, one after another", () => {
+  it("commits exactly the rendered files, one after another, on the stack's own branch", () => {
     for (const { config } of [staging, production]) {
       const files = ofStack(T.file, config.stack as "staging" | "production");
+      const [branch] = ofStack(T.branch, config.stack as "staging" | "production");
       expect(files.map((f) => input(f, "file"))).toEqual(renderRepositoryFiles(config).map((f) => f.path));
       expect(files.every((f) => input(f, "overwriteOnCreate") === true)).toBe(true);
+      expect(files.every((f) => input(f, "branch") === input(branch, "branch"))).toBe(true);
       files.forEach((file, index) => {
         const previous = files[index - 1];
-        expect(run.dependencies.get(file.name)).toEqual(previous ? [previous.name] : []);
+        expect(run.dependencies.get(file.name)).toEqual([previous?.name ?? branch?.name]);
       });
     }
   });
@@ -125,6 +133,8 @@ describe("the GitHub side of each stack", () => {
       [T.repoSecret]: (r) => `repository-secret:${input(r, "secretName")}`,
       [T.protection]: (r) => `branch-protection:${input(r, "pattern")}`,
       [T.file]: (r) => `file:${input(r, "file")}`,
+      [T.branch]: (r) => `program-branch:${generic(input(r, "branch"))}`,
+      [T.pullRequest]: (r) => `pull-request:${generic(input(r, "headRef"))}`,
     };
     for (const { config } of [staging, production]) {
       const registered = Object.entries(identity).flatMap(([type, id]) =>
@@ -192,6 +202,8 @@ describe("the product's invariants (docs/invariants.md)", () => {
       new Set([
         ...ofStack(T.file, stack).map((f) => `file:${input(f, "file")}`),
         ...ofStack(T.protection, stack).map((p) => `branch:${input(p, "pattern")}`),
+        ...ofStack(T.branch, stack).map((b) => `branch:${input(b, "branch")}`),
+        ...ofStack(T.pullRequest, stack).map((p) => `pull-request:${input(p, "headRef")}`),
         ...ofStack(T.environment, stack).map((e) => `environment:${input(e, "environment")}`),
         ...ofStack(T.envSecret, stack).map(
           (s) => `secret:${input(s, "environment")}:${input(s, "secretName")}`,
@@ -240,19 +252,24 @@ describe("the VPS side", () => {
     }
   });
 
-  it("runs the same chain of steps on every host, each step after the one before", () => {
+  it("runs the same chain of steps on every host, each step after the one before (retiring old keys also after the secret)", () => {
+    const secret = ofStack(T.envSecret, "production")[0]?.name;
     const chains = production.config.hosts.map((h) =>
       ofStack(T.command, "production").filter(
         (c) => (input(c, "connection") as { host: string }).host === h.host,
       ),
     );
-    const stepNames = chains.map((chain) => chain.map((c) => c.name.replace(/^.*?-(\d+)-/, "")));
+    const stepNames = chains.map((chain, i) =>
+      chain.map((c) => c.name.replace(`storefront-production-vps-host-${i + 1}-`, "")),
+    );
     expect(stepNames[0]?.length).toBeGreaterThan(5);
     expect(stepNames[1]).toEqual(stepNames[0]);
+    expect(stepNames[0]?.at(-1)).toBe("retire-old-deploy-keys");
     for (const chain of chains) {
       chain.forEach((c, index) => {
         const previous = chain[index - 1];
-        expect(run.dependencies.get(c.name)).toEqual(previous ? [previous.name] : []);
+        const afterSecret = c.name.endsWith("-retire-old-deploy-keys") ? [secret] : [];
+        expect(run.dependencies.get(c.name)).toEqual(previous ? [previous.name, ...afterSecret] : []);
       });
     }
   });
@@ -269,14 +286,21 @@ describe("the VPS side", () => {
         steps.map(() => true),
       );
       expect(chain.map((c) => input(c, "create"))).toEqual(expected.map((s) => s.create));
-      expect(chain.map((c) => input(c, "delete") ?? null)).toEqual(expected.map((s) => s.delete ?? null));
     }
+  });
+
+  it("gives no command a delete or an update: removing or moving a host never needs to connect to it", () => {
+    const commands = ofType(run.runtime, T.command);
+    expect(commands.length).toBeGreaterThan(20);
+    expect(commands.filter((c) => "delete" in c.inputs || "update" in c.inputs).map((c) => c.name)).toEqual(
+      [],
+    );
   });
 
   it("switches the deploy key secret only after the key is authorized on every host", () => {
     const secret = ofStack(T.envSecret, "production")[0];
     const authorized = ofStack(T.command, "production").filter((c) =>
-      c.name.includes("authorize-deploy-key-0"),
+      c.name.endsWith("-authorize-deploy-key"),
     );
     expect(authorized).toHaveLength(2);
     expect(run.dependencies.get(secret?.name ?? "")).toEqual(

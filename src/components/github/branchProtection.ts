@@ -37,8 +37,10 @@ export function createBranchProtection(
   name: string,
   args: BranchRulesArgs,
   parent: pulumi.Resource,
+  dependsOn: pulumi.Resource[] = [],
 ): github.BranchProtection {
   return new github.BranchProtection(childName(name, "branch-protection"), branchProtectionArgs(args), {
     parent,
+    dependsOn,
   });
 }

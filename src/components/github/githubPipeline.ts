@@ -6,7 +6,7 @@ import { childName } from "../naming";
 import { createBranchProtection } from "./branchProtection";
 import { DeploymentEnvironment } from "./environment";
 import { createRepositorySecrets } from "./repositorySettings";
-import { commitFiles } from "./workflowFiles";
+import { type DeliveredFiles, deliverFiles } from "./workflowFiles";
 
 export interface GitHubPipelineArgs {
   config: PipelineConfig;
@@ -19,7 +19,7 @@ export interface GitHubPipelineArgs {
 /** Everything this stack manages on GitHub. */
 export class GitHubPipeline extends pulumi.ComponentResource {
   readonly environment: DeploymentEnvironment;
-  readonly files: github.RepositoryFile[];
+  readonly files: DeliveredFiles;
   readonly filePaths: string[];
   readonly branchProtection?: github.BranchProtection;
 
@@ -39,13 +39,16 @@ export class GitHubPipeline extends pulumi.ComponentResource {
     createRepositorySecrets(name, config, { notificationWebhook: args.notificationWebhook }, this);
     const files = renderRepositoryFiles(config);
     this.filePaths = files.map((f) => f.path);
-    this.files = commitFiles(name, config, files, this);
+    this.files = deliverFiles(name, config, files, this);
     if (config.protection.enabled) {
-      // After the files: a freshly protected branch would reject the commits that follow.
+      // direct mode: after the last commit, so the protection never races the commits (and on destroy it goes
+      // first, so the deletions are not refused). pullRequest mode writes to a branch the rule does not match.
+      const after = this.files.lastDirectCommit ? [this.files.lastDirectCommit] : [];
       this.branchProtection = createBranchProtection(
         name,
         { config, requiredChecks: requiredStatusChecks(config) },
         this,
+        after,
       );
     }
     this.registerOutputs({});

@@ -26,7 +26,8 @@ export class Fleet extends pulumi.ComponentResource {
     this.hosts = config.hosts.map(
       (host) =>
         new ProvisionedHost(
-          childName(name, host.host, host.port),
+          // The logical name, never the address: a host that moves keeps its resources (updated in place).
+          childName(name, host.name),
           {
             config,
             host,
@@ -35,7 +36,8 @@ export class Fleet extends pulumi.ComponentResource {
             deployPublicKey: this.deployKey.publicKeyOpenssh,
             npmRegistry: args.npmRegistry,
           },
-          { parent: this },
+          // Before hosts had names, the resources were named after the address: adopt them, do not delete them.
+          { parent: this, aliases: [{ name: childName(name, host.host, host.port) }] },
         ),
     );
     this.knownHosts = pulumi.all(this.hosts.map((h) => h.knownHostsLine)).apply(knownHostsFile);
@@ -45,5 +47,13 @@ export class Fleet extends pulumi.ComponentResource {
   /** The deploy key is authorized on every host: safe to hand it to the workflows. */
   get deployKeyAuthorizedEverywhere(): pulumi.Resource[] {
     return this.hosts.map((h) => h.deployKeyAuthorized);
+  }
+
+  /**
+   * Once the workflows hold the current key (`secretSwitched`), every host retires the key lines of earlier
+   * rotations (docs/invariants.md #6). createPipeline() calls this after building the GitHub side.
+   */
+  continueAfterDeployKeySecret(secretSwitched: pulumi.Resource[]): void {
+    for (const host of this.hosts) host.continueAfterDeployKeySecret(secretSwitched);
   }
 }

@@ -2,7 +2,15 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostConfig, PipelineConfig } from "../../config/types";
 import { knownHostsLine } from "../../render/knownHosts";
-import { type DeployKeyStep, hostSteps, needsDeployKey, readHostKeyStep } from "../../render/shell/hostSteps";
+import {
+  type DeployKeyStep,
+  type HostStep,
+  afterSecretIndex,
+  hostSteps,
+  needsDeployKey,
+  readHostKeyStep,
+} from "../../render/shell/hostSteps";
+import { AUTHORIZE_DEPLOY_KEY_STEP } from "../../render/shell/deployKeyAuthorization";
 import type { RemoteStep } from "../../render/shell/remoteStep";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
@@ -10,8 +18,16 @@ import { reportMalformed } from "../providerValues";
 /** A RemoteStep whose commands may still wait on other resources (the deploy key's public half). */
 type StepInputs = Pick<RemoteStep, "name" | "stdin" | "touchesSecrets"> & {
   create: pulumi.Input<string>;
-  delete?: pulumi.Input<string>;
 };
+
+/**
+ * Names of resources before hosts had logical names (`<fleet>-<address>-<port>-authorize-deploy-key-<rotation>`):
+ * a stack made by that version adopts them in place (the parent's alias covers the host prefix), so the first
+ * update neither deletes them (their stored delete would remove the current key line) nor re-creates them.
+ */
+function legacyStepName(stepName: string, rotation: number): string | undefined {
+  return stepName === AUTHORIZE_DEPLOY_KEY_STEP ? `${stepName}-${rotation}` : undefined;
+}
 
 export interface ProvisionedHostArgs {
   config: PipelineConfig;
@@ -22,12 +38,19 @@ export interface ProvisionedHostArgs {
   npmRegistry: string;
 }
 
-/** One VPS: one remote.Command per concern, chained in order, each re-run only when its own script changes. */
+/**
+ * One VPS: one remote.Command per concern, chained in order, each re-run only when its own script (or the
+ * connection) changes. No command has a delete: removing the host from the stack never connects to it.
+ * The steps after the deploy key secret (hostSteps' second phase) are added by continueAfterDeployKeySecret().
+ */
 export class ProvisionedHost extends pulumi.ComponentResource {
   /** This host's known_hosts line, from its host key read back over the pinned connection. */
   readonly knownHostsLine: pulumi.Output<string>;
   /** The command that authorized the current deploy key; the GitHub secret switches only after it. */
   readonly deployKeyAuthorized: command.remote.Command;
+  private readonly run: (step: StepInputs, after?: pulumi.Resource[]) => command.remote.Command;
+  private readonly resolve: (step: HostStep) => StepInputs;
+  private afterSecret: HostStep[] | undefined;
 
   constructor(name: string, args: ProvisionedHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pipeline:vps:ProvisionedHost", name, {}, opts);
@@ -41,13 +64,13 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     };
 
     let previous: command.remote.Command | undefined;
-    const run = (step: StepInputs): command.remote.Command => {
+    this.run = (step, after = []) => {
+      const legacy = legacyStepName(step.name, config.deployKeyRotation);
       previous = new command.remote.Command(
         childName(name, step.name),
         {
           connection,
           create: step.create,
-          ...(step.delete !== undefined ? { delete: step.delete } : {}),
           ...(step.stdin === "appEnv" && args.appEnv !== undefined
             ? { stdin: pulumi.secret(args.appEnv) }
             : {}),
@@ -56,7 +79,8 @@ export class ProvisionedHost extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          dependsOn: previous ? [previous] : [],
+          dependsOn: [...(previous ? [previous] : []), ...after],
+          ...(legacy ? { aliases: [{ name: childName(name, legacy) }] } : {}),
           ...(step.touchesSecrets ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
         },
       );
@@ -71,24 +95,23 @@ export class ProvisionedHost extends pulumi.ComponentResource {
           undefined,
         );
       });
-      return {
-        name: step.name,
-        create: rendered.apply((r) => r?.create ?? "false"),
-        delete: rendered.apply((r) => r?.delete ?? "true"),
-        touchesSecrets: false,
-      };
+      return { name: step.name, create: rendered.apply((r) => r?.create ?? "false"), touchesSecrets: false };
     };
+    this.resolve = (step) => (needsDeployKey(step) ? withDeployKey(step) : step);
 
-    let deployKeyAuthorized: command.remote.Command | undefined;
-    let readKey: command.remote.Command | undefined;
-    for (const step of hostSteps(config, {
+    const steps = hostSteps(config, {
       npmRegistry: args.npmRegistry,
       withAppEnv: args.appEnv !== undefined,
-    })) {
-      if (needsDeployKey(step)) deployKeyAuthorized = run(withDeployKey(step));
-      else if (step === readHostKeyStep) readKey = run(step);
-      else run(step);
+    });
+    const split = afterSecretIndex(steps);
+    let deployKeyAuthorized: command.remote.Command | undefined;
+    let readKey: command.remote.Command | undefined;
+    for (const step of steps.slice(0, split)) {
+      const created = this.run(this.resolve(step));
+      if (needsDeployKey(step) && step.deployKeyPhase === "authorize") deployKeyAuthorized = created;
+      else if (step === readHostKeyStep) readKey = created;
     }
+    this.afterSecret = steps.slice(split);
     if (!deployKeyAuthorized || !readKey) throw new Error("hostSteps() lost the deploy key or host key step");
     this.deployKeyAuthorized = deployKeyAuthorized;
     this.knownHostsLine = host.hostKey
@@ -99,5 +122,16 @@ export class ProvisionedHost extends pulumi.ComponentResource {
             : reportMalformed(`${name}: reading the host key of ${host.host} printed no public key`, ""),
         );
     this.registerOutputs({ knownHostsLine: this.knownHostsLine });
+  }
+
+  /**
+   * The rest of the chain (retiring the key lines of earlier rotations), each step after `secretSwitched`: the
+   * resources that hand the current deploy key to the workflows. Called once, after the GitHub side exists.
+   */
+  continueAfterDeployKeySecret(secretSwitched: pulumi.Resource[]): void {
+    if (this.afterSecret === undefined) throw new Error("continueAfterDeployKeySecret() called twice");
+    if (secretSwitched.length === 0) throw new Error("the steps after the deploy key secret need the secret");
+    for (const step of this.afterSecret) this.run(this.resolve(step), secretSwitched);
+    this.afterSecret = undefined;
   }
 }

@@ -1,5 +1,6 @@
-// The CI deploy key's authorized_keys line (forced command = the release agent) and the step that adds it on
-// create and removes it on delete.
+// The CI deploy key's authorized_keys line (forced command = the release agent), the step that adds it and the
+// step that retires the lines of earlier rotations. Neither has a delete command: a host that leaves the stack (or
+// moves) is dropped from state without connecting to it, and its key lines are never removed by a deletion.
 import type { PipelineConfig } from "../../config/types";
 import { parseSshPublicKey } from "../../primitives/sshPublicKey";
 import { quote } from "../../primitives/shellQuote";
@@ -18,10 +19,13 @@ function deployKeyId(rotation: number): string {
   return `ci-${rotation}`;
 }
 
-/** Name of the step that authorizes the key of one rotation: a new rotation is a new step, the old one's delete runs last. */
-export function authorizeDeployKeyStepName(rotation: number): string {
-  return `authorize-deploy-key-${rotation}`;
-}
+/** An awk regex for any rotation's deploy key line: they all end with the comment `pipeline-ci-<rotation>`. */
+const RETIRED_LINE = "[ \\t]pipeline-ci-[0-9]+$";
+
+/** Adds the current rotation's line; runs before the GitHub secret switches to the key. */
+export const AUTHORIZE_DEPLOY_KEY_STEP = "authorize-deploy-key";
+/** Removes the lines of every other rotation; runs only after the GitHub secret has switched. */
+export const RETIRE_OLD_DEPLOY_KEYS_STEP = "retire-old-deploy-keys";
 
 /** `restrict,command="<agent> --key ci-<n>",no-port-forwarding,... <type> <base64> pipeline-ci-<n>` */
 export function deployKeyLine(publicKeyOpenssh: string, rotation: number): string {
@@ -31,20 +35,35 @@ export function deployKeyLine(publicKeyOpenssh: string, rotation: number): strin
   return `restrict,command="${AGENT_PATH} --key ${keyId}",${DEPLOY_KEY_OPTIONS} ${key.type} ${key.blob} pipeline-${keyId}`;
 }
 
+/** Appends this rotation's line unless it is there; every other line, earlier rotations' too, stays. */
 export function authorizeDeployKeyStep(
   config: PipelineConfig,
   publicKeyOpenssh: string,
   rotation: number,
 ): RemoteStep {
-  const line = deployKeyLine(publicKeyOpenssh, rotation);
-  const script = addLineScript(config, line);
-  const deleteScript = removeLineScript(config, line);
+  const script = addLineScript(config, deployKeyLine(publicKeyOpenssh, rotation));
   return {
-    name: authorizeDeployKeyStepName(rotation),
+    name: AUTHORIZE_DEPLOY_KEY_STEP,
     script,
     create: asRoot(script, config.adminUser),
-    deleteScript,
-    delete: asRoot(deleteScript, config.adminUser),
+    touchesSecrets: false,
+  };
+}
+
+/**
+ * Removes every deploy key line (`... pipeline-ci-<n>`) except this rotation's exact line; other keys of the
+ * deploy user stay. Changes nothing (not even the file's mtime) when there is nothing to remove.
+ */
+export function retireOldDeployKeysStep(
+  config: PipelineConfig,
+  publicKeyOpenssh: string,
+  rotation: number,
+): RemoteStep {
+  const script = retireOtherLinesScript(config, deployKeyLine(publicKeyOpenssh, rotation));
+  return {
+    name: RETIRE_OLD_DEPLOY_KEYS_STEP,
+    script,
+    create: asRoot(script, config.adminUser),
     touchesSecrets: false,
   };
 }
@@ -69,13 +88,17 @@ function addLineScript(config: PipelineConfig, line: string): string {
   ].join("\n");
 }
 
-/** Removes exactly this line (every copy of it); the file is replaced atomically. */
-function removeLineScript(config: PipelineConfig, line: string): string {
+/**
+ * Keeps every line that is not a deploy key line, and the current one; the file is replaced atomically. awk gets
+ * the current line through the environment (`-v` would interpret backslashes) and compares whole lines.
+ */
+function retireOtherLinesScript(config: PipelineConfig, line: string): string {
+  const retired = `/${RETIRED_LINE}/`;
   return [
     keyFileVariables(config, line),
-    'if [ -f "$file" ] && grep -qxF -- "$line" "$file"; then',
+    `if [ -f "$file" ] && KEEP="$line" awk '$0 != ENVIRON["KEEP"] && ${retired} { found = 1 } END { exit !found }' "$file"; then`,
     '  kept=$(mktemp "$file.XXXXXX")',
-    '  grep -vxF -- "$line" "$file" > "$kept" || [ "$?" -eq 1 ]',
+    `  KEEP="$line" awk '$0 == ENVIRON["KEEP"] || !${retired}' "$file" > "$kept"`,
     `  chown ${config.deployUser}: "$kept"`,
     '  chmod 0600 "$kept"',
     '  mv -f "$kept" "$file"',

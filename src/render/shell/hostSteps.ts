@@ -1,14 +1,25 @@
-// The chain of remote steps of one host, in the order they run, each after the previous one: provisioning, then
-// authorizing the CI deploy key, then reading the host key back. The VPS component turns each step into one
-// remote.Command; the sandbox, the host tests and the benchmark run the same list over SSH. Built here only.
+// The chain of remote steps of one host, in the order they run, each after the previous one: provisioning,
+// authorizing the CI deploy key, reading the host key back, and, once the GitHub secret holds the new key,
+// retiring the key lines of earlier rotations. The VPS component turns each step into one remote.Command; the
+// sandbox, the host tests and the benchmark run the same list over SSH. Built here only.
 import type { PipelineConfig } from "../../config/types";
-import { authorizeDeployKeyStep, authorizeDeployKeyStepName } from "./deployKeyAuthorization";
+import {
+  AUTHORIZE_DEPLOY_KEY_STEP,
+  RETIRE_OLD_DEPLOY_KEYS_STEP,
+  authorizeDeployKeyStep,
+  retireOldDeployKeysStep,
+} from "./deployKeyAuthorization";
 import { provisioningSteps } from "./provisioning";
 import type { RemoteStep } from "./remoteStep";
 
-/** A step whose scripts need the CI deploy key's public half, which exists only once the key is created. */
+/**
+ * A step whose scripts need the CI deploy key's public half, which exists only once the key is created.
+ * `authorize`: the GitHub secret switches to the key only after this step ran on every host.
+ * `retire`: runs only after the secret has switched (docs/invariants.md #6); so does every step after it.
+ */
 export interface DeployKeyStep {
   name: string;
+  deployKeyPhase: "authorize" | "retire";
   withDeployKey(publicKeyOpenssh: string): RemoteStep;
 }
 
@@ -39,10 +50,22 @@ export function hostSteps(config: PipelineConfig, options: HostStepOptions): Hos
     (step) => step.stdin !== "appEnv" || options.withAppEnv,
   );
   const authorizeDeployKey: DeployKeyStep = {
-    name: authorizeDeployKeyStepName(rotation),
+    name: AUTHORIZE_DEPLOY_KEY_STEP,
+    deployKeyPhase: "authorize",
     withDeployKey: (publicKey) => authorizeDeployKeyStep(config, publicKey, rotation),
   };
-  return [...provisioning, authorizeDeployKey, readHostKeyStep];
+  const retireOldDeployKeys: DeployKeyStep = {
+    name: RETIRE_OLD_DEPLOY_KEYS_STEP,
+    deployKeyPhase: "retire",
+    withDeployKey: (publicKey) => retireOldDeployKeysStep(config, publicKey, rotation),
+  };
+  return [...provisioning, authorizeDeployKey, readHostKeyStep, retireOldDeployKeys];
+}
+
+/** Where the chain splits: the steps from this index on run only after the deploy key secret has switched. */
+export function afterSecretIndex(steps: readonly HostStep[]): number {
+  const index = steps.findIndex((step) => needsDeployKey(step) && step.deployKeyPhase === "retire");
+  return index < 0 ? steps.length : index;
 }
 
 /** The chain with the deploy key filled in, for callers that already hold the key (sandbox, tests, benchmark). */

@@ -1,4 +1,6 @@
 // One remote command of a host's step chain: what a remote.Command runs, and what the host tests run over SSH.
+// No step has a delete command: pulumi-command's Delete returns without connecting when the state holds no
+// `delete` (remote/commandController.go), so a host that moves or leaves the stack is never needed for removal.
 import type { PipelineConfig } from "../../config/types";
 import { asRoot } from "./commands";
 
@@ -9,10 +11,6 @@ export interface RemoteStep {
   script: string;
   /** The full command string for remote.Command.create (the script, run as root where the step needs it). */
   create: string;
-  /** The bash script inside `delete`, for a step that must undo something on removal. */
-  deleteScript?: string;
-  /** For remote.Command.delete. */
-  delete?: string;
   /** This step reads the secret config value appEnv on stdin. */
   stdin?: "appEnv";
   /** The component sets logging "none" and marks stdout/stderr secret. */

@@ -1,5 +1,6 @@
 // Every third-party action the generated workflows use, pinned to a full commit SHA (tags are mutable).
-// Each SHA is the commit of the named release tag; Dependabot (github-actions ecosystem) proposes updates.
+// Each SHA is the commit of the named release tag. The pins are owned here: update them in this file (and
+// pulumi up), never through Dependabot's github-actions ecosystem, which would edit the generated files.
 
 export interface ActionPin {
   repository: string;

@@ -18,14 +18,18 @@ export interface CiJobSpec {
  * Each job's `name:` equals its id, so the check GitHub reports is the id.
  */
 export function ciJobSpecs(app: AppConfig): CiJobSpec[] {
-  const all: CiJobSpec[] = [
-    { id: "lint", command: app.lintCommand },
-    { id: "typecheck", command: app.typecheckCommand },
-    { id: "test", command: app.testCommand },
-    { id: "build", command: app.buildCommand },
-  ];
-  return all.filter((spec) => spec.command.trim() !== "");
+  return (Object.keys(CI_JOB_COMMAND_KEYS) as CiJobId[])
+    .map((id) => ({ id, command: app[CI_JOB_COMMAND_KEYS[id]] }))
+    .filter((spec) => spec.command.trim() !== "");
 }
+
+/** The `app` key whose command each CI job runs, in job order: cross-stack checks name it. */
+export const CI_JOB_COMMAND_KEYS = {
+  lint: "lintCommand",
+  typecheck: "typecheckCommand",
+  test: "testCommand",
+  build: "buildCommand",
+} as const satisfies Record<CiJobId, keyof AppConfig>;
 
 const CI_TIMEOUT_MINUTES = 20;
 

@@ -5,7 +5,8 @@ import { RELEASE_ID_SHELL } from "../agentProtocol";
 import { CI_WORKFLOW_PATH } from "../githubNames";
 import { ACTIONS, actionRef } from "./actions";
 import { failureIssueJob } from "./failureIssue";
-import { environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
+import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
+import { deployRunsConcurrency, environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
 import { BASH_DEFAULTS, type CallJob, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
 import { singleQuote } from "../../primitives/shellQuote";
@@ -53,6 +54,8 @@ function buildJob(config: PipelineConfig): StepsJob {
           name: ARTIFACT_NAME,
           path: `\${{ runner.temp }}/${ARTIFACT_FILE}`,
           "if-no-files-found": "error",
+          // A re-run of this job uploads again under the same name: replace the artifact instead of failing.
+          overwrite: true,
           "compression-level": 0,
           "retention-days": 7,
         },
@@ -102,6 +105,7 @@ function deployJob(config: PipelineConfig): StepsJob {
 
 export function deployWorkflow(config: PipelineConfig): Workflow {
   const jobs: Record<string, CallJob | StepsJob> = {
+    [BRANCH_GUARD_JOB]: branchGuardJob(config),
     ci: ciJob(),
     build: buildJob(config),
     deploy: deployJob(config),
@@ -112,6 +116,7 @@ export function deployWorkflow(config: PipelineConfig): Workflow {
     name: `Deploy ${config.environment}`,
     on: { push: { branches: [config.branch] }, workflow_dispatch: null },
     permissions: {},
+    concurrency: deployRunsConcurrency(config.environment),
     defaults: BASH_DEFAULTS,
     jobs,
   };

@@ -1,11 +1,24 @@
 // The job shape shared by deploy, rollback and migrate: it runs in the stack's environment (secrets, reviewers,
 // URL), with an empty token, in one queue per environment.
 import type { PipelineConfig } from "../../config/types";
+import { BRANCH_GUARD_JOB } from "./branchGuard";
 import type { Concurrency, Step, StepsJob } from "./model";
 
-/** Deploy, rollback and migrate of one environment never overlap; a running one is never cancelled. */
+/**
+ * Deploy, rollback and migrate jobs of one environment never overlap; a running one is never cancelled. GitHub
+ * keeps one pending job per group and cancels an older pending one when another arrives.
+ */
 function environmentConcurrency(environment: string): Concurrency {
   return { group: `deploy-${environment}`, "cancel-in-progress": false };
+}
+
+/**
+ * Deploy runs wait for each other as whole runs, so a push never has a deploy job pending in the environment's
+ * group while an earlier deploy runs: a rollback or migration waiting there is not replaced by a later push (a
+ * newer push replaces only an older pending deploy run, whose commit it contains).
+ */
+export function deployRunsConcurrency(environment: string): Concurrency {
+  return { group: `deploy-runs-${environment}`, "cancel-in-progress": false };
 }
 
 /** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
@@ -16,13 +29,14 @@ export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "
   return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
 }
 
+/** Runs after the branch guard (branchGuard.ts) and the given jobs. */
 export function environmentJob(
   config: Pick<PipelineConfig, "environment" | "url">,
   job: { name: string; timeoutMinutes: number; needs?: string[]; steps: Step[] },
 ): StepsJob {
   return {
     name: job.name,
-    ...(job.needs ? { needs: job.needs } : {}),
+    needs: [BRANCH_GUARD_JOB, ...(job.needs ?? [])],
     "runs-on": "ubuntu-latest",
     "timeout-minutes": job.timeoutMinutes,
     permissions: {},

@@ -12,6 +12,9 @@ const NODE_VERSION = 20;
 /**
  * Credentials of `pulumi preview/up`: the Pulumi backend and the GitHub provider (its token needs the `workflow`
  * scope). No cloud keys: the program reaches the VPSes over SSH with the stack's own secret config.
+ * Whoever holds PULUMI_ACCESS_TOKEN can decrypt that config (the admin key: root on the hosts), and a pull request
+ * runs its own version of this file and of the program, so these are environment secrets only, of the
+ * environments below, never repository secrets: a job gets them only in an environment, after its rules.
  */
 const PULUMI_ENV = {
   PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
@@ -54,13 +57,29 @@ function pulumiStep(command: "preview" | "up", stack: StackName): Step {
   };
 }
 
+/**
+ * Environments of this repository that hold PULUMI_ENV's secrets. `pulumi-preview` has required reviewers: a
+ * maintainer reads the pull request's code before it runs with the credentials. `pulumi-up` and
+ * `pulumi-up-production` let only `main` deploy (production also waits for its reviewers).
+ */
+export const INFRASTRUCTURE_ENVIRONMENTS = {
+  preview: "pulumi-preview",
+  up: { staging: "pulumi-up", production: "pulumi-up-production" },
+} as const;
+
 function previewJob(stack: StackName): StepsJob {
   return {
     name: `preview ${stack}`,
     "runs-on": "ubuntu-latest",
     "timeout-minutes": 20,
     permissions: { contents: "read", "pull-requests": "write" },
-    steps: [...npmSetupSteps(), pulumiStep("preview", stack)],
+    environment: { name: INFRASTRUCTURE_ENVIRONMENTS.preview },
+    steps: [
+      ...npmSetupSteps(),
+      // Offline, no secrets: every stack file together (one owner, required checks = jobs of the one ci.yml, ...).
+      { name: "Check every stack (npm run check)", run: "npm run check" },
+      pulumiStep("preview", stack),
+    ],
   };
 }
 
@@ -71,7 +90,7 @@ function upJob(stack: StackName, needs: string[]): StepsJob {
     "runs-on": "ubuntu-latest",
     "timeout-minutes": 60,
     permissions: { contents: "read" },
-    ...(stack === "production" ? { environment: { name: "production" } } : {}),
+    environment: { name: INFRASTRUCTURE_ENVIRONMENTS.up[stack] },
     steps: [...npmSetupSteps(), pulumiStep("up", stack)],
   };
 }

@@ -1,6 +1,7 @@
 // migrate-<env>.yml: run, revert or inspect database migrations through the release agent.
 import type { PipelineConfig } from "../../config/types";
 import { MIGRATE_ACTIONS, type MigrateInputs, renderMigrateScript } from "../runner/migrateScript";
+import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
 import { environmentJob } from "./environmentJob";
 import { BASH_DEFAULTS, type Workflow } from "./model";
 import { hostLoopEnv, removeSshFilesStep, writeSshFilesStep } from "./sshSteps";
@@ -24,6 +25,7 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
     permissions: {},
     defaults: BASH_DEFAULTS,
     jobs: {
+      [BRANCH_GUARD_JOB]: branchGuardJob(config),
       migrate: environmentJob(config, {
         name: `migrate ${config.environment}`,
         timeoutMinutes: 30,

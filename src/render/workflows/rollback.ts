@@ -2,6 +2,7 @@
 // The free-text reason and the release id arrive through env: and are validated in bash, never interpolated.
 import type { PipelineConfig } from "../../config/types";
 import { type RollbackInputs, renderRollbackScript } from "../runner/rollbackScript";
+import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
 import { environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
 import { BASH_DEFAULTS, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
@@ -31,6 +32,7 @@ export function rollbackWorkflow(config: PipelineConfig): Workflow {
     permissions: {},
     defaults: BASH_DEFAULTS,
     jobs: {
+      [BRANCH_GUARD_JOB]: branchGuardJob(config),
       rollback: environmentJob(config, {
         name: `rollback ${config.environment}`,
         timeoutMinutes: hostStepsTimeoutMinutes(config),

@@ -7,10 +7,20 @@ export function checkoutStep(): Step {
   return { name: "Check out", uses: actionRef(ACTIONS.checkout), with: { "persist-credentials": false } };
 }
 
-/** pnpm must be on PATH before setup-node so that `cache: pnpm` can find its store. */
-function toolchainSteps(app: Pick<AppConfig, "nodeVersion" | "pnpmVersion">): Step[] {
+type Toolchain = Pick<AppConfig, "nodeVersion" | "pnpmVersion" | "packageManagerField">;
+
+/**
+ * pnpm must be on PATH before setup-node so that `cache: pnpm` can find its store. pnpm/action-setup reads the
+ * version from package.json's packageManager field and fails ("Multiple versions of pnpm specified") when a
+ * `version` input differs from it, so the input is given only for an app without the field.
+ */
+function toolchainSteps(app: Toolchain): Step[] {
   return [
-    { name: "Set up pnpm", uses: actionRef(ACTIONS.setupPnpm), with: { version: app.pnpmVersion } },
+    {
+      name: "Set up pnpm",
+      uses: actionRef(ACTIONS.setupPnpm),
+      ...(app.packageManagerField ? {} : { with: { version: app.pnpmVersion } }),
+    },
     {
       name: "Set up Node.js",
       uses: actionRef(ACTIONS.setupNode),
@@ -19,6 +29,6 @@ function toolchainSteps(app: Pick<AppConfig, "nodeVersion" | "pnpmVersion">): St
   ];
 }
 
-export function installSteps(app: Pick<AppConfig, "nodeVersion" | "pnpmVersion" | "installCommand">): Step[] {
+export function installSteps(app: Toolchain & Pick<AppConfig, "installCommand">): Step[] {
   return [checkoutStep(), ...toolchainSteps(app), { name: "Install dependencies", run: app.installCommand }];
 }

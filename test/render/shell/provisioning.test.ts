@@ -1,8 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { AGENT_PATH } from "../../../src/render/hostLayout";
 import { asRoot } from "../../../src/render/shell/commands";
-import { authorizeDeployKeyStep, deployKeyLine } from "../../../src/render/shell/deployKeyAuthorization";
-import { hostSteps, needsDeployKey, readHostKeyStep } from "../../../src/render/shell/hostSteps";
+import {
+  authorizeDeployKeyStep,
+  deployKeyLine,
+  retireOldDeployKeysStep,
+} from "../../../src/render/shell/deployKeyAuthorization";
+import {
+  afterSecretIndex,
+  hostSteps,
+  needsDeployKey,
+  readHostKeyStep,
+  withDeployKeyFilledIn,
+} from "../../../src/render/shell/hostSteps";
 import { provisioningSteps } from "../../../src/render/shell/provisioning";
 import type { RemoteStep } from "../../../src/render/shell/remoteStep";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
@@ -29,25 +39,52 @@ function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
 }
 
 describe("hostSteps", () => {
-  it("chains provisioning, the deploy key of the stack's rotation, then reading the host key", () => {
+  it("chains provisioning, authorizing the deploy key, reading the host key, then retiring old key lines", () => {
     const steps = hostSteps(production, { ...options, withAppEnv: true });
-    expect(steps.map((s) => s.name)).toEqual([...STEP_NAMES, "authorize-deploy-key-3", "read-host-key"]);
-    expect(steps.filter(needsDeployKey).map((s) => s.name)).toEqual(["authorize-deploy-key-3"]);
-    expect(steps.at(-1)).toBe(readHostKeyStep);
+    expect(steps.map((s) => s.name)).toEqual([
+      ...STEP_NAMES,
+      "authorize-deploy-key",
+      "read-host-key",
+      "retire-old-deploy-keys",
+    ]);
+    expect(steps.filter(needsDeployKey).map((s) => [s.name, s.deployKeyPhase])).toEqual([
+      ["authorize-deploy-key", "authorize"],
+      ["retire-old-deploy-keys", "retire"],
+    ]);
+    expect(steps.at(-2)).toBe(readHostKeyStep);
+  });
+
+  it("puts only the retiring of old key lines after the deploy key secret", () => {
+    const steps = hostSteps(production, { ...options, withAppEnv: true });
+    expect(steps.slice(afterSecretIndex(steps)).map((s) => s.name)).toEqual(["retire-old-deploy-keys"]);
   });
 
   it("leaves out the app-env step when the stack has no appEnv", () => {
     const names = hostSteps(staging, { ...options, withAppEnv: false }).map((s) => s.name);
     expect(names).toEqual([
       ...STEP_NAMES.filter((n) => n !== "app-env"),
-      "authorize-deploy-key-0",
+      "authorize-deploy-key",
       "read-host-key",
+      "retire-old-deploy-keys",
     ]);
   });
 
-  it("fills in the deploy key exactly as authorizeDeployKeyStep renders it", () => {
-    const step = hostSteps(production, { ...options, withAppEnv: true }).find(needsDeployKey);
-    expect(step?.withDeployKey(CI_PUBLIC_KEY)).toEqual(authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3));
+  it("fills in the deploy key exactly as the deploy key steps render it", () => {
+    const steps = withDeployKeyFilledIn(
+      hostSteps(production, { ...options, withAppEnv: true }),
+      CI_PUBLIC_KEY,
+    );
+    expect(steps.find((s) => s.name === "authorize-deploy-key")).toEqual(
+      authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3),
+    );
+    expect(steps.at(-1)).toEqual(retireOldDeployKeysStep(production, CI_PUBLIC_KEY, 3));
+  });
+
+  it("has no delete command anywhere: removing a host or a step never needs to reach the host", () => {
+    for (const config of [staging, production]) {
+      const steps = withDeployKeyFilledIn(hostSteps(config, { ...options, withAppEnv: true }), CI_PUBLIC_KEY);
+      expect(steps.filter((s) => "delete" in s || "deleteScript" in s)).toEqual([]);
+    }
   });
 });
 
@@ -85,10 +122,6 @@ describe("provisioningSteps", () => {
     expect(appEnv.script).toContain("cat > /home/deploy/apps/storefront/shared/.env.pipeline-new");
     expect(appEnv.script).toContain("chmod 0600 /home/deploy/apps/storefront/shared/.env");
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);
-  });
-
-  it("never deletes anything on removal (destroying the stack leaves the host serving)", () => {
-    expect(provisioningSteps(staging, options).filter((s) => s.delete !== undefined)).toEqual([]);
   });
 
   it("uses the registry only where npm downloads, and Node's dist URL only for nodeSource nodejs", () => {
@@ -138,8 +171,30 @@ describe("provisioningSteps", () => {
     expect(validate).toBeGreaterThan(0);
     expect(check).toBeGreaterThan(validate);
     expect(reload).toBeGreaterThan(check);
-    expect(sshd).toContain("/etc/ssh/sshd_config.d/50-pipeline.conf");
     expect(sshd).toContain("systemctl try-reload-or-restart ssh.service");
+  });
+
+  it("writes the sshd drop-in as 00-pipeline.conf, read before cloud images' 50-cloud-init.conf, and removes the old 50-pipeline.conf", () => {
+    const sshd = stepNamed(provisioningSteps(staging, options), "sshd-hardening").script;
+    const write = sshd.indexOf("> /etc/ssh/sshd_config.d/00-pipeline.conf.pipeline-new)");
+    const removeOld = sshd.indexOf("rm -f /etc/ssh/sshd_config.d/50-pipeline.conf\n");
+    expect(write).toBeGreaterThan(0);
+    expect(removeOld).toBeGreaterThan(write);
+    expect(removeOld).toBeLessThan(sshd.indexOf("/usr/sbin/sshd -t"));
+    expect(["00-pipeline.conf", "50-cloud-init.conf", "60-cloudimg-settings.conf"].sort()[0]).toBe(
+      "00-pipeline.conf",
+    );
+  });
+
+  it("names the file whose setting wins when sshd -T disagrees, not sshd_config", () => {
+    const sshd = stepNamed(provisioningSteps(staging, options), "sshd-hardening").script;
+    expect(sshd).toContain(
+      `echo "sshd would not apply '$expected': $winner sets $keyword before /etc/ssh/sshd_config.d/00-pipeline.conf does, and sshd keeps the first value it reads (remove or change that line)" >&2`,
+    );
+    expect(sshd).toContain('winner=$(export LC_ALL=C; first_file_setting "$keyword")');
+    expect(sshd.indexOf("first_file_setting() {")).toBeLessThan(sshd.indexOf("winner=$("));
+    expect(sshd).toContain("  for file in /etc/ssh/sshd_config.d/*.conf; do\n");
+    expect(sshd).not.toContain("an earlier line of $main_config wins");
   });
 
   it("creates the deploy user and the release layout it owns", () => {
@@ -188,25 +243,47 @@ describe("the CI deploy key", () => {
     expect(() => deployKeyLine(`ssh-ed25519 ${blob}===`, 0)).toThrow(/not base64/);
   });
 
-  it("adds exactly its own line on create and removes exactly that line on delete", () => {
+  it("adds exactly its own line and has no delete command", () => {
     const step = authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3);
     const line = deployKeyLine(CI_PUBLIC_KEY, 3);
-    expect(step.name).toBe("authorize-deploy-key-3");
+    expect(step.name).toBe("authorize-deploy-key");
     expect(step.touchesSecrets).toBe(false);
     expect(step.create).toBe(asRoot(step.script, "admin"));
-    expect(step.delete).toBe(asRoot(step.deleteScript ?? "missing", "admin"));
-    const quotedLine = `line='${line.replace(/'/g, "'\\''")}'`;
-    expect(step.script).toContain(quotedLine);
+    expect(Object.keys(step).sort()).toEqual(["create", "name", "script", "touchesSecrets"]);
+    expect(step.script).toContain(`line='${line.replace(/'/g, "'\\''")}'`);
     expect(step.script).toContain("file=/home/app/.ssh/authorized_keys");
     expect(step.script).toContain('if ! grep -qxF -- "$line" "$file"; then');
-    expect(step.deleteScript).toContain(quotedLine);
-    expect(step.deleteScript).toContain('grep -vxF -- "$line" "$file" > "$kept"');
+  });
+
+  it("retires every other rotation's line, keeping the current line and the user's other keys", () => {
+    const step = retireOldDeployKeysStep(production, CI_PUBLIC_KEY, 3);
+    const line = deployKeyLine(CI_PUBLIC_KEY, 3);
+    expect(step.name).toBe("retire-old-deploy-keys");
+    expect(step.create).toBe(asRoot(step.script, "admin"));
+    expect(Object.keys(step).sort()).toEqual(["create", "name", "script", "touchesSecrets"]);
+    expect(step.script).toContain(`line='${line.replace(/'/g, "'\\''")}'`);
+    expect(step.script).toBe(
+      [
+        "file=/home/app/.ssh/authorized_keys",
+        `line='${line}'`,
+        `if [ -f "$file" ] && KEEP="$line" awk '$0 != ENVIRON["KEEP"] && /[ \\t]pipeline-ci-[0-9]+$/ { found = 1 } END { exit !found }' "$file"; then`,
+        '  kept=$(mktemp "$file.XXXXXX")',
+        `  KEEP="$line" awk '$0 == ENVIRON["KEEP"] || !/[ \\t]pipeline-ci-[0-9]+$/' "$file" > "$kept"`,
+        '  chown app: "$kept"',
+        '  chmod 0600 "$kept"',
+        '  mv -f "$kept" "$file"',
+        "fi",
+      ].join("\n"),
+    );
   });
 
   it("differs between rotations only in the key id", () => {
-    const a = authorizeDeployKeyStep(staging, CI_PUBLIC_KEY, 1);
-    const b = authorizeDeployKeyStep(staging, CI_PUBLIC_KEY, 2);
-    expect(b.script).toBe(a.script?.replaceAll("ci-1", "ci-2"));
+    for (const render of [authorizeDeployKeyStep, retireOldDeployKeysStep]) {
+      const a = render(staging, CI_PUBLIC_KEY, 1);
+      const b = render(staging, CI_PUBLIC_KEY, 2);
+      expect(b.script).toBe(a.script.replaceAll("ci-1", "ci-2"));
+      expect(b.name).toBe(a.name);
+    }
   });
 
   it("reads the host key without root", () => {

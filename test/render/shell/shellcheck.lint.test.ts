@@ -17,12 +17,7 @@ function scriptsOf(stack: keyof typeof EXAMPLE_CONFIGS): Script[] {
     hostSteps(config, { npmRegistry: TEST_REGISTRY, withAppEnv: true }),
     CI_PUBLIC_KEY,
   );
-  const stepScripts = steps.flatMap((step) => [
-    { name: `${stack}/${step.name}`, text: step.script },
-    ...(step.deleteScript !== undefined
-      ? [{ name: `${stack}/${step.name} (delete)`, text: step.deleteScript }]
-      : []),
-  ]);
+  const stepScripts = steps.map((step) => ({ name: `${stack}/${step.name}`, text: step.script }));
   return [{ name: `${stack}/release-agent`, text: renderReleaseAgent(config) }, ...stepScripts];
 }
 

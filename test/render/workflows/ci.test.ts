@@ -60,7 +60,13 @@ describe("ci.yml", () => {
     ]);
     expect(stepNamed(lint, "Check out").with).toEqual({ "persist-credentials": false });
     expect(stepNamed(lint, "Set up Node.js").with).toMatchObject({ "node-version": 20, cache: "pnpm" });
-    expect(stepNamed(lint, "Set up pnpm").with).toEqual({ version: 9 });
+    // pnpm/action-setup takes the version from package.json's packageManager field and refuses a second one.
+    expect(stepNamed(lint, "Set up pnpm").with).toBeUndefined();
+  });
+
+  it("gives pnpm/action-setup a version only for an app without a packageManager field", () => {
+    const config = qaConfig({ app: { name: "storefront", packageManagerField: false, pnpmVersion: 10 } });
+    expect(stepNamed(jobOf(ciOf(config), "lint"), "Set up pnpm").with).toEqual({ version: 10 });
   });
 
   it("gives the test job health-checked postgres and redis and their URLs", () => {

@@ -32,7 +32,19 @@ describe("deploy-<env>.yml", () => {
     expect(jobOf(deploy, "ci").uses).toBe(`./${CI_WORKFLOW_PATH}`);
     expect(jobOf(deploy, "ci").permissions).toEqual({ contents: "read" });
     expect(jobOf(deploy, "build").needs).toEqual(["ci"]);
-    expect(jobOf(deploy, "deploy").needs).toEqual(["build"]);
+    expect(jobOf(deploy, "deploy").needs).toEqual(["branch", "build"]);
+  });
+
+  it("waits for an earlier deploy run as a whole, so a push never displaces a queued rollback or migration", () => {
+    expect(deployOf(qaConfig()).concurrency).toEqual({
+      group: "deploy-runs-qa",
+      "cancel-in-progress": false,
+    });
+  });
+
+  it("replaces its artifact when the build job is re-run", () => {
+    const upload = stepNamed(jobOf(deployOf(), "build"), "Upload the artifact");
+    expect(upload.with).toMatchObject({ name: "release", overwrite: true });
   });
 
   it("grants nothing at the top; only build reads contents and only the failure report writes issues", () => {

@@ -57,6 +57,8 @@ export function variantConfig(): PipelineConfig {
     branch: "sandbox",
     app: {
       name: "storefront",
+      packageManagerField: false,
+      pnpmVersion: 10,
       lintCommand: "",
       typecheckCommand: "",
       services: [

@@ -48,11 +48,11 @@ describe("renderRepositoryFiles", () => {
     expect(renderRepositoryFiles(qaConfig())).toEqual(renderRepositoryFiles(qaConfig()));
   });
 
-  it("renders dependabot for npm and github-actions with the configured schedule and limit", () => {
+  it("renders dependabot for npm only (the program owns the action pins) with the configured schedule and limit", () => {
     const config = productionConfig({ dependencyUpdates: { schedule: "daily", openPullRequestsLimit: 3 } });
     const dependabot = renderRepositoryFiles(config).find((f) => f.path === ".github/dependabot.yml");
     expect(dependabot?.content).toContain("package-ecosystem: npm");
-    expect(dependabot?.content).toContain("package-ecosystem: github-actions");
+    expect(dependabot?.content).not.toContain("github-actions");
     expect(dependabot?.content).toContain("interval: daily");
     expect(dependabot?.content).toContain("open-pull-requests-limit: 3");
   });

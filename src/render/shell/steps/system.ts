@@ -63,7 +63,15 @@ export function authorizedKeysPath(config: Pick<PipelineConfig, "deployUser" | "
   return `${hostLayout(config).home}/.ssh/authorized_keys`;
 }
 
-export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/50-pipeline.conf";
+const SSHD_DROP_IN_DIR = "/etc/ssh/sshd_config.d";
+/**
+ * sshd keeps the first value it reads and reads the drop-ins in lexical order, at the Include at the top of the
+ * main file: `00-` sorts before what images ship (Debian/Ubuntu cloud images: 50-cloud-init.conf, often with
+ * `PasswordAuthentication yes`), so these settings win there.
+ */
+export const SSHD_DROP_IN = `${SSHD_DROP_IN_DIR}/00-pipeline.conf`;
+/** Where earlier versions wrote the drop-in (it lost to 50-cloud-init.conf); removed by the step. */
+export const OLD_SSHD_DROP_INS = [`${SSHD_DROP_IN_DIR}/50-pipeline.conf`] as const;
 
 const SSHD_SETTINGS = [
   "PasswordAuthentication no",
@@ -88,21 +96,45 @@ const EFFECTIVE_SSHD_SETTINGS = [
 function sshdDropIn(): string {
   return [
     "# Managed by pipeline (pulumi up rewrites this file).",
-    "# Included at the top of /etc/ssh/sshd_config: sshd keeps the first value it reads, so these win.",
+    "# Read first (Include at the top of /etc/ssh/sshd_config, 00- before the other drop-ins such as",
+    "# 50-cloud-init.conf): sshd keeps the first value it reads, so these win.",
     ...SSHD_SETTINGS,
     "",
   ].join("\n");
 }
 
+/**
+ * `first_file_setting <keyword>` prints the file (`file:line`) whose setting of the keyword sshd keeps: the first
+ * one in the order sshd reads them (the main file up to its Include, the drop-ins in C-locale order, the rest of
+ * the main file). Only used to explain a failed check.
+ */
+const FIRST_FILE_SETTING = [
+  "first_file_setting() {",
+  "  local keyword=$1 include_at file found",
+  '  local pattern="^[[:space:]]*${keyword}([[:space:]]|=)"',
+  "  include_at=$(grep -n -m 1 -i -E '^[[:space:]]*Include[[:space:]]' \"$main_config\" | cut -d: -f1 || true)",
+  '  found=$(head -n "$(( ${include_at:-1} - 1 ))" "$main_config" | grep -n -m 1 -i -E "$pattern" | cut -d: -f1 || true)',
+  '  if [ -n "$found" ]; then echo "$main_config:$found"; return; fi',
+  `  for file in ${SSHD_DROP_IN_DIR}/*.conf; do`,
+  '    found=$(grep -n -m 1 -i -E "$pattern" "$file" 2>/dev/null | cut -d: -f1 || true)',
+  '    if [ -n "$found" ]; then echo "$file:$found"; return; fi',
+  "  done",
+  '  found=$(grep -n -m 1 -i -E "$pattern" "$main_config" | cut -d: -f1 || true)',
+  '  echo "$main_config${found:+:$found}"',
+  "}",
+].join("\n");
+
 export function sshdHardeningScript(): string {
   return [
     "main_config=/etc/ssh/sshd_config",
-    "mkdir -p /etc/ssh/sshd_config.d /run/sshd",
+    FIRST_FILE_SETTING,
+    `mkdir -p ${SSHD_DROP_IN_DIR} /run/sshd`,
     // Debian has the Include at the top of the main file; add it (at the top, so it wins) where it is missing.
     "if ! grep -Eq '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\\.d/\\*\\.conf' \"$main_config\"; then",
     "  sed -i '1i Include /etc/ssh/sshd_config.d/*.conf' \"$main_config\"",
     "fi",
     writeFile(SSHD_DROP_IN, sshdDropIn(), { mode: "0644", owner: "root:root" }),
+    argv("rm", "-f", ...OLD_SSHD_DROP_INS),
     "if ! problems=$(/usr/sbin/sshd -t 2>&1); then",
     '  echo "sshd -t rejects the configuration, not reloading sshd: $problems" >&2',
     "  exit 1",
@@ -110,7 +142,14 @@ export function sshdHardeningScript(): string {
     "effective=$(/usr/sbin/sshd -T)",
     `for expected in ${EFFECTIVE_SSHD_SETTINGS.map(quote).join(" ")}; do`,
     '  if ! grep -Eqx "$expected" <<<"$effective"; then',
-    `    echo "sshd would not apply '$expected': an earlier line of $main_config wins over ${SSHD_DROP_IN}" >&2`,
+    "    keyword=${expected%% *}",
+    // sshd sorts the Include glob bytewise: so does the function, in the C locale.
+    '    winner=$(export LC_ALL=C; first_file_setting "$keyword")',
+    `    if [ "\${winner%%:*}" = ${SSHD_DROP_IN} ]; then`,
+    `      echo "sshd would not apply '$expected' although ${SSHD_DROP_IN} sets $keyword first (a Match block or a newer sshd?)" >&2`,
+    "    else",
+    `      echo "sshd would not apply '$expected': $winner sets $keyword before ${SSHD_DROP_IN} does, and sshd keeps the first value it reads (remove or change that line)" >&2`,
+    "    fi",
     "    exit 1",
     "  fi",
     "done",
