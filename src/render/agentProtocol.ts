@@ -16,6 +16,7 @@ export const AGENT_EXIT = {
   internal: 72,
   lockTimeout: 73,
   reloadFailed: 74,
+  interrupted: 75, // a signal (cancelled run, lost connection): whatever was half done is undone
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
 
@@ -35,8 +36,8 @@ export interface AgentVerb {
   exits: readonly AgentExit[];
 }
 
-/** Exits every verb may end with: a refused command line, or a failure the agent did not expect. */
-const ALWAYS: readonly AgentExit[] = ["ok", "usage", "internal"];
+/** Exits every verb may end with: a refused command line, a signal, or a failure the agent did not expect. */
+const ALWAYS: readonly AgentExit[] = ["ok", "usage", "internal", "interrupted"];
 
 export const AGENT_VERBS = {
   deploy: {

@@ -221,19 +221,51 @@ describe("receive_artifact", () => {
     expect(existsSync(staging)).toBe(false);
   });
 
-  // issue 8 finding 6: an artifact whose directories are read-only (0555, files inside) unpacks today: tar sets
-  // directory modes last, the umask leaves 0550, receive_artifact returns 0. Then the deploy user cannot remove
-  // the staging directory (`rm -rf`: "Permission denied"), so undo_unfinished_deploy leaves it behind and the
-  // next deploy's clean_leftovers fails: the host is wedged until an admin removes it. This asserts the desired
-  // behaviour (removable, whether the artifact is accepted or refused) and starts failing once that is fixed.
-  it.fails(
-    "leaves a staging directory the deploy user can remove when the artifact has read-only directories",
-    () => {
-      const { result, staging } = unpackThenRemove(sandbox(), 0o555);
-      expect(result.status, result.stderr).toBe(0);
-      expect(existsSync(staging)).toBe(false);
-    },
-  );
+  // An artifact whose directories are read-only (0555, files inside) used to unpack as 0550 directories that the
+  // deploy user could not remove: every later deploy then failed on the leftover. Modes are normalised now.
+  it("leaves a staging directory the deploy user can remove when the artifact has read-only directories", () => {
+    const { result, staging } = unpackThenRemove(sandbox(), 0o555);
+    expect(result.stdout).toBe("receive_artifact: 0\n");
+    expect(result.status, result.stderr).toBe(0);
+    expect(existsSync(staging)).toBe(false);
+  });
+
+  it("gives the owner write access and nobody else any (modes from the archive are not trusted)", () => {
+    const box = sandbox();
+    const staging = box.path("RELEASES_DIR", `.incoming-${STAGING}`);
+    const archive = tarGz([
+      { name: "dist/", type: "dir", mode: 0o555 },
+      { name: "dist/server.js", type: "file", content: "x\n", mode: 0o777 },
+    ]);
+    const result = box.run(
+      [
+        `STAGING=${shellQuote(staging)}`,
+        'mkdir -p "$STAGING/release"',
+        'receive_artifact "$STAGING"',
+        'stat -c "%a %n" "$STAGING/release/dist" "$STAGING/release/dist/server.js" | sed "s|$STAGING/||"',
+      ].join("\n"),
+      archive,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("750 release/dist\n750 release/dist/server.js\n");
+  });
+});
+
+describe("remove_tree", () => {
+  it("removes a tree with read-only directories that an earlier version left behind", () => {
+    const box = sandbox();
+    const result = box.run(`
+      mkdir -p "$RELEASES_DIR/.incoming-old/release/dist"
+      touch "$RELEASES_DIR/.incoming-old/release/dist/server.js"
+      chmod 0555 "$RELEASES_DIR/.incoming-old/release/dist" "$RELEASES_DIR/.incoming-old/release"
+      remove_tree "$RELEASES_DIR/.incoming-old"
+      remove_tree "$RELEASES_DIR/.incoming-missing"
+      ls -A "$RELEASES_DIR"
+    `);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("");
+  });
 });
 
 describe("list_releases, current_release, release_before", () => {
@@ -446,7 +478,7 @@ describe("exit_name and on_exit", () => {
   it("exit_name names every exit code of the contract and nothing else", () => {
     const box = sandbox();
     const known = Object.entries(AGENT_EXIT);
-    const unknown = ["1", "2", "63", "75", "127", "255", "064", "abc", ""];
+    const unknown = ["1", "2", "63", "76", "127", "255", "064", "abc", ""];
     const codes = [...known.map(([, code]) => String(code)), ...unknown];
     const result = box.run(
       `for code in ${codes.map(shellQuote).join(" ")}; do printf '%s=%s\\n' "$code" "$(exit_name "$code")"; done`,
@@ -499,26 +531,68 @@ describe("exit_name and on_exit", () => {
     expect(box.stubCalls()).toEqual([]);
   });
 
-  // Found while writing these tests: when the agent is killed by a signal (a cancelled workflow, a dropped SSH
-  // connection: SIGTERM, SIGHUP, SIGPIPE), bash runs the EXIT trap with $? = 0, so on_exit audits "result=ok
-  // exit=0" and never undoes the deploy: current stays on the unverified release. Stubs: pm2 (PATH shim).
-  it.fails(
-    "on_exit switches back a deploy killed by SIGTERM after the switch and does not audit it as ok",
-    () => {
+  // A signal is a failure (a cancelled workflow: SIGTERM; a dropped SSH connection: SIGHUP, or SIGPIPE at the next
+  // write): bash used to run the EXIT trap with $? = 0, audit "result=ok" and leave the unverified release live.
+  // Stubs: pm2 (PATH shim).
+  it.each(["TERM", "HUP", "INT", "PIPE"])(
+    "on SIG%s switches back a deploy after the switch, removes the new release and audits it as interrupted",
+    (signal) => {
       const box = sandbox();
       const result = box.run(`
         mkdir "$RELEASES_DIR/${id(1)}" "$RELEASES_DIR/${id(2)}"
         switch_current ${id(2)}
-        SWITCHED_FROM=${id(1)} NEW_RELEASE=${id(2)} VERB=deploy RELEASE=${id(2)} AUDITED=yes
+        SWITCHED_FROM=${id(1)} NEW_RELEASE=${id(2)} VERB=deploy RELEASE=${id(2)} AUDITED=yes KEY_ID=ci-3
         trap on_exit EXIT
-        kill -TERM $$
+        trap_signals
+        kill -${signal} $$
         sleep 5
+        echo "not reached"
       `);
-      expect(result.status).not.toBe(0);
+      expect(result.status).toBe(AGENT_EXIT.interrupted);
+      expect(result.stdout).toBe("");
       expect(readlinkSync(box.path("CURRENT_LINK"))).toBe(box.path("RELEASES_DIR", id(1)));
-      expect(readFileSync(box.path("AUDIT_LOG"), "utf8")).not.toContain("result=ok");
+      expect(existsSync(box.path("RELEASES_DIR", id(2)))).toBe(false);
+      expect(readFileSync(box.path("AUDIT_LOG"), "utf8")).toMatch(
+        new RegExp(` verb=deploy release=${id(2)} result=interrupted exit=75 signal=SIG${signal}\\n$`),
+      );
     },
   );
+
+  it("finishes the undo when its own output goes to a closed pipe (the client is gone)", () => {
+    const box = sandbox();
+    const result = box.run(`
+      mkdir "$RELEASES_DIR/${id(1)}" "$RELEASES_DIR/${id(2)}"
+      switch_current ${id(2)}
+      SWITCHED_FROM=${id(1)} NEW_RELEASE=${id(2)} VERB=deploy RELEASE=${id(2)} AUDITED=yes
+      trap on_exit EXIT
+      trap_signals
+      exec 2> >(exit 0)
+      sleep 0.2
+      log "installing production dependencies"
+      log "still here"
+    `);
+    expect(result.status).toBe(AGENT_EXIT.interrupted);
+    expect(readlinkSync(box.path("CURRENT_LINK"))).toBe(box.path("RELEASES_DIR", id(1)));
+    expect(readFileSync(box.path("AUDIT_LOG"), "utf8")).toContain(
+      "result=interrupted exit=75 signal=SIGPIPE",
+    );
+  });
+
+  it("keeps a release that passed its health gate when the signal comes after it", () => {
+    const box = sandbox();
+    const result = box.run(`
+      mkdir "$RELEASES_DIR/${id(1)}" "$RELEASES_DIR/${id(2)}"
+      switch_current ${id(2)}
+      SWITCHED_FROM=none NEW_RELEASE="" VERB=deploy RELEASE=${id(2)} AUDITED=yes
+      trap on_exit EXIT
+      trap_signals
+      kill -TERM $$
+      sleep 5
+    `);
+    expect(result.status).toBe(AGENT_EXIT.interrupted);
+    expect(readlinkSync(box.path("CURRENT_LINK"))).toBe(box.path("RELEASES_DIR", id(2)));
+    expect(existsSync(box.path("RELEASES_DIR", id(2)))).toBe(true);
+  });
 });
 
 describe("read_invocation and parse_arguments", () => {

@@ -14,8 +14,10 @@ STAGING_DIR=""
 NEW_RELEASE=""
 PREVIOUS=""
 SWITCHED_FROM=none
+INTERRUPTED_BY=""
 
-log() { printf 'release-agent: %s\n' "$*" >&2; }
+# Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
+log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
 
 fail() {
   local code=$1
@@ -93,14 +95,35 @@ parse_arguments() {
 
 audit() {
   local code=$1
-  printf '%s key=%s actor=%s verb=%s release=%s result=%s exit=%s\n' \
+  printf '%s key=%s actor=%s verb=%s release=%s result=%s exit=%s%s\n' \
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$KEY_ID" "$ACTOR" "$VERB" "${RELEASE:--}" "$(exit_name "$code")" "$code" \
+    "${INTERRUPTED_BY:+ signal=SIG$INTERRUPTED_BY}" \
     2>/dev/null >>"$AUDIT_LOG" || log "warning: cannot write $AUDIT_LOG"
+}
+
+# A signal is a failure: SIGTERM (a cancelled run), SIGHUP, SIGINT, and SIGPIPE when the SSH channel is gone
+# and the agent writes. Its output goes nowhere from here on (the client is gone or going), and the exit code
+# says so, so that on_exit undoes what was half done and the audit log says interrupted, never ok.
+on_signal() {
+  trap '' HUP INT TERM PIPE
+  exec >/dev/null 2>&1
+  INTERRUPTED_BY=$1
+  exit "$EXIT_INTERRUPTED"
+}
+
+trap_signals() {
+  local signal
+  for signal in HUP INT TERM PIPE; do
+    # shellcheck disable=SC2064 # the signal name is fixed when the trap is set
+    trap "on_signal $signal" "$signal"
+  done
 }
 
 on_exit() {
   local code=$?
   trap - EXIT
+  trap '' HUP INT TERM PIPE # the undo below runs to its end
+  if [ -n "$INTERRUPTED_BY" ]; then code=$EXIT_INTERRUPTED; fi
   if [ -z "$(exit_name "$code")" ]; then
     log "error: unexpected failure (exit $code)"
     code=$EXIT_INTERNAL
@@ -111,15 +134,22 @@ on_exit() {
 }
 
 undo_unfinished_deploy() {
-  if [ -n "$STAGING_DIR" ]; then rm -rf "$STAGING_DIR" || true; fi
+  if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
   if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
-  if [ -n "$NEW_RELEASE" ]; then rm -rf "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
+  if [ -n "$NEW_RELEASE" ]; then remove_tree "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
 }
 
 take_lock() {
   exec 9>>"$LOCK_FILE"
   flock -w "$LOCK_TIMEOUT_SECONDS" 9 ||
     fail "$EXIT_LOCK_TIMEOUT" "another deploy, rollback or migration holds $LOCK_FILE (waited ${LOCK_TIMEOUT_SECONDS}s); retry when it has finished"
+}
+
+# rm -rf that also removes a tree with read-only directories (from an artifact unpacked by an earlier version).
+remove_tree() {
+  if [ ! -e "$1" ]; then return 0; fi
+  chmod -R u+rwX "$1" 2>/dev/null || true
+  rm -rf "$1"
 }
 
 # --- releases and the current symlink ---
@@ -172,13 +202,14 @@ prune_releases() {
     kept=$((kept + 1))
     if [ "$kept" -le "$KEEP_RELEASES" ] || [ "$release" = "$spare_a" ] || [ "$release" = "$spare_b" ]; then continue; fi
     log "pruning release $release"
-    rm -rf "${RELEASES_DIR:?}/$release"
+    remove_tree "${RELEASES_DIR:?}/$release"
   done < <(list_releases | sort -r)
 }
 
 # --- pm2, health, app environment ---
 
-# fd 9 holds the deploy lock: the long-lived pm2 daemon must not inherit it.
+# fd 9 holds the deploy lock: no child may inherit it (the long-lived pm2 daemon, a background process that a
+# migration or an install script leaves behind), or the lock outlives the agent.
 pm2_cli() { pm2 "$@" 9>&- </dev/null; }
 
 pm2_start_or_reload() {
@@ -208,6 +239,6 @@ run_in_release() {
     export NODE_ENV=production
     export_env_file "$ENV_FILE"
     export PORT="$APP_PORT"
-    bash -c "$command" </dev/null
+    bash -c "$command" </dev/null 9>&-
   )
 }

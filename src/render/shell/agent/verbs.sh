@@ -6,7 +6,8 @@
 
 # Leftovers of a deploy that was killed midway; safe to remove because we hold the lock.
 clean_leftovers() {
-  rm -rf "$RELEASES_DIR"/.incoming-*
+  local leftover
+  for leftover in "$RELEASES_DIR"/.incoming-*; do remove_tree "$leftover"; done
   rm -f "$APP_ROOT/current.tmp" "$ECOSYSTEM_FILE.tmp"
 }
 
@@ -26,6 +27,9 @@ receive_artifact() {
     fi
   done < <(tar -tzf "$archive")
   tar -xzf "$archive" -C "$staging/release" --no-same-owner --no-same-permissions || return 1
+  # Modes come from the archive: a read-only directory would make the release unremovable (and every later
+  # deploy fail on it). The owner may always write; nobody else may.
+  chmod -R u+rwX,go-w "$staging/release"
   rm -f "$archive"
   [ -f "$staging/release/$START_SCRIPT" ] || { log "the artifact has no $START_SCRIPT (app.startScript)"; return 1; }
 }
@@ -36,12 +40,12 @@ install_dependencies() {
     log "no package.json in the artifact: nothing to install"
     return 0
   fi
-  (cd "$dir" && pnpm install --prod --frozen-lockfile --store-dir "$PNPM_STORE" --reporter=append-only </dev/null)
+  (cd "$dir" && pnpm install --prod --frozen-lockfile --store-dir "$PNPM_STORE" --reporter=append-only </dev/null 9>&-)
 }
 
 link_shared_files() {
   local dir=$1
-  rm -rf "$dir/logs"
+  remove_tree "$dir/logs"
   ln -sfn "$LOGS_DIR" "$dir/logs"
   if [ -f "$ENV_FILE" ]; then
     rm -f "$dir/.env"
@@ -65,7 +69,7 @@ build_release() {
     fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
   NEW_RELEASE=$release
   mv -T "$dir" "$RELEASES_DIR/$release"
-  rm -rf "$STAGING_DIR"
+  remove_tree "$STAGING_DIR"
   STAGING_DIR=""
 }
 
@@ -77,7 +81,6 @@ verb_deploy() {
   PREVIOUS=$(current_release)
   build_release "$release"
   go_live "$release" "$PREVIOUS"
-  NEW_RELEASE=""
   prune_releases "$release" "$PREVIOUS"
   log "release $release is live"
 }
@@ -91,6 +94,9 @@ go_live() {
   pm2_start_or_reload || fail "$EXIT_RELOAD_FAILED" "pm2 could not start $release; switching back to ${previous:-no release}"
   wait_until_healthy ||
     fail "$EXIT_UNHEALTHY" "$release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s; switched back to ${previous:-no release}"
+  # Healthy: from here on an interruption keeps this release (NEW_RELEASE first: in between, an undo switches
+  # back without deleting the release it switches away from).
+  NEW_RELEASE=""
   SWITCHED_FROM=none
   pm2_cli save >/dev/null || log "warning: pm2 save failed (the process list may not survive a reboot)"
 }
@@ -148,6 +154,7 @@ run_migration_verb() {
 
 main() {
   trap on_exit EXIT
+  trap_signals
   read_invocation "$@"
   parse_arguments
   [ "$(id -un)" = "$DEPLOY_USER" ] || fail "$EXIT_USAGE" "run the agent as $DEPLOY_USER (sudo -u $DEPLOY_USER $0 ...)"
