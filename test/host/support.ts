@@ -150,7 +150,7 @@ export async function auditEntries(
 ): Promise<AuditEntry[]> {
   const entries = (await auditLog(host, config)).map((line) => {
     const match =
-      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ key=(\S+) actor=(\S+) verb=(\S+) release=(\S+) result=(\S+) exit=\d+$/.exec(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ key=(\S+) actor=(\S+) verb=(\S+) release=(\S+) result=(\S+) exit=\d+( signal=SIG[A-Z]+)?$/.exec(
         line,
       );
     if (!match) throw new Error(`not an audit line: ${line}`);

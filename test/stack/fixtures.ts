@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
 import type * as pulumi from "@pulumi/pulumi";
 import { loadFromValues } from "../../src/config/fromValues";
 import { readStackFile } from "../../src/config/fromStackFile";
@@ -14,6 +16,25 @@ export const SECRETS = {
     "DATABASE_URL=postgres://shop:s3cr3t-db-password@db/shop\nSESSION_SECRET=very-secret-session-value\n",
   notificationWebhook: "https://hooks.example.com/services/T000/B000/super-secret-token",
 };
+
+/**
+ * Config as `pulumi up` hands it to the program for Pulumi.<stack>.yaml (every value a string, objects as JSON),
+ * with the secrets `pulumi config set --secret` would add.
+ */
+export function pulumiConfigOf(stack: "staging" | "production"): Record<string, string> {
+  const document = parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> };
+  const config = Object.fromEntries(
+    Object.entries(document.config).map(([key, value]) => [
+      key,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  );
+  return {
+    ...config,
+    "pipeline:adminPrivateKey": SECRETS.adminPrivateKey,
+    "pipeline:appEnv": SECRETS.appEnv,
+  };
+}
 
 /** A stack as its Pulumi.<stack>.yaml defines it, with the secrets `pulumi config set --secret` would add. */
 export function exampleStack(

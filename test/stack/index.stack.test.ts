@@ -1,30 +1,15 @@
-import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { SECRETS } from "./fixtures";
+import { pulumiConfigOf } from "./fixtures";
 import { awaitOutput, installMocks, settled } from "./mockRuntime";
-
-/** Config as `pulumi config` hands it to the program: every value a string, objects as JSON. */
-function stackConfig(stack: string): Record<string, string> {
-  const document = parse(readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, unknown> };
-  const config = Object.fromEntries(
-    Object.entries(document.config).map(([key, value]) => [
-      key,
-      typeof value === "string" ? value : JSON.stringify(value),
-    ]),
-  );
-  return {
-    ...config,
-    "pipeline:adminPrivateKey": SECRETS.adminPrivateKey,
-    "pipeline:appEnv": SECRETS.appEnv,
-  };
-}
 
 describe("index.ts, the program pulumi up runs", () => {
   it("registers the production stack from its Pulumi.production.yaml and exports its outputs", async () => {
     const runtime = installMocks("production");
-    pulumi.runtime.setAllConfig(stackConfig("production"), ["pipeline:adminPrivateKey", "pipeline:appEnv"]);
+    pulumi.runtime.setAllConfig(pulumiConfigOf("production"), [
+      "pipeline:adminPrivateKey",
+      "pipeline:appEnv",
+    ]);
     const program = (await import("../../index")) as Record<string, unknown>;
     expect(program["environment"]).toBe("production");
     expect(program["hosts"]).toEqual([
