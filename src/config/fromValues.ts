@@ -2,7 +2,7 @@
 import type { z } from "zod";
 import { ConfigError, MISSING_ADMIN_KEY } from "./errors";
 import { PROJECT, type SecretKey } from "./keys";
-import { editDistance, isProductionLike } from "./rules";
+import { editDistance, hostKeyFix, isProductionLike } from "./rules";
 import { pipelineSchema } from "./schema";
 import { arrayElement, objectShape } from "./schemaWalk";
 import type { LoadedStack, PipelineConfig, PipelineSecrets } from "./types";
@@ -149,6 +149,7 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
 
 function requiredFix(path: readonly PropertyKey[]): string {
   const key = formatPath(path);
+  if (path[0] === "hosts" && path.at(-1) === "hostKey") return hostKeyFix(key);
   return `pulumi config set ${path.length > 1 ? "--path " : ""}${key} <value>`;
 }
 

@@ -6,9 +6,9 @@ export function machineNpmRegistry(): string {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "ignore"],
   }).trim();
-  if (!/^https?:\/\//.test(registry)) {
+  if (!/^https:\/\//.test(registry)) {
     throw new Error(
-      `npm config get registry printed '${registry}' (set pipeline:vps.npmRegistry to the registry URL the hosts can reach)`,
+      `npm config get registry printed '${registry}', which is not an https URL: the hosts would install packages as root from it (set pipeline:vps.npmRegistry to the https URL of the registry the hosts can reach, or npm config set registry <https URL>)`,
     );
   }
   return registry.endsWith("/") ? registry : `${registry}/`;

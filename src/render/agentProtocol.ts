@@ -17,6 +17,7 @@ export const AGENT_EXIT = {
   lockTimeout: 73,
   reloadFailed: 74,
   interrupted: 75, // a signal (cancelled run, lost connection): whatever was half done is undone
+  uploadRefused: 76, // the artifact upload exceeded deploy.maxArtifactMegabytes or stalled (uploadIdleTimeoutSeconds)
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
 
@@ -42,7 +43,7 @@ const ALWAYS: readonly AgentExit[] = ["ok", "usage", "internal", "interrupted"];
 export const AGENT_VERBS = {
   deploy: {
     summary:
-      "Unpack the artifact from stdin into releases/<id>, install production dependencies, run migrations, switch current, reload pm2, gate on health; switch back when unhealthy.",
+      "Receive the artifact from stdin (before taking the lock, size-capped, given up when it stalls), unpack it into releases/<id>, install production dependencies, run migrations, switch current, reload pm2, gate on health; switch back when unhealthy.",
     releaseIds: { min: 1, max: 1 },
     takesActor: true,
     audited: true,
@@ -51,6 +52,7 @@ export const AGENT_VERBS = {
     exits: [
       ...ALWAYS,
       "badReleaseId",
+      "uploadRefused",
       "lockTimeout",
       "badArtifact",
       "installFailed",

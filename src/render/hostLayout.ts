@@ -2,6 +2,10 @@
 import type { PipelineConfig } from "../config/types";
 
 export const AGENT_PATH = "/usr/local/lib/pipeline/release-agent";
+/** Appends one validated line to the audit log; the deploy user may run it as root (sudoers), nothing else. */
+export const AUDIT_HELPER_PATH = "/usr/local/lib/pipeline/audit-append";
+/** The deploy users' authorized keys: root-owned, outside their homes (sshd's AuthorizedKeysFile for them). */
+export const AUTHORIZED_KEYS_DIR = "/etc/ssh/pipeline/authorized_keys";
 
 export interface HostLayout {
   home: string;
@@ -11,7 +15,10 @@ export interface HostLayout {
   current: string;
   envFile: string;
   logs: string;
+  /** Root-owned, outside the home: the deploy user and the code it runs can neither change nor truncate it. */
   auditLog: string;
+  /** Root-owned: the only keys sshd accepts for the deploy user. */
+  authorizedKeys: string;
   lockFile: string;
   pnpmStore: string;
 }
@@ -27,7 +34,8 @@ export function hostLayout(config: Pick<PipelineConfig, "deployUser" | "app">): 
     current: `${appRoot}/current`,
     envFile: `${appRoot}/shared/.env`,
     logs: `${appRoot}/shared/logs`,
-    auditLog: `${appRoot}/shared/logs/audit.log`,
+    auditLog: `/var/log/pipeline/${config.app.name}/audit.log`,
+    authorizedKeys: `${AUTHORIZED_KEYS_DIR}/${config.deployUser}`,
     lockFile: `${appRoot}/.deploy.lock`,
     pnpmStore: `${home}/.local/share/pnpm/store`,
   };

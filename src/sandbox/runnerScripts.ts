@@ -29,10 +29,7 @@ export function writeRunnerFiles(
   writeFileSync(keyFile, deployPrivateKey.endsWith("\n") ? deployPrivateKey : `${deployPrivateKey}\n`, {
     mode: 0o600,
   });
-  writeFileSync(
-    known,
-    knownHostsFile(config.hosts.map((h) => knownHostsLine(h.host, h.port, h.hostKey ?? ""))),
-  );
+  writeFileSync(known, knownHostsFile(config.hosts.map((h) => knownHostsLine(h.host, h.port, h.hostKey))));
   return { keyFile, knownHostsFile: known };
 }
 

@@ -72,7 +72,7 @@ describe("loadConfig", () => {
     const config = loadFromValues(
       {
         ...validValues(),
-        hosts: JSON.stringify([{ host: "10.0.0.5", port: "2222" }]),
+        hosts: JSON.stringify([{ host: "10.0.0.5", port: "2222", hostKey: HOST_KEY }]),
         deployKeyRotation: "3",
         ownsRepositorySettings: "true",
         app: JSON.stringify({ name: "shop", port: "8080", instances: "max" }),
@@ -80,7 +80,7 @@ describe("loadConfig", () => {
       "acme",
       { stack: "production", requireSecrets: false },
     ).config;
-    expect(config.hosts[0]).toEqual({ name: "host-1", host: "10.0.0.5", port: 2222 });
+    expect(config.hosts[0]).toEqual({ name: "host-1", host: "10.0.0.5", port: 2222, hostKey: HOST_KEY });
     expect(config.deployKeyRotation).toBe(3);
     expect(config.ownsRepositorySettings).toBe(true);
     expect(config.app.port).toBe(8080);
@@ -92,11 +92,15 @@ describe("loadConfig", () => {
       loadFromValues({ ...validValues(), hosts }, "acme", { stack: "production", requireSecrets: false })
         .config.hosts;
     expect(
-      load([{ host: "10.0.0.5" }, { name: "web-b", host: "10.0.0.6" }, { host: "10.0.0.7" }]).map(
-        (h) => h.name,
-      ),
+      load([
+        { host: "10.0.0.5", hostKey: HOST_KEY },
+        { name: "web-b", host: "10.0.0.6", hostKey: HOST_KEY },
+        { host: "10.0.0.7", hostKey: HOST_KEY },
+      ]).map((h) => h.name),
     ).toEqual(["host-1", "web-b", "host-3"]);
-    expect(load([{ host: "10.0.0.9", port: 2200 }]).map((h) => h.name)).toEqual(["host-1"]);
+    expect(load([{ host: "10.0.0.9", port: 2200, hostKey: HOST_KEY }]).map((h) => h.name)).toEqual([
+      "host-1",
+    ]);
   });
 
   it("accepts ed25519 and ecdsa host keys", () => {
@@ -261,40 +265,63 @@ describe("loadConfig", () => {
     ["fractional wait timer", "waitTimer", 1.5, /^pipeline:waitTimer: must be a whole number/],
     ["empty host list", "hosts", [], /^pipeline:hosts: is empty \(list at least one host/],
     [
+      "host without hostKey (the command provider would check no host key, on every run)",
+      "hosts",
+      [{ host: "a.example.com" }],
+      /^pipeline:hosts\[0\]\.hostKey: is required \(read the key where no network sits in between: 'cat \/etc\/ssh\/ssh_host_ed25519_key\.pub' on the host's console, or the host keys the cloud provider's console output \(cloud-init\) prints at first boot; then pulumi config set --path 'hosts\[0\]\.hostKey' '<that line>'\. Not ssh-keyscan or a first ssh connection: they trust whatever answers\)$/,
+    ],
+    [
+      "second host without hostKey",
+      "hosts",
+      [
+        { host: "a.example.com", hostKey: HOST_KEY },
+        { host: "b.example.com", port: 2222 },
+      ],
+      /^pipeline:hosts\[1\]\.hostKey: is required \(read the key where no network sits in between: .*--path 'hosts\[1\]\.hostKey'/,
+    ],
+    [
       "hosts as object",
       "hosts",
-      { host: "a.example.com" },
-      /^pipeline:hosts: must be a list of \{name\?, host, port\?, hostKey\?\}/,
+      { host: "a.example.com", hostKey: HOST_KEY },
+      /^pipeline:hosts: must be a list of \{name\?, host, port\?, hostKey\}/,
     ],
     [
       "bad hostname",
       "hosts",
-      [{ host: "bad_host!" }],
+      [{ host: "bad_host!", hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.host: is not a valid hostname or IPv4 address/,
     ],
-    ["bad IPv4", "hosts", [{ host: "300.1.1.1" }], /^pipeline:hosts\[0\]\.host: is not a valid hostname/],
+    [
+      "bad IPv4",
+      "hosts",
+      [{ host: "300.1.1.1", hostKey: HOST_KEY }],
+      /^pipeline:hosts\[0\]\.host: is not a valid hostname/,
+    ],
     [
       "port 0",
       "hosts",
-      [{ host: "a.example.com", port: 0 }],
+      [{ host: "a.example.com", port: 0, hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.port: must be at least 1 \(use the SSH port, usually 22\)/,
     ],
     [
       "port too large",
       "hosts",
-      [{ host: "a.example.com", port: 70000 }],
+      [{ host: "a.example.com", port: 70000, hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.port: must be at most 65535/,
     ],
     [
       "port as word",
       "hosts",
-      [{ host: "a.example.com", port: "ssh" }],
+      [{ host: "a.example.com", port: "ssh", hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.port: must be an integer from 1 to 65535/,
     ],
     [
       "duplicate host",
       "hosts",
-      [{ host: "a.example.com" }, { host: "A.example.com", port: 22 }],
+      [
+        { host: "a.example.com", hostKey: HOST_KEY },
+        { host: "A.example.com", port: 22, hostKey: HOST_KEY },
+      ],
       /^pipeline:hosts: lists the same host and port twice/,
     ],
     [
@@ -324,22 +351,25 @@ describe("loadConfig", () => {
     [
       "host name with capitals",
       "hosts",
-      [{ name: "Web_1", host: "a.example.com" }],
+      [{ name: "Web_1", host: "a.example.com", hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.name: is not a valid host name \(use lowercase letters, digits and '-'/,
     ],
     [
       "two hosts with one name",
       "hosts",
       [
-        { name: "web", host: "a.example.com" },
-        { name: "web", host: "b.example.com" },
+        { name: "web", host: "a.example.com", hostKey: HOST_KEY },
+        { name: "web", host: "b.example.com", hostKey: HOST_KEY },
       ],
       /^pipeline:hosts\[1\]\.name: 'web' is the name of an earlier host \(give every host its own name/,
     ],
     [
       "a name that another host has by default",
       "hosts",
-      [{ host: "a.example.com" }, { name: "host-1", host: "b.example.com" }],
+      [
+        { host: "a.example.com", hostKey: HOST_KEY },
+        { name: "host-1", host: "b.example.com", hostKey: HOST_KEY },
+      ],
       /^pipeline:hosts\[1\]\.name: 'host-1' is the name of an earlier host \(.*host-<position>\)$/,
     ],
     [
@@ -351,7 +381,7 @@ describe("loadConfig", () => {
     [
       "unknown host key",
       "hosts",
-      [{ host: "a.example.com", user: "root" }],
+      [{ host: "a.example.com", user: "root", hostKey: HOST_KEY }],
       /^pipeline:hosts\[0\]\.user: unknown key \(remove it; known keys: name, host, port, hostKey\)/,
     ],
     ["admin user with capitals", "adminUser", "Admin", /^pipeline:adminUser: is not a valid Unix user name/],
@@ -403,6 +433,36 @@ describe("loadConfig", () => {
       "notificationWebhook",
       "https://hooks.example.com/x",
       /^pipeline:notificationWebhook: is a repository secret, but this stack does not own/,
+    ],
+    [
+      "Node.js downloads over http",
+      "vps.nodeDistUrl",
+      "http://nodejs.org/dist",
+      /^pipeline:vps\.nodeDistUrl: is not an https URL \(the hosts install what it serves as root: use https, for example https:\/\/nodejs\.org\/dist\)$/,
+    ],
+    [
+      "npm registry over http",
+      "vps.npmRegistry",
+      "http://registry.example.test/",
+      /^pipeline:vps\.npmRegistry: is not an https URL \(the hosts install Node\.js, npm, pnpm and the app's dependencies from it: use the https URL/,
+    ],
+    [
+      "npm registry not a URL",
+      "vps.npmRegistry",
+      "registry.example.test",
+      /^pipeline:vps\.npmRegistry: is not a URL \(.*use the https URL/,
+    ],
+    [
+      "artifact cap of 0 MiB",
+      "deploy.maxArtifactMegabytes",
+      0,
+      /^pipeline:deploy\.maxArtifactMegabytes: must be at least 1 \(use megabytes, such as 1024\)/,
+    ],
+    [
+      "upload idle timeout below 5 s",
+      "deploy.uploadIdleTimeoutSeconds",
+      2,
+      /^pipeline:deploy\.uploadIdleTimeoutSeconds: must be at least 5/,
     ],
     ["missing app", "app", undefined, /^pipeline:app: is required/],
     [
@@ -508,7 +568,13 @@ describe("loadConfig", () => {
   it("accepts a healthy sample of good values", () => {
     for (const [path, value] of [
       ["branch", "release/1.x"],
-      ["hosts", [{ host: "203.0.113.10", port: 2222 }, { host: "vps-2.example.com" }]],
+      [
+        "hosts",
+        [
+          { host: "203.0.113.10", port: 2222, hostKey: HOST_KEY },
+          { host: "vps-2.example.com", hostKey: HOST_KEY },
+        ],
+      ],
       ["reviewers", []],
       ["app.instances", "max"],
       ["app.lintCommand", ""],

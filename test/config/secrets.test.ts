@@ -81,7 +81,12 @@ describe("loadFromValues with plaintextSecrets", () => {
       environment: "staging",
       branch: "staging",
       url: "https://s.example.com",
-      hosts: [{ host: "vps1.example.com" }],
+      hosts: [
+        {
+          host: "vps1.example.com",
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R",
+        },
+      ],
       app: { name: "shop" },
       appEnv: "A=1",
     };

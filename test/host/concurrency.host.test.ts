@@ -4,7 +4,7 @@ import type { PipelineConfig } from "../../src/config/types";
 import { AGENT_EXIT } from "../../src/render/agentProtocol";
 import { hostLayout } from "../../src/render/hostLayout";
 import { provisioningSteps } from "../../src/render/shell/provisioning";
-import { runSteps, stackOnHosts } from "../../src/sandbox";
+import { rollbackRelease, runSteps, stackOnHosts } from "../../src/sandbox";
 import type { HostHandle } from "../../src/testhost";
 import {
   DeployInFlight,
@@ -84,17 +84,25 @@ describe("concurrent deploys", () => {
   });
 
   it("refuses the second deploy with lockTimeout when the lock is not free within lockTimeoutSeconds", async () => {
-    const impatient = stackOnHosts([host], { deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 0 } });
+    // Migrations that take a few seconds keep the first deploy under the lock (the upload is not: see below).
+    const impatient = stackOnHosts([host], {
+      deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 0 },
+      app: { ...stack.config.app, migrateCommand: `sleep 4 && ${stack.config.app.migrateCommand}` },
+    });
     await installAgent(host, impatient);
     try {
       const before = await currentRelease(host, stack.config);
       const first = new DeployInFlight(stack, host, makeRelease(stack.config));
+      const migrating = new Promise<void>((resolve) => {
+        let stderr = "";
+        first.child.stderr.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          if (stderr.includes("running migrations")) resolve();
+        });
+      });
       first.sendFirstHalf();
-      const incoming = `${hostLayout(stack.config).releases}/.incoming-${first.release.id}`;
-      await eventually(
-        `${incoming} to appear`,
-        async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0,
-      );
+      first.sendRest();
+      await migrating;
 
       const second = makeRelease(stack.config);
       const refused = await deploy(stack, second);
@@ -103,7 +111,6 @@ describe("concurrent deploys", () => {
       expect(refused.stderr).toContain("another deploy, rollback or migration holds");
       expect(await currentRelease(host, stack.config)).toBe(before);
 
-      first.sendRest();
       const finished = await first.result;
       expect(finished.code, finished.stderr).toBe(0);
       expect(await currentRelease(host, stack.config)).toBe(first.release.id);
@@ -113,6 +120,52 @@ describe("concurrent deploys", () => {
       expect((await auditEntries(host, stack.config)).slice(-2)).toMatchObject([
         { verb: "deploy", release: second.id, result: "lockTimeout" },
         { verb: "deploy", release: first.release.id, result: "ok" },
+      ]);
+    } finally {
+      await installAgent(host, stack.config);
+    }
+  });
+
+  it("never makes a rollback wait for a stalled upload, and gives the upload up after uploadIdleTimeoutSeconds", async () => {
+    // lockTimeoutSeconds 0: a rollback that found the lock taken would fail at once with lockTimeout.
+    const strict = stackOnHosts([host], { deploy: { lockTimeoutSeconds: 0, uploadIdleTimeoutSeconds: 5 } });
+    await installAgent(host, strict);
+    try {
+      const older = makeRelease(stack.config);
+      const newer = makeRelease(stack.config);
+      await deployOk(stack, older);
+      await deployOk(stack, newer);
+
+      // A client that sends a few bytes and then nothing, with the connection open.
+      const stalled = new DeployInFlight(stack, host, makeRelease(stack.config));
+      stalled.child.stdin.write(Buffer.from([0x1f, 0x8b, 0x08]));
+      const lastByteAt = Date.now();
+      let settled = false;
+      void stalled.result.then(() => (settled = true));
+      const incoming = `${hostLayout(stack.config).releases}/.incoming-${stalled.release.id}.*`;
+      await eventually(
+        `${incoming} to appear`,
+        async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0,
+      );
+
+      const back = await rollbackRelease(stack.config, stack.files, older.id);
+      expect(back.code, back.stdout + back.stderr).toBe(0);
+      expect(settled).toBe(false); // the upload is still in flight
+      expect(await currentRelease(host, stack.config)).toBe(older.id);
+      expect(await servedBuilds(host, stack.config)).toEqual([older.id]);
+
+      const given = await stalled.result;
+      expect(Date.now() - lastByteAt).toBeGreaterThanOrEqual(5000);
+      expect(given.code, given.stderr).toBe(AGENT_EXIT.uploadRefused);
+      expect(given.stderr).toContain(
+        "the upload sent nothing for 5s (deploy.uploadIdleTimeoutSeconds); gave it up",
+      );
+      stalled.child.stdin.end();
+      expect((await withRoot(host, (s) => s.exec(`test -e ${incoming}`))).code).not.toBe(0);
+      expect(await currentRelease(host, stack.config)).toBe(older.id);
+      expect((await auditEntries(host, stack.config)).slice(-2)).toMatchObject([
+        { verb: "rollback", release: older.id, result: "ok" },
+        { verb: "deploy", release: stalled.release.id, result: "uploadRefused" },
       ]);
     } finally {
       await installAgent(host, stack.config);

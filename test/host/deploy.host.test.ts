@@ -125,10 +125,10 @@ describe("deploying the example app", () => {
     const serving = makeRelease(stack.config);
     await deployOk(stack, serving);
 
-    // The agent holds the lock and has created releases/.incoming-<id> while it reads the artifact.
+    // The agent has created releases/.incoming-<id>.<pid> and reads the artifact into it (before the lock).
     const killed = new DeployInFlight(stack, host, makeRelease(stack.config));
     killed.sendFirstHalf();
-    const incoming = `${layout.releases}/.incoming-${killed.release.id}`;
+    const incoming = `${layout.releases}/.incoming-${killed.release.id}.*`;
     await eventually(
       `${incoming} to appear`,
       async () => (await withRoot(host, (s) => s.exec(`test -d ${incoming}`))).code === 0,
@@ -144,8 +144,8 @@ describe("deploying the example app", () => {
     expect(await servedBuilds(host, stack.config)).toEqual([serving.id]);
     expect((await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
     expect((await agentReleases(stack, host)).ids).not.toContain(killed.release.id);
-    expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toBe(
-      `.incoming-${killed.release.id}\n`,
+    expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toMatch(
+      new RegExp(`^\\.incoming-${killed.release.id}\\.[0-9]+\\n$`),
     );
 
     const next = makeRelease(stack.config);

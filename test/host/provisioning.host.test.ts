@@ -137,14 +137,15 @@ describe("provisioning a fresh host (a cloud image: 50-cloud-init.conf allows pa
     expect(nodeForDeploy).toBe(node);
   });
 
-  it("creates the deploy user without a password, and the release layout it owns", async () => {
+  it("creates the deploy user without a password in a root-owned home, and the release layout it owns", async () => {
     const layout = hostLayout(stack.config);
     const user = stack.config.deployUser;
     expect(await asRoot(host, `getent passwd ${user} | cut -d: -f6,7`)).toBe(`${layout.home}:/bin/bash\n`);
     expect(await asRoot(host, `getent shadow ${user} | cut -d: -f2`)).toBe("*\n");
+    expect(await asRoot(host, `stat -c '%U:%G %a' ${layout.home}`)).toBe(`root:${user} 750\n`);
     const dirs = [layout.appRoot, layout.releases, layout.shared, layout.logs];
     expect(await asRoot(host, `stat -c '%U %a %n' ${dirs.join(" ")}`)).toBe(
-      `${user} 755 ${layout.appRoot}\n${user} 755 ${layout.releases}\n${user} 755 ${layout.shared}\n${user} 750 ${layout.logs}\n`,
+      dirs.map((dir) => `${user} 750 ${dir}\n`).join(""),
     );
   });
 

@@ -239,8 +239,9 @@ export async function eventually(
 }
 
 /**
- * `ssh deploy@host deploy <id>` with the deploy key, whose stdin (the artifact) the test feeds itself: the agent
- * holds the deploy lock while it reads the artifact, so a test can keep a deploy in flight as long as it likes.
+ * `ssh deploy@host deploy <id>` with the deploy key, whose stdin (the artifact) the test feeds itself, so a test
+ * can keep an upload in flight (the agent reads it before taking the deploy lock, and gives it up after
+ * deploy.uploadIdleTimeoutSeconds without data).
  */
 export class DeployInFlight {
   readonly child: ChildProcessWithoutNullStreams;

@@ -139,3 +139,13 @@ async function resolveDependsOn(
   );
   return resources.flat() as pulumi.Resource[];
 }
+
+/** Every resource `name` waits for, directly or through others. */
+export function transitiveDependencies(run: ProgramRun, name: string, seen = new Set<string>()): Set<string> {
+  for (const dependency of run.dependencies.get(name) ?? []) {
+    if (seen.has(dependency)) continue;
+    seen.add(dependency);
+    transitiveDependencies(run, dependency, seen);
+  }
+  return seen;
+}

@@ -3,7 +3,7 @@
 // matches resources by name, so equal names mean in-place updates, and a missing name means a deletion).
 import { describe, expect, it } from "vitest";
 import { readStackFile } from "../../src/config/fromStackFile";
-import { exampleStack, type ProgramRun, runStacks } from "./fixtures";
+import { exampleStack, type ProgramRun, runStacks, transitiveDependencies } from "./fixtures";
 import { plain, type RecordedResource } from "./mockRuntime";
 
 type Snapshot = Map<string, RecordedResource>;
@@ -74,15 +74,6 @@ function mentioning(byName: Snapshot, text: string): string[] {
     .map((r) => r.name);
 }
 
-function transitiveDependencies(run: ProgramRun, name: string, seen = new Set<string>()): Set<string> {
-  for (const dependency of run.dependencies.get(name) ?? []) {
-    if (seen.has(dependency)) continue;
-    seen.add(dependency);
-    transitiveDependencies(run, dependency, seen);
-  }
-  return seen;
-}
-
 describe("bumping pipeline:deployKeyRotation (docs/invariants.md #6)", () => {
   it("changes only the key, the key line steps on each host and the GitHub secret", async () => {
     const before = await snapshot({ deployKeyRotation: 0 });
@@ -107,7 +98,11 @@ describe("bumping pipeline:deployKeyRotation (docs/invariants.md #6)", () => {
     const retire = [...byName.values()].filter((r) => r.name.endsWith("-retire-old-deploy-keys"));
     expect(authorize).toHaveLength(2);
     expect(retire).toHaveLength(2);
-    expect(run.dependencies.get(SECRET)).toEqual(expect.arrayContaining(authorize.map((r) => r.name)));
+    // The secret waits for every host's whole first phase: the key authorized, and sshd reading the key file.
+    const beforeSecret = transitiveDependencies(run, SECRET);
+    for (const command of authorize) expect(beforeSecret.has(command.name)).toBe(true);
+    for (const command of [...byName.values()].filter((r) => r.name.endsWith("-sshd-hardening")))
+      expect(beforeSecret.has(command.name)).toBe(true);
     for (const command of retire) {
       expect(run.dependencies.get(command.name)).toContain(SECRET);
       // ... and the secret never waits for a retirement (that would be a cycle, or the wrong order).
@@ -183,7 +178,10 @@ describe("a host that leaves the stack", () => {
   });
 
   it("renumbers the unnamed hosts after a removed one in place (their steps re-run), without deleting through them", async () => {
-    const hosts = [...productionHosts(), { host: "web-3.storefront.example.com" }];
+    const hosts = [
+      ...productionHosts(),
+      { host: "web-3.storefront.example.com", hostKey: productionHosts()[0]?.["hostKey"] },
+    ];
     const before = await snapshot({ hosts });
     const after = await snapshot({ hosts: [hosts[0], hosts[2]] });
     const { removed, added } = compare(before.byName, after.byName);

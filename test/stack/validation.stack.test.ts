@@ -26,6 +26,7 @@ describe("bad config under pulumi", () => {
     expect((error as ConfigError).problems.map((p) => p.split(":").slice(0, 2).join(":"))).toEqual([
       "pipeline:branch",
       "pipeline:hosts[0].port",
+      "pipeline:hosts[0].hostKey",
       "pipeline:app.healthPath",
       "pipeline:adminPrivateKey",
     ]);

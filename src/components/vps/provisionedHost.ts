@@ -8,7 +8,6 @@ import {
   afterSecretIndex,
   hostSteps,
   needsDeployKey,
-  readHostKeyStep,
 } from "../../render/shell/hostSteps";
 import { AUTHORIZE_DEPLOY_KEY_STEP } from "../../render/shell/deployKeyAuthorization";
 import type { RemoteStep } from "../../render/shell/remoteStep";
@@ -44,9 +43,13 @@ export interface ProvisionedHostArgs {
  * The steps after the deploy key secret (hostSteps' second phase) are added by continueAfterDeployKeySecret().
  */
 export class ProvisionedHost extends pulumi.ComponentResource {
-  /** This host's known_hosts line, from its host key read back over the pinned connection. */
+  /** This host's known_hosts line, from its configured host key (the one every connection is pinned to). */
   readonly knownHostsLine: pulumi.Output<string>;
-  /** The command that authorized the current deploy key; the GitHub secret switches only after it. */
+  /**
+   * The last command before the GitHub secret may switch: by then the current deploy key is authorized, sshd
+   * reads it from the root-owned key file (sshd-hardening runs after the authorize step), and the agent is in
+   * place. Waiting for the authorize step alone would let the secret switch before sshd reads that file.
+   */
   readonly deployKeyAuthorized: command.remote.Command;
   private readonly run: (step: StepInputs, after?: pulumi.Resource[]) => command.remote.Command;
   private readonly resolve: (step: HostStep) => StepInputs;
@@ -60,7 +63,7 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       port: host.port,
       user: config.adminUser,
       privateKey: pulumi.secret(args.adminPrivateKey),
-      ...(host.hostKey ? { hostKey: host.hostKey } : {}),
+      hostKey: host.hostKey, // required by the config: the provider checks no host key without it
     };
 
     let previous: command.remote.Command | undefined;
@@ -104,23 +107,16 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       withAppEnv: args.appEnv !== undefined,
     });
     const split = afterSecretIndex(steps);
-    let deployKeyAuthorized: command.remote.Command | undefined;
-    let readKey: command.remote.Command | undefined;
-    for (const step of steps.slice(0, split)) {
-      const created = this.run(this.resolve(step));
-      if (needsDeployKey(step) && step.deployKeyPhase === "authorize") deployKeyAuthorized = created;
-      else if (step === readHostKeyStep) readKey = created;
-    }
+    let beforeSecret: command.remote.Command | undefined;
+    for (const step of steps.slice(0, split)) beforeSecret = this.run(this.resolve(step));
     this.afterSecret = steps.slice(split);
-    if (!deployKeyAuthorized || !readKey) throw new Error("hostSteps() lost the deploy key or host key step");
-    this.deployKeyAuthorized = deployKeyAuthorized;
-    this.knownHostsLine = host.hostKey
-      ? pulumi.output(knownHostsLine(host.host, host.port, host.hostKey))
-      : readKey.stdout.apply((key) =>
-          key?.startsWith("ssh-")
-            ? knownHostsLine(host.host, host.port, key)
-            : reportMalformed(`${name}: reading the host key of ${host.host} printed no public key`, ""),
-        );
+    if (
+      !beforeSecret ||
+      !steps.slice(0, split).some((s) => needsDeployKey(s) && s.deployKeyPhase === "authorize")
+    )
+      throw new Error("hostSteps() lost the deploy key step");
+    this.deployKeyAuthorized = beforeSecret;
+    this.knownHostsLine = pulumi.output(knownHostsLine(host.host, host.port, host.hostKey));
     this.registerOutputs({ knownHostsLine: this.knownHostsLine });
   }
 

@@ -29,8 +29,10 @@ export interface FileOptions {
 
 /**
  * Writes `content` to `path` without any escaping concerns: the bytes travel as base64. The new content is assembled
- * in a private temp file next to the target and replaces it only when it differs (an unchanged file keeps its
- * mtime and inode); mode and owner are enforced either way.
+ * in a fresh temp file next to the target (mktemp: a name nobody can plant in advance), given its mode and owner,
+ * and renamed over the target only when content, mode or owner differ (an unchanged file keeps its mtime and
+ * inode). The target itself is never opened, chmod'ed or chown'ed: a symlink planted there is replaced, not
+ * followed. Only for directories no less-privileged user can write (see README, "Root and user-owned paths").
  */
 export function writeFile(path: string, content: string, options: FileOptions): string {
   const encoded = Buffer.from(content, "utf8").toString("base64");
@@ -44,14 +46,16 @@ export function writeFileFromStdin(path: string, options: FileOptions): string {
 
 function replaceFileFrom(producer: string, path: string, options: FileOptions): string {
   const target = quote(path);
-  const temp = quote(`${path}.pipeline-new`);
   return [
-    `(umask 077 && ${producer} > ${temp})`,
-    `chmod ${quote(options.mode)} ${temp}`,
-    `chown ${quote(options.owner)} ${temp}`,
-    `if cmp -s ${temp} ${target}; then rm -f ${temp}; else mv -f ${temp} ${target}; fi`,
-    `chmod ${quote(options.mode)} ${target}`,
-    `chown ${quote(options.owner)} ${target}`,
+    `pipeline_new=$(mktemp ${quote(`${path}.pipeline-`)}XXXXXX)`,
+    `${producer} > "$pipeline_new"`,
+    `chmod ${quote(options.mode)} "$pipeline_new"`,
+    `chown ${quote(options.owner)} "$pipeline_new"`,
+    `if [ -f ${target} ] && [ ! -L ${target} ] && cmp -s "$pipeline_new" ${target} && [ "$(stat -c %a:%u:%g "$pipeline_new")" = "$(stat -c %a:%u:%g ${target})" ]; then`,
+    '  rm -f "$pipeline_new"',
+    "else",
+    `  mv -fT "$pipeline_new" ${target}`,
+    "fi",
   ].join("\n");
 }
 

@@ -4,8 +4,8 @@
 import type { PipelineConfig } from "../../config/types";
 import { parseSshPublicKey } from "../../primitives/sshPublicKey";
 import { quote } from "../../primitives/shellQuote";
-import { AGENT_PATH } from "../hostLayout";
-import { asRoot, ensureDirectory } from "./commands";
+import { AGENT_PATH, hostLayout } from "../hostLayout";
+import { argv, asRoot } from "./commands";
 import type { RemoteStep } from "./remoteStep";
 import { authorizedKeysPath } from "./steps/system";
 
@@ -72,25 +72,44 @@ function keyFileVariables(config: PipelineConfig, line: string): string {
   return [`file=${quote(authorizedKeysPath(config))}`, `line=${quote(line)}`].join("\n");
 }
 
-/** Appends the line unless it is there already; other lines stay as they are. */
+/**
+ * A deploy key line exactly as deployKeyLine() renders it, for any rotation: all a line carried over from an
+ * earlier version's ~/.ssh/authorized_keys may be (the forced command, every restriction).
+ */
+const CARRIED_LINE = `^restrict,command="${AGENT_PATH} --key ci-[0-9]{1,7}",${DEPLOY_KEY_OPTIONS} (ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3} pipeline-ci-[0-9]{1,7}$`;
+
+/**
+ * Adds the line unless it is there already; other lines stay as they are. The file and its directory are root's
+ * (AUTHORIZED_KEYS_DIR), written through a fresh temp file and a rename. The first run on a host that an earlier
+ * version provisioned (keys in ~/.ssh/authorized_keys) carries over that file's deploy key lines, and nothing
+ * else, so a run that still holds the previous rotation's key keeps working until the retire step; the old file
+ * is read as the deploy user, never as root.
+ */
 function addLineScript(config: PipelineConfig, line: string): string {
-  const sshDir = authorizedKeysPath(config).replace(/\/authorized_keys$/, "");
+  const dir = authorizedKeysPath(config).replace(/\/[^/]+$/, "");
+  const legacy = `${hostLayout(config).home}/.ssh/authorized_keys`;
   return [
     keyFileVariables(config, line),
-    ensureDirectory(sshDir, { mode: "0700", owner: `${config.deployUser}:` }),
-    'if [ ! -e "$file" ]; then install -m 0600 /dev/null "$file"; fi',
-    'if ! grep -qxF -- "$line" "$file"; then',
-    '  if [ -s "$file" ] && [ -n "$(tail -c 1 "$file")" ]; then printf \'\\n\' >> "$file"; fi',
-    '  printf \'%s\\n\' "$line" >> "$file"',
+    `install -d -m 0755 -o root -g root ${quote(dir.replace(/\/[^/]+$/, ""))} ${quote(dir)}`,
+    'new=$(mktemp "$file.XXXXXX")',
+    'if [ -f "$file" ]; then',
+    '  cat "$file" >"$new"',
+    `elif ${argv("runuser", "-u", config.deployUser, "--", "test", "-f", legacy)} 2>/dev/null; then`,
+    `  { ${argv("runuser", "-u", config.deployUser, "--", "head", "-c", "65536", "--", legacy)} 2>/dev/null || true; } | grep -E ${quote(CARRIED_LINE)} >"$new" || true`,
     "fi",
-    `chown ${config.deployUser}: "$file"`,
-    'chmod 0600 "$file"',
+    'if ! grep -qxF -- "$line" "$new"; then',
+    '  if [ -s "$new" ] && [ -n "$(tail -c 1 "$new")" ]; then printf \'\\n\' >>"$new"; fi',
+    '  printf \'%s\\n\' "$line" >>"$new"',
+    "fi",
+    'chmod 0644 "$new"',
+    'if [ -f "$file" ] && cmp -s "$new" "$file" && [ "$(stat -c %a:%u:%g "$file")" = 644:0:0 ]; then rm -f "$new"; else mv -fT "$new" "$file"; fi',
   ].join("\n");
 }
 
 /**
- * Keeps every line that is not a deploy key line, and the current one; the file is replaced atomically. awk gets
- * the current line through the environment (`-v` would interpret backslashes) and compares whole lines.
+ * Keeps every line that is not a deploy key line (root put them there), and the current one; the file is replaced
+ * atomically. awk gets the current line through the environment (`-v` would interpret backslashes) and compares
+ * whole lines.
  */
 function retireOtherLinesScript(config: PipelineConfig, line: string): string {
   const retired = `/${RETIRED_LINE}/`;
@@ -99,9 +118,8 @@ function retireOtherLinesScript(config: PipelineConfig, line: string): string {
     `if [ -f "$file" ] && KEEP="$line" awk '$0 != ENVIRON["KEEP"] && ${retired} { found = 1 } END { exit !found }' "$file"; then`,
     '  kept=$(mktemp "$file.XXXXXX")',
     `  KEEP="$line" awk '$0 == ENVIRON["KEEP"] || !${retired}' "$file" > "$kept"`,
-    `  chown ${config.deployUser}: "$kept"`,
-    '  chmod 0600 "$kept"',
-    '  mv -f "$kept" "$file"',
+    '  chmod 0644 "$kept"',
+    '  mv -fT "$kept" "$file"',
     "fi",
   ].join("\n");
 }

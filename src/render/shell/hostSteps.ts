@@ -9,7 +9,7 @@ import {
   authorizeDeployKeyStep,
   retireOldDeployKeysStep,
 } from "./deployKeyAuthorization";
-import { provisioningSteps } from "./provisioning";
+import { SSHD_HARDENING_STEP, provisioningSteps } from "./provisioning";
 import type { RemoteStep } from "./remoteStep";
 
 /**
@@ -59,7 +59,17 @@ export function hostSteps(config: PipelineConfig, options: HostStepOptions): Hos
     deployKeyPhase: "retire",
     withDeployKey: (publicKey) => retireOldDeployKeysStep(config, publicKey, rotation),
   };
-  return [...provisioning, authorizeDeployKey, readHostKeyStep, retireOldDeployKeys];
+  // The key file is written before sshd-hardening points sshd at it: on a host provisioned by an earlier version
+  // (keys in ~/.ssh/authorized_keys), the current key is in the new file before sshd stops reading the old one.
+  const sshd = provisioning.findIndex((step) => step.name === SSHD_HARDENING_STEP);
+  if (sshd < 0) throw new Error(`provisioningSteps() has no ${SSHD_HARDENING_STEP} step`);
+  return [
+    ...provisioning.slice(0, sshd),
+    authorizeDeployKey,
+    ...provisioning.slice(sshd),
+    readHostKeyStep,
+    retireOldDeployKeys,
+  ];
 }
 
 /** Where the chain splits: the steps from this index on run only after the deploy key secret has switched. */

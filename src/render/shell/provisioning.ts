@@ -2,7 +2,11 @@
 // (hostSteps.ts).
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_PATH, hostLayout } from "../hostLayout";
-import { ensureDirectory, writeFile, writeFileFromStdin } from "./commands";
+import { quote } from "../../primitives/shellQuote";
+import { auditLogScript } from "./auditHelper";
+import { ensureDirectory, shell, writeFile } from "./commands";
+import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
+import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
 import { nodeScript, pnpmScript } from "./steps/node";
@@ -14,13 +18,15 @@ export interface ProvisionOptions {
   npmRegistry: string;
 }
 
+export const SSHD_HARDENING_STEP = "sshd-hardening";
+
 /** Every step re-runs only when its own script text changes: nothing volatile is rendered into a script. */
 export function provisioningSteps(config: PipelineConfig, options: ProvisionOptions): RemoteStep[] {
   const registry = options.npmRegistry;
   return [
     rootStep(config, "base-packages", basePackagesScript()),
     rootStep(config, "deploy-user", deployUserScript(config)),
-    rootStep(config, "sshd-hardening", sshdHardeningScript()),
+    rootStep(config, SSHD_HARDENING_STEP, sshdHardeningScript(config)),
     rootStep(config, "node", nodeScript(config, registry)),
     rootStep(config, "pnpm", pnpmScript(config, registry)),
     rootStep(config, "pm2", pm2Script(config, registry)),
@@ -31,14 +37,33 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
 }
 
 /**
- * shared/.env from the appEnv secret on stdin: mode 0600, replaced only when the content differs, never printed.
- * hostSteps() leaves this step out when the stack has no appEnv (the secret never enters PipelineConfig).
+ * shared/.env from the appEnv secret on stdin, written by the deploy user itself (shared/ is its directory: a link
+ * it planted there is its own problem, never a root write): mode 0600, replaced only when the content differs,
+ * never printed. A changed file reloads the running app (as the user, with the ecosystem file of the last
+ * deploy), so a rotated secret takes effect now, not at the next deploy. hostSteps() leaves this step out when
+ * the stack has no appEnv (the secret never enters PipelineConfig).
  */
 function appEnvStep(config: PipelineConfig): RemoteStep {
-  const script = writeFileFromStdin(hostLayout(config).envFile, {
-    mode: "0600",
-    owner: `${config.deployUser}:`,
-  });
+  const layout = hostLayout(config);
+  const asUser = [
+    "umask 077",
+    `env_file=${quote(layout.envFile)}`,
+    'new=$(mktemp "$env_file.pipeline-XXXXXX")',
+    'cat >"$new"',
+    'if [ -f "$env_file" ] && [ ! -L "$env_file" ] && cmp -s "$new" "$env_file"; then rm -f "$new"; exit 0; fi',
+    'mv -fT "$new" "$env_file"',
+    `if [ -f ${quote(ecosystemFilePath(config))} ] && pm2 describe ${quote(config.app.name)} >/dev/null 2>&1; then`,
+    "  umask 027",
+    `  echo "shared/.env changed: reloading ${config.app.name}" >&2`,
+    `  pm2 startOrReload ${quote(ecosystemFilePath(config))} --update-env >&2`,
+    "fi",
+  ].join("\n");
+  const script = [
+    LOAD_SYSTEM_ENVIRONMENT,
+    `cd ${quote(layout.home)} || exit 1`,
+    "# shellcheck disable=SC2016 # the script is expanded by the deploy user's bash",
+    `runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${shell(asUser)}`,
+  ].join("\n");
   return { ...rootStep(config, "app-env", script), stdin: "appEnv", touchesSecrets: true };
 }
 
@@ -47,5 +72,6 @@ function releaseAgentScript(config: PipelineConfig): string {
   return [
     ensureDirectory(directory, { mode: "0755", owner: "root:root" }),
     writeFile(AGENT_PATH, renderReleaseAgent(config), { mode: "0755", owner: "root:root" }),
+    auditLogScript(config),
   ].join("\n");
 }

@@ -13,7 +13,7 @@ import {
   type AgentVerb,
   verbUsage,
 } from "../agentProtocol";
-import { AGENT_PATH, hostLayout } from "../hostLayout";
+import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
@@ -67,6 +67,7 @@ function settings(config: PipelineConfig): string {
     ENV_FILE: layout.envFile,
     LOGS_DIR: layout.logs,
     AUDIT_LOG: layout.auditLog,
+    AUDIT_HELPER: AUDIT_HELPER_PATH,
     LOCK_FILE: layout.lockFile,
     PNPM_STORE: layout.pnpmStore,
     ECOSYSTEM_FILE: ecosystemFilePath(config),
@@ -75,7 +76,10 @@ function settings(config: PipelineConfig): string {
     HEALTH_URL: `http://127.0.0.1:${config.app.port}${config.app.healthPath}`,
     HEALTH_TIMEOUT_SECONDS: config.deploy.healthTimeoutSeconds,
     LOCK_TIMEOUT_SECONDS: config.deploy.lockTimeoutSeconds,
+    MAX_ARTIFACT_BYTES: config.deploy.maxArtifactMegabytes * 1024 * 1024,
+    UPLOAD_IDLE_TIMEOUT_SECONDS: config.deploy.uploadIdleTimeoutSeconds,
     KEEP_RELEASES: config.deploy.keepReleases,
+    DEPENDENCY_SCRIPTS: config.deploy.dependencyScripts,
     MIGRATE_COMMAND: config.app.migrateCommand,
     MIGRATE_ROLLBACK_COMMAND: config.app.migrateRollbackCommand,
     MIGRATE_STATUS_COMMAND: config.app.migrateStatusCommand,

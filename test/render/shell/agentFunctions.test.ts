@@ -33,7 +33,7 @@ describe("the harness", () => {
   it("sources the agent without running main, as a non-root user, with the layout in the sandbox", () => {
     const box = sandbox();
     const result = box.run(
-      'id -u; printf "%s\\n" "$RELEASES_DIR" "$KEEP_RELEASES"; declare -F main receive_artifact >/dev/null',
+      'id -u; printf "%s\\n" "$RELEASES_DIR" "$KEEP_RELEASES"; declare -F main receive_upload unpack_artifact >/dev/null',
     );
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -45,7 +45,7 @@ describe("the harness", () => {
   });
 });
 
-describe("receive_artifact", () => {
+describe("receive_upload and unpack_artifact", () => {
   // Stubs: none are called (pm2, curl and pnpm are recording shims; the tests check that nothing was recorded).
   // `pack` builds the artifact with the real tar, as the deploy user, from a tree made in $WORK_DIR/src;
   // `archive` is a gzip'd tar crafted byte by byte and sent on stdin.
@@ -67,7 +67,8 @@ describe("receive_artifact", () => {
         `STAGING=${shellQuote(staging)}`,
         'mkdir -p "$STAGING/release"',
         pack,
-        'receive_artifact "$STAGING"',
+        'receive_upload "$STAGING"',
+        'unpack_artifact "$STAGING"',
       ].join("\n"),
       artifact.archive,
     );
@@ -205,7 +206,7 @@ describe("receive_artifact", () => {
       [
         `STAGING=${shellQuote(staging)}`,
         'mkdir -p "$STAGING/release"',
-        'status=0; receive_artifact "$STAGING" || status=$?',
+        'status=0; { receive_upload "$STAGING" && unpack_artifact "$STAGING"; } || status=$?',
         'echo "receive_artifact: $status"',
         'rm -rf "$STAGING"',
       ].join("\n"),
@@ -241,13 +242,95 @@ describe("receive_artifact", () => {
       [
         `STAGING=${shellQuote(staging)}`,
         'mkdir -p "$STAGING/release"',
-        'receive_artifact "$STAGING"',
+        'receive_upload "$STAGING"',
+        'unpack_artifact "$STAGING"',
         'stat -c "%a %n" "$STAGING/release/dist" "$STAGING/release/dist/server.js" | sed "s|$STAGING/||"',
       ].join("\n"),
       archive,
     );
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe("750 release/dist\n750 release/dist/server.js\n");
+  });
+});
+
+describe("receive_upload (before the lock) and clean_leftovers", () => {
+  const UPLOAD = 'STAGING="$RELEASES_DIR/.incoming-20261122140509-1a2b3c4.$$" && mkdir -p "$STAGING/release"';
+  const REPORT = 'echo "status $status size $(stat -c %s "$STAGING/artifact.tgz")"';
+
+  it("receives an upload of up to MAX_ARTIFACT_BYTES into <staging>/artifact.tgz", () => {
+    const box = sandbox(staging, { maxArtifactBytes: 3000 });
+    const upload = Buffer.alloc(3000, "a");
+    const result = box.run(
+      [
+        UPLOAD,
+        'status=0; receive_upload "$STAGING" || status=$?',
+        REPORT,
+        'echo "upload pid: ${UPLOAD_PID:-none}"',
+      ].join("\n"),
+      upload,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe("status 0 size 3000\nupload pid: none\n");
+  });
+
+  it("refuses an upload of one byte more than MAX_ARTIFACT_BYTES with the uploadRefused exit", () => {
+    const box = sandbox(staging, { maxArtifactBytes: 3000 });
+    const result = box.run(
+      [UPLOAD, 'status=0; (receive_upload "$STAGING") || status=$?', REPORT].join("\n"),
+      Buffer.alloc(3001, "a"),
+    );
+    expect(result.stdout).toBe(`status ${AGENT_EXIT.uploadRefused} size 3001\n`);
+    expect(result.stderr).toContain(
+      "release-agent: error: the artifact is larger than 3000 bytes (deploy.maxArtifactMegabytes); refused",
+    );
+  });
+
+  it("stops reading an endless upload at MAX_ARTIFACT_BYTES + 1 (the disk does not fill)", () => {
+    const box = sandbox(staging, { maxArtifactBytes: 100_000 });
+    const result = box.run(
+      [UPLOAD, 'status=0; (receive_upload "$STAGING") < <(yes 2>/dev/null) || status=$?', REPORT].join("\n"),
+    );
+    expect(result.stdout).toBe(`status ${AGENT_EXIT.uploadRefused} size 100001\n`);
+    expect(result.stderr).toContain("is larger than 100000 bytes");
+  });
+
+  it("gives up an upload that sends nothing for UPLOAD_IDLE_TIMEOUT_SECONDS and ends the reader", () => {
+    const box = sandbox(staging, { uploadIdleTimeoutSeconds: 1 });
+    const result = box.run(
+      [
+        UPLOAD,
+        "start=${EPOCHREALTIME/./}",
+        // A client that sends a few bytes, then nothing, and keeps the connection open.
+        `status=0; (receive_upload "$STAGING"; echo "returned") < <(printf 'partial'; exec sleep 5 2>/dev/null) || status=$?`,
+        'echo "waited $(( (${EPOCHREALTIME/./} - start) / 100000 )) tenths"',
+        REPORT,
+        "pgrep -u \"$(id -u)\" -x dd || echo 'no reader left'",
+      ].join("\n"),
+    );
+    const [waited, report, reader] = result.stdout.split("\n");
+    // dd writes whole blocks: the 7 bytes may still sit in its buffer when it is stopped.
+    expect(report).toMatch(new RegExp(`^status ${AGENT_EXIT.uploadRefused} size (0|7)$`));
+    expect(reader).toBe("no reader left");
+    expect(Number(/waited (\d+) tenths/.exec(waited ?? "")?.[1])).toBeGreaterThanOrEqual(10);
+    expect(result.stderr).toContain(
+      "release-agent: error: the upload sent nothing for 1s (deploy.uploadIdleTimeoutSeconds); gave it up",
+    );
+  });
+
+  it("clean_leftovers spares the uploads of running agents and its own, and removes the rest", () => {
+    const box = sandbox();
+    const result = box.run(`
+      sleep 10 & live=$!
+      sleep 0 & dead=$!; wait "$dead"
+      STAGING_DIR="$RELEASES_DIR/.incoming-${id(1)}.$$"
+      mkdir -p "$STAGING_DIR/release" "$RELEASES_DIR/.incoming-${id(2)}.$live/release" \
+        "$RELEASES_DIR/.incoming-${id(3)}.$dead/release" "$RELEASES_DIR/.incoming-${id(4)}/release" "$RELEASES_DIR/${id(5)}"
+      clean_leftovers
+      kill "$live"
+      ls -A "$RELEASES_DIR" | sed -e "s/\\.$$\\$/.<self>/" -e "s/\\.$live\\$/.<live>/"
+    `);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(`.incoming-${id(1)}.<self>\n.incoming-${id(2)}.<live>\n${id(5)}\n`);
   });
 });
 
@@ -478,7 +561,7 @@ describe("exit_name and on_exit", () => {
   it("exit_name names every exit code of the contract and nothing else", () => {
     const box = sandbox();
     const known = Object.entries(AGENT_EXIT);
-    const unknown = ["1", "2", "63", "76", "127", "255", "064", "abc", ""];
+    const unknown = ["1", "2", "63", "77", "127", "255", "064", "abc", ""];
     const codes = [...known.map(([, code]) => String(code)), ...unknown];
     const result = box.run(
       `for code in ${codes.map(shellQuote).join(" ")}; do printf '%s=%s\\n' "$code" "$(exit_name "$code")"; done`,

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { PipelineConfig } from "../../../src/config/types";
+import { renderAuditHelper } from "../../../src/render/shell/auditHelper";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 
 /** The user the harness runs bash as when the tests run as root (CI): nobody. */
@@ -33,6 +34,8 @@ const STUBBED_COMMANDS = ["pm2", "curl", "pnpm"] as const;
 export interface SandboxOptions {
   keepReleases?: number;
   lockTimeoutSeconds?: number;
+  maxArtifactBytes?: number;
+  uploadIdleTimeoutSeconds?: number;
   startScript?: string;
 }
 
@@ -78,7 +81,12 @@ export class AgentSandbox {
       if (!value?.startsWith("/")) throw new Error(`the rendered agent has no absolute path setting ${name}`);
       settings[name] = join(this.root, value);
     }
-    const numbers = { KEEP_RELEASES: options.keepReleases, LOCK_TIMEOUT_SECONDS: options.lockTimeoutSeconds };
+    const numbers = {
+      KEEP_RELEASES: options.keepReleases,
+      LOCK_TIMEOUT_SECONDS: options.lockTimeoutSeconds,
+      MAX_ARTIFACT_BYTES: options.maxArtifactBytes,
+      UPLOAD_IDLE_TIMEOUT_SECONDS: options.uploadIdleTimeoutSeconds,
+    };
     for (const [name, value] of Object.entries(numbers)) {
       if (value !== undefined) settings[name] = String(value);
     }
@@ -98,6 +106,7 @@ export class AgentSandbox {
       settings.RELEASES_DIR,
       settings.LOGS_DIR,
       file("ENV_FILE"),
+      file("AUDIT_LOG"),
       file("ECOSYSTEM_FILE"),
     ]) {
       mkdirSync(dir ?? "", { recursive: true });
@@ -112,6 +121,17 @@ export class AgentSandbox {
         { mode: 0o755 },
       );
     }
+    // sudo -n <audit helper>: the real rendered helper, unprivileged, writing the relocated AUDIT_LOG.
+    const helper = renderAuditHelper(config).replace(
+      /^readonly AUDIT_LOG=.*$/m,
+      `readonly AUDIT_LOG=${shellQuote(settings.AUDIT_LOG ?? "")}`,
+    );
+    writeFileSync(join(stubs, "audit-helper"), helper, { mode: 0o755 });
+    writeFileSync(
+      join(stubs, "sudo"),
+      `#!/bin/bash\n[ "$1" = -n ] && [ "$2" = ${shellQuote(values.get("AUDIT_HELPER") ?? "")} ] || exit 1\nexec ${shellQuote(join(stubs, "audit-helper"))}\n`,
+      { mode: 0o755 },
+    );
     writeFileSync(this.agentFile, kept.join("\n"), { mode: 0o644 });
     if (RUNNING_AS_ROOT) {
       const chown = spawnSync("chown", ["-R", `${UNPRIVILEGED_ID}:${UNPRIVILEGED_ID}`, this.root]);

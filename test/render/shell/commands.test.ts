@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -43,17 +43,32 @@ describe("combinators", () => {
 });
 
 describe("file writing", () => {
-  it("writeFile renders base64 content into a private temp file that replaces the target only on change", () => {
+  it("writeFile renders base64 content into a fresh temp file that replaces the target only on change", () => {
     expect(writeFile("/etc/x.conf", "a=1\n", { mode: "0644", owner: "root:root" })).toBe(
       [
-        "(umask 077 && printf %s YT0xCg== | base64 -d > /etc/x.conf.pipeline-new)",
-        "chmod 0644 /etc/x.conf.pipeline-new",
-        "chown root:root /etc/x.conf.pipeline-new",
-        "if cmp -s /etc/x.conf.pipeline-new /etc/x.conf; then rm -f /etc/x.conf.pipeline-new; else mv -f /etc/x.conf.pipeline-new /etc/x.conf; fi",
-        "chmod 0644 /etc/x.conf",
-        "chown root:root /etc/x.conf",
+        "pipeline_new=$(mktemp /etc/x.conf.pipeline-XXXXXX)",
+        'printf %s YT0xCg== | base64 -d > "$pipeline_new"',
+        'chmod 0644 "$pipeline_new"',
+        'chown root:root "$pipeline_new"',
+        'if [ -f /etc/x.conf ] && [ ! -L /etc/x.conf ] && cmp -s "$pipeline_new" /etc/x.conf && [ "$(stat -c %a:%u:%g "$pipeline_new")" = "$(stat -c %a:%u:%g /etc/x.conf)" ]; then',
+        '  rm -f "$pipeline_new"',
+        "else",
+        '  mv -fT "$pipeline_new" /etc/x.conf',
+        "fi",
       ].join("\n"),
     );
+  });
+
+  it("writeFile replaces a planted symlink and never writes through it", () => {
+    const victim = join(scratch, "victim");
+    writeFileSync(victim, "untouched\n", { mode: 0o600 });
+    const target = join(scratch, "planted");
+    symlinkSync(victim, target);
+    runBash(writeFile(target, "new\n", { mode: "0644", owner }));
+    expect(readFileSync(victim, "utf8")).toBe("untouched\n");
+    expect(statSync(victim).mode & 0o777).toBe(0o600);
+    expect(lstatSync(target).isSymbolicLink()).toBe(false);
+    expect(readFileSync(target, "utf8")).toBe("new\n");
   });
 
   it("writeFile writes any content byte for byte and leaves an unchanged file alone", () => {
@@ -72,7 +87,7 @@ describe("file writing", () => {
   it("writeFileFromStdin takes the content from stdin (secrets stay off the command line)", () => {
     const target = join(scratch, ".env");
     const script = writeFileFromStdin(target, { mode: "0600", owner });
-    expect(script).toContain("(umask 077 && cat > ");
+    expect(script).toContain('cat > "$pipeline_new"');
     runBash(script, "SECRET='x y'\n");
     expect(readFileSync(target, "utf8")).toBe("SECRET='x y'\n");
     expect(statSync(target).mode & 0o777).toBe(0o600);

@@ -45,7 +45,14 @@ export const production: PipelineConfig = loadFromValues(
     branch: "main",
     url: "https://storefront.example.com",
     reviewers: ["acme-shop/release-managers", "octocat"],
-    hosts: [{ host: "web-1.storefront.example.com" }, { host: "web-2.storefront.example.com", port: 2222 }],
+    hosts: [
+      { host: "web-1.storefront.example.com", hostKey: HOST_KEY },
+      {
+        host: "web-2.storefront.example.com",
+        port: 2222,
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDxnAY+s9V4Vuwk3oQzt2JWnYd1y2M2zHaq1sjdmCMww",
+      },
+    ],
     adminUser: "admin",
     deployUser: "app",
     deployKeyRotation: 3,

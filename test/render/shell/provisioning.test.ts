@@ -41,9 +41,12 @@ function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
 describe("hostSteps", () => {
   it("chains provisioning, authorizing the deploy key, reading the host key, then retiring old key lines", () => {
     const steps = hostSteps(production, { ...options, withAppEnv: true });
+    // The root-owned key file is written before sshd-hardening points sshd at it (upgrade without lockout).
     expect(steps.map((s) => s.name)).toEqual([
-      ...STEP_NAMES,
+      "base-packages",
+      "deploy-user",
       "authorize-deploy-key",
+      ...STEP_NAMES.slice(2),
       "read-host-key",
       "retire-old-deploy-keys",
     ]);
@@ -62,8 +65,10 @@ describe("hostSteps", () => {
   it("leaves out the app-env step when the stack has no appEnv", () => {
     const names = hostSteps(staging, { ...options, withAppEnv: false }).map((s) => s.name);
     expect(names).toEqual([
-      ...STEP_NAMES.filter((n) => n !== "app-env"),
+      "base-packages",
+      "deploy-user",
       "authorize-deploy-key",
+      ...STEP_NAMES.slice(2).filter((n) => n !== "app-env"),
       "read-host-key",
       "retire-old-deploy-keys",
     ]);
@@ -119,8 +124,16 @@ describe("provisioningSteps", () => {
     expect(steps.filter((s) => s.touchesSecrets).map((s) => s.name)).toEqual(["app-env"]);
     const appEnv = stepNamed(steps, "app-env");
     expect(appEnv.stdin).toBe("appEnv");
-    expect(appEnv.script).toContain("cat > /home/deploy/apps/storefront/shared/.env.pipeline-new");
-    expect(appEnv.script).toContain("chmod 0600 /home/deploy/apps/storefront/shared/.env");
+    // Written by the deploy user in its own directory (never root through a path it controls), then a reload.
+    expect(appEnv.script).toContain(
+      "runuser -u deploy -- env HOME=/home/deploy PM2_HOME=/home/deploy/.pm2 bash --norc",
+    );
+    expect(appEnv.script).toContain("env_file=/home/deploy/apps/storefront/shared/.env");
+    expect(appEnv.script).toContain("umask 077");
+    expect(appEnv.script).toContain(
+      "pm2 startOrReload /home/deploy/apps/storefront/shared/ecosystem.config.js --update-env",
+    );
+    expect(appEnv.script).not.toMatch(/chown|chmod/);
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);
   });
 
@@ -157,7 +170,7 @@ describe("provisioningSteps", () => {
     expect(stepNamed(steps, "pm2").script).toContain("pm2 startup systemd -u app --hp /home/app");
     const logrotate = stepNamed(steps, "pm2-logrotate").script;
     expect(logrotate).toContain(
-      "cd /home/app && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
+      "cd /home/app && umask 027 && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
     );
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:max_size 50M");
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:retain 30");
@@ -176,7 +189,7 @@ describe("provisioningSteps", () => {
 
   it("writes the sshd drop-in as 00-pipeline.conf, read before cloud images' 50-cloud-init.conf, and removes the old 50-pipeline.conf", () => {
     const sshd = stepNamed(provisioningSteps(staging, options), "sshd-hardening").script;
-    const write = sshd.indexOf("> /etc/ssh/sshd_config.d/00-pipeline.conf.pipeline-new)");
+    const write = sshd.indexOf('mv -fT "$pipeline_new" /etc/ssh/sshd_config.d/00-pipeline.conf');
     const removeOld = sshd.indexOf("rm -f /etc/ssh/sshd_config.d/50-pipeline.conf\n");
     expect(write).toBeGreaterThan(0);
     expect(removeOld).toBeGreaterThan(write);
@@ -197,25 +210,35 @@ describe("provisioningSteps", () => {
     expect(sshd).not.toContain("an earlier line of $main_config wins");
   });
 
-  it("creates the deploy user and the release layout it owns", () => {
+  it("creates the deploy user in a root-owned home and the release layout as the user itself", () => {
     const user = stepNamed(provisioningSteps(production, options), "deploy-user").script;
-    expect(user).toContain("useradd --create-home --home-dir /home/app --shell /bin/bash --user-group app");
-    for (const dir of [
-      "/home/app/apps/storefront/releases",
-      "/home/app/apps/storefront/shared",
-      "/home/app/apps/storefront/shared/logs",
-    ]) {
-      expect(user).toContain(`mkdir -p ${dir}\n`);
-      expect(user).toContain(`chown app: ${dir}`);
+    expect(user).toContain('useradd --create-home --home-dir "$home" --shell /bin/bash --user-group "$user"');
+    expect(user).toContain('chown root:"$group" "$home" && chmod 0750 "$home"');
+    expect(user).toContain(
+      "layout /home/app/apps/storefront /home/app/apps/storefront/releases /home/app/apps/storefront/shared /home/app/apps/storefront/shared/logs)",
+    );
+    expect(user).toContain('(cd "$home" && runuser -u app -- bash --norc -c ');
+    // Root never chowns or chmods below the home: only the entries of the root-owned home itself.
+    expect(user).not.toMatch(/(chown|chmod) [^\n]*\/home\/app\/apps/);
+    for (const dotfile of [".bashrc", ".profile", ".bash_profile", ".bash_login", ".bash_logout"]) {
+      expect(user).toContain(`mv -fT "$pipeline_new" /home/app/${dotfile}`);
     }
     expect(user).not.toContain("current");
+  });
+
+  it("refuses an existing deploy user in other groups, naming them and the fix", () => {
+    const user = stepNamed(provisioningSteps(production, options), "deploy-user").script;
+    expect(user).toContain("is also in the group(s) ${extra% }");
+    expect(user).toContain("gpasswd -d $user <group>");
+    expect(user.indexOf("is also in the group(s)")).toBeLessThan(user.indexOf('chown root:"$group" "$home"'));
   });
 
   it("installs the rendered release agent root-owned and executable", () => {
     const agent = stepNamed(provisioningSteps(staging, options), "release-agent").script;
     expect(agent).toContain(Buffer.from(renderReleaseAgent(staging)).toString("base64"));
-    expect(agent).toContain(`chmod 0755 ${AGENT_PATH}\n`);
-    expect(agent).toContain(`chown root:root ${AGENT_PATH}`);
+    expect(agent).toContain(`mv -fT "$pipeline_new" ${AGENT_PATH}\n`);
+    expect(agent).toContain('chmod 0755 "$pipeline_new"\nchown root:root "$pipeline_new"');
+    expect(agent).toContain(`visudo -c -q -f "$check"`);
     expect(
       agent.startsWith(
         "mkdir -p /usr/local/lib/pipeline\nchmod 0755 /usr/local/lib/pipeline\nchown root:root /usr/local/lib/pipeline",
@@ -251,8 +274,11 @@ describe("the CI deploy key", () => {
     expect(step.create).toBe(asRoot(step.script, "admin"));
     expect(Object.keys(step).sort()).toEqual(["create", "name", "script", "touchesSecrets"]);
     expect(step.script).toContain(`line='${line.replace(/'/g, "'\\''")}'`);
-    expect(step.script).toContain("file=/home/app/.ssh/authorized_keys");
-    expect(step.script).toContain('if ! grep -qxF -- "$line" "$file"; then');
+    expect(step.script).toContain("file=/etc/ssh/pipeline/authorized_keys/app");
+    expect(step.script).toContain('if ! grep -qxF -- "$line" "$new"; then');
+    // The old user-owned file is read only as the user, and only exact deploy key lines are carried over.
+    expect(step.script).toContain("runuser -u app -- head -c 65536 -- /home/app/.ssh/authorized_keys");
+    expect(step.script).not.toMatch(/(chown|chmod|cat|>>?) "?\/home/);
   });
 
   it("retires every other rotation's line, keeping the current line and the user's other keys", () => {
@@ -264,14 +290,13 @@ describe("the CI deploy key", () => {
     expect(step.script).toContain(`line='${line.replace(/'/g, "'\\''")}'`);
     expect(step.script).toBe(
       [
-        "file=/home/app/.ssh/authorized_keys",
+        "file=/etc/ssh/pipeline/authorized_keys/app",
         `line='${line}'`,
         `if [ -f "$file" ] && KEEP="$line" awk '$0 != ENVIRON["KEEP"] && /[ \\t]pipeline-ci-[0-9]+$/ { found = 1 } END { exit !found }' "$file"; then`,
         '  kept=$(mktemp "$file.XXXXXX")',
         `  KEEP="$line" awk '$0 == ENVIRON["KEEP"] || !/[ \\t]pipeline-ci-[0-9]+$/' "$file" > "$kept"`,
-        '  chown app: "$kept"',
-        '  chmod 0600 "$kept"',
-        '  mv -f "$kept" "$file"',
+        '  chmod 0644 "$kept"',
+        '  mv -fT "$kept" "$file"',
         "fi",
       ].join("\n"),
     );

@@ -170,7 +170,9 @@ describe("release agent structure", () => {
     expect(script).toContain('mv -T "$APP_ROOT/current.tmp" "$CURRENT_LINK"');
     expect(script).toContain('flock -w "$LOCK_TIMEOUT_SECONDS" 9');
     expect(script).toContain('pm2_cli() { pm2 "$@" 9>&- </dev/null; }');
-    expect(script).toContain('pnpm install --prod --frozen-lockfile --store-dir "$PNPM_STORE"');
+    expect(script).toContain(
+      'pnpm install --prod --frozen-lockfile --ignore-pnpmfile "${scripts[@]}" --store-dir "$PNPM_STORE"',
+    );
     expect(script).not.toMatch(/^\s*eval\s/m);
   });
 });

@@ -42,7 +42,10 @@ export function qaConfig(overrides: Record<string, unknown> = {}): PipelineConfi
     environment: "qa",
     branch: "release/qa",
     url: "https://qa.storefront.example.com/",
-    hosts: [{ host: "qa-1.storefront.example.com" }, { host: "qa-2.storefront.example.com", port: 2222 }],
+    hosts: [
+      { host: "qa-1.storefront.example.com", hostKey: HOST_KEY },
+      { host: "qa-2.storefront.example.com", port: 2222, hostKey: HOST_KEY },
+    ],
     ownsRepositorySettings: true,
     app: { name: "storefront", services: [{ type: "postgres" }, { type: "redis" }] },
     notifications: { webhook: true },

@@ -11,6 +11,7 @@ AUDITED=no
 WORDS=()
 # Deploy progress, read by on_exit to undo a half-done deploy after an unexpected failure.
 STAGING_DIR=""
+UPLOAD_PID=""
 NEW_RELEASE=""
 PREVIOUS=""
 SWITCHED_FROM=none
@@ -93,12 +94,14 @@ parse_arguments() {
 
 # --- audit log and exit handling ---
 
+# The log is root-owned: the agent (the deploy user) can only append through the root-owned helper, which checks
+# the line's format and stamps the time (sudoers allows exactly that helper).
 audit() {
   local code=$1
-  printf '%s key=%s actor=%s verb=%s release=%s result=%s exit=%s%s\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$KEY_ID" "$ACTOR" "$VERB" "${RELEASE:--}" "$(exit_name "$code")" "$code" \
-    "${INTERRUPTED_BY:+ signal=SIG$INTERRUPTED_BY}" \
-    2>/dev/null >>"$AUDIT_LOG" || log "warning: cannot write $AUDIT_LOG"
+  printf 'key=%s actor=%s verb=%s release=%s result=%s exit=%s%s\n' \
+    "$KEY_ID" "$ACTOR" "${VERB:0:64}" "${RELEASE:--}" "$(exit_name "$code")" "$code" \
+    "${INTERRUPTED_BY:+ signal=SIG$INTERRUPTED_BY}" |
+    sudo -n "$AUDIT_HELPER" 2>/dev/null 9>&- || log "warning: cannot write $AUDIT_LOG"
 }
 
 # A signal is a failure: SIGTERM (a cancelled run), SIGHUP, SIGINT, and SIGPIPE when the SSH channel is gone
@@ -134,6 +137,7 @@ on_exit() {
 }
 
 undo_unfinished_deploy() {
+  stop_upload
   if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
   if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
   if [ -n "$NEW_RELEASE" ]; then remove_tree "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi

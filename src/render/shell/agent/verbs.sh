@@ -4,17 +4,64 @@
 
 # --- deploy ---
 
-# Leftovers of a deploy that was killed midway; safe to remove because we hold the lock.
+# Leftovers of deploys that were killed midway; safe to remove because we hold the lock. An upload in progress
+# is no leftover: uploads happen before the lock, in .incoming-<id>.<pid> of an agent that is still running.
 clean_leftovers() {
-  local leftover
-  for leftover in "$RELEASES_DIR"/.incoming-*; do remove_tree "$leftover"; done
+  local leftover pid
+  for leftover in "$RELEASES_DIR"/.incoming-*; do
+    if [ ! -e "$leftover" ] || [ "$leftover" = "$STAGING_DIR" ]; then continue; fi
+    pid=${leftover##*.}
+    if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then continue; fi
+    remove_tree "$leftover"
+  done
   rm -f "$APP_ROOT/current.tmp" "$ECOSYSTEM_FILE.tmp"
 }
 
+# stdin -> <staging>/artifact.tgz, before the lock is taken, so a slow or stalled upload never blocks a rollback.
+# A watchdog polls the size: at most MAX_ARTIFACT_BYTES are read (one byte more is refused), and an upload that
+# sends nothing for UPLOAD_IDLE_TIMEOUT_SECONDS is given up.
+receive_upload() {
+  local archive="$1/artifact.tgz" size=0 last_size=0 last_change now status=0
+  local idle_limit=$((UPLOAD_IDLE_TIMEOUT_SECONDS * 1000000))
+  : >"$archive"
+  # dd writes every block as it arrives (head would buffer it, and a trickle would look stalled). fullblock: without
+  # it, count_bytes counts the short reads of a pipe as whole blocks and stops early.
+  dd iflag=count_bytes,fullblock count="$((MAX_ARTIFACT_BYTES + 1))" bs=4K status=none <&0 >"$archive" &
+  UPLOAD_PID=$!
+  last_change=${EPOCHREALTIME/./}
+  while kill -0 "$UPLOAD_PID" 2>/dev/null; do
+    sleep 0.1
+    size=$(stat -c %s "$archive")
+    now=${EPOCHREALTIME/./}
+    if [ "$size" -ne "$last_size" ]; then
+      last_size=$size
+      last_change=$now
+    elif [ $((now - last_change)) -ge "$idle_limit" ] && kill -0 "$UPLOAD_PID" 2>/dev/null; then
+      stop_upload
+      fail "$EXIT_UPLOAD_REFUSED" "the upload sent nothing for ${UPLOAD_IDLE_TIMEOUT_SECONDS}s (deploy.uploadIdleTimeoutSeconds); gave it up"
+    fi
+    if [ "$size" -gt "$MAX_ARTIFACT_BYTES" ]; then break; fi
+  done
+  wait "$UPLOAD_PID" || status=$?
+  UPLOAD_PID=""
+  size=$(stat -c %s "$archive")
+  if [ "$size" -gt "$MAX_ARTIFACT_BYTES" ]; then
+    fail "$EXIT_UPLOAD_REFUSED" "the artifact is larger than $MAX_ARTIFACT_BYTES bytes (deploy.maxArtifactMegabytes); refused"
+  fi
+  [ "$status" -eq 0 ] || fail "$EXIT_UPLOAD_REFUSED" "could not read the artifact from stdin"
+}
+
+# Ends a running upload (on a failure or a signal); nothing when none runs.
+stop_upload() {
+  if [ -z "$UPLOAD_PID" ]; then return 0; fi
+  kill "$UPLOAD_PID" 2>/dev/null || true
+  wait "$UPLOAD_PID" 2>/dev/null || true
+  UPLOAD_PID=""
+}
+
 # Only regular files and directories, no absolute paths, no '..': checked on the listing before extracting.
-receive_artifact() {
+unpack_artifact() {
   local staging=$1 archive="$1/artifact.tgz" types name
-  cat >"$archive" || return 1
   types=$(tar -tvzf "$archive" | cut -c1 | sort -u) || { log "the artifact is not a gzip'd tar"; return 1; }
   if grep -q '[^-d]' <<<"$types"; then
     log "the artifact contains links or special files (only regular files and directories are accepted)"
@@ -34,13 +81,29 @@ receive_artifact() {
   [ -f "$staging/release/$START_SCRIPT" ] || { log "the artifact has no $START_SCRIPT (app.startScript)"; return 1; }
 }
 
+# Lifecycle scripts are off unless the app lists the dependencies that may build (pnpm.onlyBuiltDependencies in
+# package.json, which pnpm 9 honours) and deploy.dependencyScripts is "listed"; .pnpmfile.cjs never runs.
+# The flags are on the command line: they beat every .npmrc.
 install_dependencies() {
-  local dir=$1
+  local dir=$1 scripts=(--ignore-scripts)
   if [ ! -f "$dir/package.json" ]; then
     log "no package.json in the artifact: nothing to install"
     return 0
   fi
-  (cd "$dir" && pnpm install --prod --frozen-lockfile --store-dir "$PNPM_STORE" --reporter=append-only </dev/null 9>&-)
+  if [ "$DEPENDENCY_SCRIPTS" = listed ] && lists_built_dependencies "$dir/package.json"; then
+    scripts=()
+    log "lifecycle scripts: only the dependencies package.json lists in pnpm.onlyBuiltDependencies"
+  else
+    log "lifecycle scripts: off (list dependencies that must build in pnpm.onlyBuiltDependencies)"
+  fi
+  (cd "$dir" && pnpm install --prod --frozen-lockfile --ignore-pnpmfile "${scripts[@]}" --store-dir "$PNPM_STORE" \
+    --reporter=append-only </dev/null 9>&-)
+}
+
+# Parsed as JSON, never required (a package.json is data, not code).
+lists_built_dependencies() {
+  node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+process.exit(p && p.pnpm && Array.isArray(p.pnpm.onlyBuiltDependencies) ? 0 : 1)' "$1" </dev/null 9>&- 2>/dev/null
 }
 
 link_shared_files() {
@@ -53,14 +116,12 @@ link_shared_files() {
   fi
 }
 
-# Everything that can fail slowly happens in releases/.incoming-<id>/ (skipped by every listing), so a deploy killed
-# midway never leaves a half-installed or unmigrated release that rollback could pick.
+# Everything that can fail slowly happens in releases/.incoming-<id>.<pid>/ (skipped by every listing), so a deploy
+# killed midway never leaves a half-installed or unmigrated release that rollback could pick. STAGING_DIR holds the
+# received artifact.tgz and an empty release/.
 build_release() {
-  local release=$1 dir
-  STAGING_DIR="$RELEASES_DIR/.incoming-$release"
-  dir="$STAGING_DIR/release"
-  mkdir -p "$dir"
-  receive_artifact "$STAGING_DIR" || fail "$EXIT_BAD_ARTIFACT" "could not unpack the artifact of $release"
+  local release=$1 dir="$STAGING_DIR/release"
+  unpack_artifact "$STAGING_DIR" || fail "$EXIT_BAD_ARTIFACT" "could not unpack the artifact of $release"
   log "installing production dependencies of $release"
   install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
   link_shared_files "$dir"
@@ -73,16 +134,25 @@ build_release() {
   STAGING_DIR=""
 }
 
+# The upload comes first, without the lock (receive_upload); everything after it holds the lock.
 verb_deploy() {
   local release=$RELEASE
+  refuse_existing_release "$release"
+  STAGING_DIR="$RELEASES_DIR/.incoming-$release.$$"
+  mkdir -p "$STAGING_DIR/release"
+  receive_upload "$STAGING_DIR"
   take_lock
   clean_leftovers
-  [ ! -e "$RELEASES_DIR/$release" ] || fail "$EXIT_BAD_RELEASE_ID" "release $release exists already (make a new release id)"
+  refuse_existing_release "$release"
   PREVIOUS=$(current_release)
   build_release "$release"
   go_live "$release" "$PREVIOUS"
   prune_releases "$release" "$PREVIOUS"
   log "release $release is live"
+}
+
+refuse_existing_release() {
+  [ ! -e "$RELEASES_DIR/$1" ] || fail "$EXIT_BAD_RELEASE_ID" "release $1 exists already (make a new release id)"
 }
 
 # Switch, reload, health gate; any failure switches back to <previous> (via on_exit).

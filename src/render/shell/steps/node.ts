@@ -5,6 +5,7 @@ import { hostLayout } from "../../hostLayout";
 import { quote } from "../../../primitives/shellQuote";
 import { writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
+import { nodeReleaseKeyring } from "./nodeReleaseKeys";
 
 function trimTrailingSlash(url: string): string {
   return url.replace(/\/+$/, "");
@@ -15,11 +16,19 @@ export function npmMajorFor(nodeMajor: number): number {
   return nodeMajor >= 24 ? 11 : 10;
 }
 
-export function nodeScript(config: PipelineConfig, npmRegistry: string): string {
+/**
+ * @param releaseKeyring the keys SHASUMS256.txt must be signed with (nodeSource "nodejs"): the Node.js releasers'
+ *   keys; the host tests pass a keyring of their own stand-in distribution.
+ */
+export function nodeScript(
+  config: PipelineConfig,
+  npmRegistry: string,
+  releaseKeyring: Buffer = nodeReleaseKeyring(),
+): string {
   const major = config.app.nodeVersion;
   const install =
     config.vps.nodeSource === "nodejs"
-      ? installFromNodeDist(trimTrailingSlash(config.vps.nodeDistUrl), major)
+      ? installFromNodeDist(trimTrailingSlash(config.vps.nodeDistUrl), major, releaseKeyring)
       : installFromRegistry(trimTrailingSlash(npmRegistry), major);
   return [
     LOAD_SYSTEM_ENVIRONMENT,
@@ -36,20 +45,44 @@ export function nodeScript(config: PipelineConfig, npmRegistry: string): string 
   ].join("\n");
 }
 
-/** Official tarball: the exact file name and its checksum come from SHASUMS256.txt of latest-v<major>.x. */
-function installFromNodeDist(distUrl: string, major: number): string {
+/**
+ * Official tarball: the exact file name and its checksum come from SHASUMS256.txt of latest-v<major>.x, which
+ * must carry a valid signature (SHASUMS256.txt.sig) of a Node.js releaser's key: a checksum from the same origin
+ * as the tarball proves nothing on its own. https only (the config refuses http; --proto refuses a redirect).
+ */
+function installFromNodeDist(distUrl: string, major: number, keyring: Buffer): string {
   return [
     `base=${quote(`${distUrl}/latest-v${major}.x`)}`,
-    'curl -fsSL --retry 3 "$base/SHASUMS256.txt" -o "$work/SHASUMS256.txt"',
+    'curl -fsSL --proto =https --retry 3 "$base/SHASUMS256.txt" -o "$work/SHASUMS256.txt"',
+    ...(keyring.length > 0 ? checkSignature(keyring) : signatureNotChecked()),
     `line=$(grep -E '  node-v${major}\\.[0-9]+\\.[0-9]+-linux-x64\\.tar\\.xz$' "$work/SHASUMS256.txt" | head -n 1 || true)`,
     'if [ -z "$line" ]; then echo "no linux-x64 tarball listed in $base/SHASUMS256.txt" >&2; exit 1; fi',
     "file=${line##* }",
-    'curl -fsSL --retry 3 "$base/$file" -o "$work/$file"',
+    'curl -fsSL --proto =https --retry 3 "$base/$file" -o "$work/$file"',
     '(cd "$work" && printf \'%s\\n\' "$line" | sha256sum --check --quiet -)',
     "rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack",
     'tar -xJf "$work/$file" -C /usr/local --strip-components=1 --no-same-owner',
     "rm -f /usr/local/README.md /usr/local/LICENSE /usr/local/CHANGELOG.md",
   ].join("\n");
+}
+
+function checkSignature(keyring: Buffer): string[] {
+  return [
+    'curl -fsSL --proto =https --retry 3 "$base/SHASUMS256.txt.sig" -o "$work/SHASUMS256.txt.sig"',
+    `printf %s ${keyring.toString("base64")} | base64 -d >"$work/node-release-keys.gpg"`,
+    'if ! gpgv --keyring "$work/node-release-keys.gpg" "$work/SHASUMS256.txt.sig" "$work/SHASUMS256.txt" 2>"$work/gpgv.log"; then',
+    '  echo "$base/SHASUMS256.txt has no valid signature by a Node.js release key (SHASUMS256.txt.sig): not installing" >&2',
+    '  cat "$work/gpgv.log" >&2',
+    "  exit 1",
+    "fi",
+  ];
+}
+
+/** Without release keys in the repository (node-release-keys/README.md) the gap is stated, not hidden. */
+function signatureNotChecked(): string[] {
+  return [
+    'echo "warning: the signature of $base/SHASUMS256.txt is not checked: this pipeline ships no Node.js release keys (src/render/shell/steps/node-release-keys/README.md); only the SHA-256 checksum is" >&2',
+  ];
 }
 
 /**
@@ -103,7 +136,7 @@ const FETCH_PACKAGE_FUNCTION = String.raw`fetch_package() {
 
 /**
  * pnpm through npm (corepack fails signature checks behind registry mirrors). The registry goes to npm's global
- * config (/usr/local/etc/npmrc: root's npm, pm2 install) and the deploy user's ~/.npmrc (pnpm in the agent).
+ * config (/usr/local/etc/npmrc: root's npm, pm2 install) and the deploy user's ~/.npmrc (pnpm in the agent; root-owned).
  */
 export function pnpmScript(config: PipelineConfig, npmRegistry: string): string {
   const major = config.app.pnpmVersion;
@@ -112,10 +145,8 @@ export function pnpmScript(config: PipelineConfig, npmRegistry: string): string 
     LOAD_SYSTEM_ENVIRONMENT,
     "mkdir -p /usr/local/etc",
     writeFile("/usr/local/etc/npmrc", registryLine, { mode: "0644", owner: "root:root" }),
-    writeFile(`${hostLayout(config).home}/.npmrc`, registryLine, {
-      mode: "0644",
-      owner: `${config.deployUser}:`,
-    }),
+    // Root-owned in the root-owned home (deploy-user step): the deploy user cannot redirect its registry.
+    writeFile(`${hostLayout(config).home}/.npmrc`, registryLine, { mode: "0644", owner: "root:root" }),
     "installed=$(/usr/local/bin/pnpm --version 2>/dev/null || true)",
     `if [ "\${installed%%.*}" != ${major} ]; then`,
     `  npm install --global --no-fund --no-audit --registry ${quote(npmRegistry)} pnpm@${major}`,

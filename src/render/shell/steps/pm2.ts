@@ -16,7 +16,8 @@ function asDeployUserFunction(config: PipelineConfig): string {
   const user = config.deployUser;
   return [
     "as_deploy_user() {",
-    `  (cd ${quote(home)} && runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
+    // umask 027: a pm2 daemon this starts (pm2 install does) passes it to the app and its logs: not world-readable.
+    `  (cd ${quote(home)} && umask 027 && runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
     "}",
   ].join("\n");
 }
@@ -53,6 +54,8 @@ export function pm2LogrotateScript(config: PipelineConfig): string {
     // `pm2 set` rewrites module_conf.json even when nothing changes: compare first, so a re-run changes nothing.
     `wanted=${quote(`${config.vps.logMaxSize}|${config.vps.logRetainDays}`)}`,
     `current="$(as_deploy_user node -e ${quote(READ_LOGROTATE_SETTINGS)} ${quote(`${home}/.pm2/module_conf.json`)} 2>/dev/null || true)"`,
+    // Logs an earlier version's daemon (root's umask 022) made world-readable; as the user (find does not follow links).
+    `as_deploy_user find ${quote(hostLayout(config).logs)} ${quote(`${home}/.pm2/logs`)} -type f -perm /o=rwx -exec chmod o-rwx {} + 2>/dev/null || true`,
     'if [ "$current" != "$wanted" ]; then',
     `  as_deploy_user pm2 set pm2-logrotate:max_size ${quote(config.vps.logMaxSize)}`,
     `  as_deploy_user pm2 set pm2-logrotate:retain ${config.vps.logRetainDays}`,
