@@ -28,6 +28,16 @@ const server = http.createServer((req, res) => {
     res.end(HEALTHY ? "ok\n" : "unhealthy\n");
     return;
   }
+  if (req.method === "POST" && req.url === "/upload") {
+    // Reads the whole body and answers its size (the proxy's body limit is tested with it).
+    let bytes = 0;
+    req.on("data", (chunk) => (bytes += chunk.length));
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ bytes }) + "\n");
+    });
+    return;
+  }
   res.writeHead(200, { "content-type": "application/json" });
   res.end(
     JSON.stringify({

@@ -23,6 +23,8 @@ const GROUPS_DOCUMENTED_BY_FIELD = [
   "notifications",
   "files",
   "vps",
+  "firewall",
+  "ingress",
 ];
 
 export function configReference(): ConfigKeyDoc[] {

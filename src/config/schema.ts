@@ -21,6 +21,8 @@ import {
   dependencyUpdatesSchema,
   deploySchema,
   filesSchema,
+  firewallSchema,
+  ingressSchema,
   notificationsSchema,
   protectionSchema,
   releaseSchema,
@@ -194,6 +196,8 @@ export const pipelineSchema = z
     notifications: notificationsSchema,
     files: filesSchema,
     vps: vpsSchema,
+    firewall: firewallSchema,
+    ingress: ingressSchema,
   })
   .superRefine((c, ctx) => {
     if (c.deployUser === c.adminUser || c.deployUser === "root") {
@@ -209,6 +213,22 @@ export const pipelineSchema = z
         path: ["notifications", "webhook"],
         message:
           "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
+      });
+    }
+    if (c.ingress.tls === "acme" && c.ingress.acmeEmail === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ingress", "acmeEmail"],
+        message:
+          "is required when ingress.tls is acme (the contact of the Let's Encrypt account, e.g. ops@example.com; or set ingress.tls to internal or off)",
+      });
+    }
+    if (c.ingress.tls === "acme" && httpsUrlProblem(c.url) === undefined && isIpAddressUrl(c.url)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ingress", "tls"],
+        message:
+          "is acme, but url names an IP address, which Let's Encrypt does not certify (use a DNS name in url, or set ingress.tls to internal or off)",
       });
     }
     const programBranch = c.files.branch;
@@ -233,5 +253,10 @@ export const pipelineSchema = z
       });
     }
   });
+
+function isIpAddressUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.startsWith("[");
+}
 
 export type PipelineSchemaOutput = z.output<typeof pipelineSchema>;

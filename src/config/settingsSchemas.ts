@@ -216,3 +216,86 @@ export const vpsSchema = z
   })
   .prefault({})
   .describe("How the hosts are provisioned.");
+
+export const firewallSchema = z
+  .strictObject({
+    enabled: boolean()
+      .default(true)
+      .describe(
+        "An nftables table of the pipeline's own (inet pipeline, /etc/nftables.d/pipeline.nft) drops every inbound packet except the ports sshd listens on (read on each host with sshd -T), 80, 443 and extraTcpPorts; the app port and pm2 answer only the host itself. false removes that table.",
+      ),
+    extraTcpPorts: z
+      .array(integer(1, 65535, "use a TCP port such as 8443"), {
+        error: "must be a list of TCP ports (for example [8443])",
+      })
+      .default([])
+      .describe(
+        "More TCP ports the firewall opens to everyone (the app port only if the app serves the public itself).",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "Inbound firewall of the hosts (nftables), loaded atomically so the provisioning connection survives.",
+  );
+
+/** An IPv4 or IPv6 address with an optional prefix length (what Caddy's trusted_proxies accepts). */
+const CIDR =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?:\/(?:3[0-2]|[12]?\d))?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?:\/(?:12[0-8]|1[01]\d|[1-9]?\d))?)$/;
+
+export const ingressSchema = z
+  .strictObject({
+    tls: z
+      .enum(["acme", "internal", "off"], {
+        error:
+          "must be acme, internal or off (acme = Let's Encrypt certificates; internal = Caddy's local CA; off = TLS ends at a load balancer in front)",
+      })
+      .default("acme")
+      .describe(
+        "Where the proxy's TLS certificate comes from: 'acme' (Let's Encrypt, for the url's host name: DNS must point at the host and ports 80/443 be open), 'internal' (Caddy's local CA: sandboxes and tests; clients must trust its root), 'off' (plain HTTP on port 80: TLS ends at a load balancer or CDN in front, whose X-Forwarded-* headers are trusted only from trustedProxies).",
+      ),
+    acmeEmail: matching(
+      /^[^\s@]+@[^\s@]+\.[^\s@]+$/,
+      "is not an email address",
+      "for example ops@example.com",
+    )
+      .optional()
+      .describe(
+        "Contact email of the ACME account (expiry and revocation notices). Required when tls is acme.",
+      ),
+    trustedProxies: z
+      .array(
+        matching(CIDR, "is not an IP address or CIDR range", "for example 10.0.0.0/8 or 2001:db8::/32"),
+        {
+          error: "must be a list of IP addresses or CIDR ranges (for example [10.0.0.0/8])",
+        },
+      )
+      .default([])
+      .describe(
+        "With tls 'off': addresses of the load balancer or CDN whose X-Forwarded-* headers are passed on to the app; from anywhere else they are replaced.",
+      ),
+    maxBodyMegabytes: integer(1, 10240, "use megabytes, such as 10")
+      .default(10)
+      .describe("Largest request body the proxy accepts (MB); a larger one gets 413."),
+    readTimeoutSeconds: integer(1, 3600, "use seconds, such as 30")
+      .default(30)
+      .describe(
+        "How long a client may take to send a request body (Caddy timeouts read_body; headers get 10 s).",
+      ),
+    writeTimeoutSeconds: integer(0, 3600, "use seconds, such as 120; 0 = no limit")
+      .default(120)
+      .describe(
+        "How long the proxy may take to write a response, from the end of the request headers (Caddy timeouts write); 0 = no limit (long streams).",
+      ),
+    idleTimeoutSeconds: integer(1, 3600, "use seconds, such as 300")
+      .default(300)
+      .describe("How long an idle keep-alive connection is kept open (Caddy timeouts idle)."),
+    retrySeconds: integer(0, 300, "use seconds, such as 15")
+      .default(15)
+      .describe(
+        "How long a request the app cannot take (worker being replaced, health check failing) is retried before the client gets 502 (Caddy lb_try_duration); 0 = no retry.",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "The reverse proxy (Debian's Caddy) on every host: serves the url's host name on 80/443, redirects HTTP to HTTPS and proxies to localhost:<app.port>.",
+  );

@@ -28,6 +28,10 @@ export function stackOnHosts(
       app: { ...EXAMPLE_APP, instances: 2, services: [] },
       deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30 },
       vps: { nodeSource: "npm", npmRegistry: first.npmRegistry },
+      // Caddy's local CA: the hosts have no public name for Let's Encrypt to check.
+      ingress: { tls: "internal" },
+      // No reverse proxy in front of the example app here: the tests reach it on its port from this machine.
+      firewall: { extraTcpPorts: [EXAMPLE_APP.port] },
       ...overrides,
     },
     "sandbox",

@@ -8,7 +8,12 @@ export interface GuestRootLayers {
   merged: string;
 }
 
-/** What sshd, PAM, sudo, apt and npm need; everything else (sys_admin, sys_module, mknod, net_admin, ...) is dropped. */
+/**
+ * What sshd, PAM, sudo, apt and npm need, and net_admin for the firewall step's nftables rules (netlink answers
+ * without it "cache initialization failed: Operation not permitted"): it acts on the guest's own network
+ * namespace only, which the guest cannot leave (setns needs sys_admin). Everything else (sys_admin, sys_module,
+ * mknod, ...) is dropped.
+ */
 const GUEST_CAPABILITIES = [
   "chown",
   "dac_override",
@@ -20,6 +25,7 @@ const GUEST_CAPABILITIES = [
   "setuid",
   "setpcap",
   "setfcap",
+  "net_admin",
   "net_bind_service",
   "net_raw",
   "sys_chroot",

@@ -18,6 +18,7 @@ function validValues(): Record<string, unknown> {
     environment: "production",
     branch: "main",
     url: "https://shop.example.com",
+    ingress: { acmeEmail: "ops@shop.example.com" },
     reviewers: ["octocat", "acme/ops"],
     hosts: [{ host: "vps1.example.com", hostKey: HOST_KEY }],
     app: { name: "shop" },

@@ -20,6 +20,8 @@ const STACK = [
   "  pipeline:environment: staging",
   "  pipeline:branch: staging",
   "  pipeline:url: https://staging.shop.example.com",
+  "  pipeline:ingress:",
+  "    acmeEmail: ops@shop.example.com",
   "  pipeline:hosts:",
   "    - host: vps1.example.com",
   "      hostKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R",
@@ -81,6 +83,7 @@ describe("loadFromValues with plaintextSecrets", () => {
       environment: "staging",
       branch: "staging",
       url: "https://s.example.com",
+      ingress: { acmeEmail: "ops@example.com" },
       hosts: [
         {
           host: "vps1.example.com",

@@ -116,9 +116,14 @@ describe("the CI deploy key", () => {
     const split = afterSecretIndex(chain);
     const steps = withDeployKeyFilledIn(chain, key1.publicKey);
     const beforeSecret = steps.slice(0, split).filter((step) => step.name === "authorize-deploy-key");
-    const afterSecret: RemoteStep[] = steps.slice(split);
+    // After the secret: the retirement, then the deploy user's own pm2 steps, which this test leaves alone.
+    expect(steps.slice(split).map((step) => step.name)).toEqual([
+      "retire-old-deploy-keys",
+      "pm2-logrotate",
+      "app-env",
+    ]);
+    const afterSecret: RemoteStep[] = steps.slice(split, split + 1);
     expect(beforeSecret).toHaveLength(1);
-    expect(afterSecret.map((step) => step.name)).toEqual(["retire-old-deploy-keys"]);
 
     // 0. Before: a deploy with the current key, so that the rotation happens on a serving host.
     const first = makeRelease(stack.config);

@@ -1,6 +1,11 @@
 // Provisioning a fresh Debian host with the stack's own steps (the `create` strings of the remote.Command chain).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_PATH, hostLayout } from "../../src/render/hostLayout";
+import {
+  FIREWALL_LOADED_STATE,
+  FIREWALL_RULES_FILE,
+  NFTABLES_CONF,
+} from "../../src/render/shell/steps/firewall";
 import { OLD_SSHD_DROP_INS, SSHD_DROP_IN, authorizedKeysPath } from "../../src/render/shell/steps/system";
 import { StepFailed, resolvedHostSteps, provisionHost, runSteps } from "../../src/sandbox";
 import { type HostHandle, canLoginWithPassword } from "../../src/testhost";
@@ -21,6 +26,9 @@ function managedFiles(stack: Stack): string[] {
     "/etc/group",
     "/etc/ssh/sshd_config",
     SSHD_DROP_IN,
+    FIREWALL_RULES_FILE,
+    FIREWALL_LOADED_STATE,
+    NFTABLES_CONF,
     "/usr/local/bin/node",
     "/usr/local/lib/node_modules/npm/package.json",
     "/usr/local/lib/node_modules/pnpm/package.json",

@@ -13,6 +13,7 @@ describe("bad config under pulumi", () => {
       "pipeline:environment": "staging",
       "pipeline:branch": "bad..branch",
       "pipeline:url": "https://staging.example.com",
+      "pipeline:ingress": JSON.stringify({ acmeEmail: "ops@example.com" }),
       "pipeline:hosts": JSON.stringify([{ host: "web-1.example.com", port: 0 }]),
       "pipeline:app": JSON.stringify({ name: "storefront", healthPath: "health" }),
     });

@@ -24,7 +24,13 @@ export function renderAuditHelper(config: PipelineConfig): string {
     "IFS= read -r -n 512 line || true",
     '[[ $line =~ $LINE_PATTERN ]] || { echo "audit-append: not an audit line" >&2; exit 65; }',
     "umask 027",
-    'printf \'%s %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$line" >>"$AUDIT_LOG"',
+    // The caller's resource limits come along through sudo: a file-size limit set to end mid-line would leave a
+    // cut line for the next entry to be glued to. Root lifts it; one writer at a time; every line starts fresh.
+    "ulimit -f unlimited",
+    'exec 9>>"$AUDIT_LOG"',
+    "flock 9",
+    'if [ -s "$AUDIT_LOG" ] && [ -n "$(tail -c 1 "$AUDIT_LOG")" ]; then printf \'\\n\' >&9; fi',
+    'printf \'%s %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$line" >&9',
     "",
   ].join("\n");
 }

@@ -61,16 +61,26 @@ export function hostSteps(config: PipelineConfig, options: HostStepOptions): Hos
   };
   // The key file is written before sshd-hardening points sshd at it: on a host provisioned by an earlier version
   // (keys in ~/.ssh/authorized_keys), the current key is in the new file before sshd stops reading the old one.
-  const sshd = provisioning.findIndex((step) => step.name === SSHD_HARDENING_STEP);
+  const rootSide = provisioning.filter((step) => !USER_SIDE_STEPS.includes(step.name));
+  const userSide = provisioning.filter((step) => USER_SIDE_STEPS.includes(step.name));
+  const sshd = rootSide.findIndex((step) => step.name === SSHD_HARDENING_STEP);
   if (sshd < 0) throw new Error(`provisioningSteps() has no ${SSHD_HARDENING_STEP} step`);
   return [
-    ...provisioning.slice(0, sshd),
+    ...rootSide.slice(0, sshd),
     authorizeDeployKey,
-    ...provisioning.slice(sshd),
+    ...rootSide.slice(sshd),
     readHostKeyStep,
     retireOldDeployKeys,
+    ...userSide,
   ];
 }
+
+/**
+ * Steps that run commands as the deploy user against its own files (pm2, its modules, shared/.env). Whatever
+ * that user did to them can make these fail or hang, so they come after the old deploy keys are retired: a
+ * compromised deploy user can never keep a retired key authorized by breaking a step in front of the retirement.
+ */
+const USER_SIDE_STEPS: readonly string[] = ["pm2-logrotate", "app-env"];
 
 /** Where the chain splits: the steps from this index on run only after the deploy key secret has switched. */
 export function afterSecretIndex(steps: readonly HostStep[]): number {

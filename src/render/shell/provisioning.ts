@@ -9,8 +9,10 @@ import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
 import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
+import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
 import { pm2LogrotateScript, pm2Script } from "./steps/pm2";
+import { reverseProxyScript } from "./steps/reverseProxy";
 import { basePackagesScript, deployUserScript, sshdHardeningScript } from "./steps/system";
 
 export interface ProvisionOptions {
@@ -27,12 +29,14 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
     rootStep(config, "base-packages", basePackagesScript()),
     rootStep(config, "deploy-user", deployUserScript(config)),
     rootStep(config, SSHD_HARDENING_STEP, sshdHardeningScript(config)),
+    rootStep(config, FIREWALL_STEP, firewallScript(config)),
     rootStep(config, "node", nodeScript(config, registry)),
     rootStep(config, "pnpm", pnpmScript(config, registry)),
     rootStep(config, "pm2", pm2Script(config, registry)),
     rootStep(config, "pm2-logrotate", pm2LogrotateScript(config)),
     appEnvStep(config),
     rootStep(config, "release-agent", releaseAgentScript(config)),
+    rootStep(config, "reverse-proxy", reverseProxyScript(config)),
   ];
 }
 
@@ -52,17 +56,20 @@ function appEnvStep(config: PipelineConfig): RemoteStep {
     'cat >"$new"',
     'if [ -f "$env_file" ] && [ ! -L "$env_file" ] && cmp -s "$new" "$env_file"; then rm -f "$new"; exit 0; fi',
     'mv -fT "$new" "$env_file"',
-    `if [ -f ${quote(ecosystemFilePath(config))} ] && pm2 describe ${quote(config.app.name)} >/dev/null 2>&1; then`,
+    // pm2 talks to the user's own daemon, which the user controls: bounded, and a failed reload only delays the
+    // new .env to the next deploy.
+    `if [ -f ${quote(ecosystemFilePath(config))} ] && timeout 30 pm2 describe ${quote(config.app.name)} >/dev/null 2>&1; then`,
     "  umask 027",
     `  echo "shared/.env changed: reloading ${config.app.name}" >&2`,
-    `  pm2 startOrReload ${quote(ecosystemFilePath(config))} --update-env >&2`,
+    `  timeout 120 pm2 startOrReload ${quote(ecosystemFilePath(config))} --update-env >&2 ||`,
+    `    echo "warning: pm2 could not reload ${config.app.name}; the new shared/.env applies at the next deploy" >&2`,
     "fi",
   ].join("\n");
   const script = [
     LOAD_SYSTEM_ENVIRONMENT,
     `cd ${quote(layout.home)} || exit 1`,
     "# shellcheck disable=SC2016 # the script is expanded by the deploy user's bash",
-    `runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${shell(asUser)}`,
+    `timeout 300 runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${shell(asUser)}`,
   ].join("\n");
   return { ...rootStep(config, "app-env", script), stdin: "appEnv", touchesSecrets: true };
 }

@@ -94,6 +94,23 @@ describe("audit", () => {
     expect(readFileSync(box.path("AUDIT_LOG"), "utf8").trim().split("\n")).toHaveLength(1);
   });
 
+  it("the helper writes whole lines whatever file-size limit the caller set, each on a line of its own", () => {
+    const box = sandbox();
+    const line = "key=ci-1 actor=a verb=deploy release=- result=ok exit=0";
+    // A cut line left at the end of the log, and a limit set to end the next append in the middle.
+    const result = box.run(
+      [
+        `printf '%s cut' "$(head -c 1000 /dev/zero | tr '\\0' x)" >"$AUDIT_LOG"`,
+        `ulimit -S -f 1; printf '%s\\n' '${line}' | sudo -n "$AUDIT_HELPER"`,
+      ].join("\n"),
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const lines = readFileSync(box.path("AUDIT_LOG"), "utf8").split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ ${line}$`));
+    expect(lines[2]).toBe("");
+  });
+
   it("is installed with a sudoers rule for exactly the helper, checked by visudo before it is put in place", () => {
     expect(auditSudoersRule(staging)).toBe(
       "# Managed by pipeline (pulumi up rewrites this file): the audit log's only writer.\ndeploy ALL=(root) NOPASSWD: /usr/local/lib/pipeline/audit-append\n",

@@ -26,6 +26,7 @@ export const staging: PipelineConfig = loadFromValues(
     environment: "staging",
     branch: "staging",
     url: "https://staging.storefront.example.com",
+    ingress: { acmeEmail: "ops@storefront.example.com" },
     hosts: [{ host: "staging-1.storefront.example.com", hostKey: HOST_KEY }],
     adminUser: "root",
     deployUser: "deploy",
@@ -44,6 +45,7 @@ export const production: PipelineConfig = loadFromValues(
     environment: "production",
     branch: "main",
     url: "https://storefront.example.com",
+    ingress: { acmeEmail: "ops@storefront.example.com" },
     reviewers: ["acme-shop/release-managers", "octocat"],
     hosts: [
       { host: "web-1.storefront.example.com", hostKey: HOST_KEY },

@@ -24,12 +24,14 @@ const STEP_NAMES = [
   "base-packages",
   "deploy-user",
   "sshd-hardening",
+  "firewall",
   "node",
   "pnpm",
   "pm2",
   "pm2-logrotate",
   "app-env",
   "release-agent",
+  "reverse-proxy",
 ];
 
 function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
@@ -39,27 +41,36 @@ function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
 }
 
 describe("hostSteps", () => {
-  it("chains provisioning, authorizing the deploy key, reading the host key, then retiring old key lines", () => {
+  /** Steps that run the deploy user's own pm2 against its own files: after old keys are retired. */
+  const USER_SIDE = ["pm2-logrotate", "app-env"];
+  const ROOT_SIDE = STEP_NAMES.filter((n) => !USER_SIDE.includes(n));
+
+  it("chains provisioning, authorizing the deploy key, reading the host key, retiring old key lines, then the user's steps", () => {
     const steps = hostSteps(production, { ...options, withAppEnv: true });
     // The root-owned key file is written before sshd-hardening points sshd at it (upgrade without lockout).
     expect(steps.map((s) => s.name)).toEqual([
       "base-packages",
       "deploy-user",
       "authorize-deploy-key",
-      ...STEP_NAMES.slice(2),
+      ...ROOT_SIDE.slice(2),
       "read-host-key",
       "retire-old-deploy-keys",
+      ...USER_SIDE,
     ]);
     expect(steps.filter(needsDeployKey).map((s) => [s.name, s.deployKeyPhase])).toEqual([
       ["authorize-deploy-key", "authorize"],
       ["retire-old-deploy-keys", "retire"],
     ]);
-    expect(steps.at(-2)).toBe(readHostKeyStep);
+    expect(steps.find((s) => s.name === "read-host-key")).toBe(readHostKeyStep);
   });
 
-  it("puts only the retiring of old key lines after the deploy key secret", () => {
+  // A compromised deploy user can make its own pm2 steps fail or hang; that must not keep a retired key alive.
+  it("runs only the key retirement and the deploy user's own steps after the deploy key secret", () => {
     const steps = hostSteps(production, { ...options, withAppEnv: true });
-    expect(steps.slice(afterSecretIndex(steps)).map((s) => s.name)).toEqual(["retire-old-deploy-keys"]);
+    expect(steps.slice(afterSecretIndex(steps)).map((s) => s.name)).toEqual([
+      "retire-old-deploy-keys",
+      ...USER_SIDE,
+    ]);
   });
 
   it("leaves out the app-env step when the stack has no appEnv", () => {
@@ -68,9 +79,10 @@ describe("hostSteps", () => {
       "base-packages",
       "deploy-user",
       "authorize-deploy-key",
-      ...STEP_NAMES.slice(2).filter((n) => n !== "app-env"),
+      ...ROOT_SIDE.slice(2),
       "read-host-key",
       "retire-old-deploy-keys",
+      "pm2-logrotate",
     ]);
   });
 
@@ -82,7 +94,9 @@ describe("hostSteps", () => {
     expect(steps.find((s) => s.name === "authorize-deploy-key")).toEqual(
       authorizeDeployKeyStep(production, CI_PUBLIC_KEY, 3),
     );
-    expect(steps.at(-1)).toEqual(retireOldDeployKeysStep(production, CI_PUBLIC_KEY, 3));
+    expect(steps.find((s) => s.name === "retire-old-deploy-keys")).toEqual(
+      retireOldDeployKeysStep(production, CI_PUBLIC_KEY, 3),
+    );
   });
 
   it("has no delete command anywhere: removing a host or a step never needs to reach the host", () => {
@@ -170,7 +184,7 @@ describe("provisioningSteps", () => {
     expect(stepNamed(steps, "pm2").script).toContain("pm2 startup systemd -u app --hp /home/app");
     const logrotate = stepNamed(steps, "pm2-logrotate").script;
     expect(logrotate).toContain(
-      "cd /home/app && umask 027 && runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
+      "cd /home/app && umask 027 && timeout 300 runuser -u app -- env HOME=/home/app PM2_HOME=/home/app/.pm2",
     );
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:max_size 50M");
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:retain 30");

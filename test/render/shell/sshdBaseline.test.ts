@@ -114,6 +114,7 @@ describe("the sshd baseline", () => {
       environment: "staging",
       branch: "staging",
       url: "https://staging.example.com",
+      ingress: { acmeEmail: "ops@example.com" },
       hosts: [
         {
           host: "vps1.example.com",

@@ -17,6 +17,7 @@ export function stagingConfig(overrides: Record<string, unknown> = {}): Pipeline
     environment: "staging",
     branch: "staging",
     url: "https://staging.storefront.example.com",
+    ingress: { acmeEmail: "ops@storefront.example.com" },
     hosts: [{ host: "staging-1.storefront.example.com", hostKey: HOST_KEY }],
     app: { name: "storefront" },
     ...overrides,
@@ -28,6 +29,7 @@ export function productionConfig(overrides: Record<string, unknown> = {}): Pipel
     environment: "production",
     branch: "main",
     url: "https://storefront.example.com",
+    ingress: { acmeEmail: "ops@storefront.example.com" },
     reviewers: ["octocat", "acme-shop/ops"],
     hosts: [{ host: "203.0.113.10", hostKey: HOST_KEY }],
     ownsRepositorySettings: true,
@@ -42,6 +44,7 @@ export function qaConfig(overrides: Record<string, unknown> = {}): PipelineConfi
     environment: "qa",
     branch: "release/qa",
     url: "https://qa.storefront.example.com/",
+    ingress: { acmeEmail: "ops@storefront.example.com" },
     hosts: [
       { host: "qa-1.storefront.example.com", hostKey: HOST_KEY },
       { host: "qa-2.storefront.example.com", port: 2222, hostKey: HOST_KEY },

@@ -17,7 +17,8 @@ function asDeployUserFunction(config: PipelineConfig): string {
   return [
     "as_deploy_user() {",
     // umask 027: a pm2 daemon this starts (pm2 install does) passes it to the app and its logs: not world-readable.
-    `  (cd ${quote(home)} && umask 027 && runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
+    // Bounded: the user controls its own pm2 daemon and could make a call hang.
+    `  (cd ${quote(home)} && umask 027 && timeout 300 runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
     "}",
   ].join("\n");
 }

@@ -1,0 +1,125 @@
+// Inner script (run as root) of the firewall step: an nftables table of its own that lets in only SSH, 80 and 443.
+import type { PipelineConfig } from "../../../config/types";
+import { quote } from "../../../primitives/shellQuote";
+import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
+
+export const FIREWALL_STEP = "firewall";
+export const FIREWALL_TABLE = "inet pipeline";
+export const FIREWALL_RULES_FILE = "/etc/nftables.d/pipeline.nft";
+/** Debian's nftables.service loads this file at boot; the step adds an include of FIREWALL_RULES_FILE. */
+export const NFTABLES_CONF = "/etc/nftables.conf";
+/** `nft list table inet pipeline` right after the step's last load: a second run compares against it. */
+export const FIREWALL_LOADED_STATE = "/var/lib/pipeline/firewall.loaded";
+
+type FirewallInput = Pick<PipelineConfig, "firewall">;
+
+/**
+ * TCP ports open to the world besides SSH: 80, 443 and the extra ports. SSH is whatever sshd listens on, read on
+ * each host (`sshd -T`): the script stays the same for every host, so a host that moves or leaves the stack
+ * changes no other host's step, and the port sshd really uses is open even behind a port forward.
+ */
+export function firewallTcpPorts(config: FirewallInput): number[] {
+  return [...new Set([80, 443, ...config.firewall.extraTcpPorts])].sort((a, b) => a - b);
+}
+
+/** Where the script puts the ports sshd listens on. */
+const SSH_PORTS_PLACEHOLDER = "@SSH_PORTS@";
+
+/**
+ * The rules file: one nft -f transaction that declares, deletes and redefines the table (so a chain or rule an
+ * earlier version had is gone too), atomically: packets see the old table or the new one, never none. Other
+ * tables (Docker's, the image's) are left alone; a packet must pass every base chain, so this drop is final.
+ * Established/related first: the connection that loads the rules (and every other open one) keeps working.
+ */
+export function renderFirewallRules(config: FirewallInput, sshPorts: string = SSH_PORTS_PLACEHOLDER): string {
+  return [
+    "# Managed by pipeline (pulumi up rewrites this file): inbound, only SSH, HTTP(S) and the listed ports.",
+    `table ${FIREWALL_TABLE}`,
+    `delete table ${FIREWALL_TABLE}`,
+    `table ${FIREWALL_TABLE} {`,
+    "  chain input {",
+    "    type filter hook input priority filter; policy drop;",
+    "    ct state established,related accept",
+    "    ct state invalid drop",
+    '    iifname "lo" accept',
+    "    icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept",
+    "    icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept",
+    `    tcp dport { ${sshPorts} } accept`,
+    `    tcp dport { ${firewallTcpPorts(config).join(", ")} } accept`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export function firewallScript(config: FirewallInput): string {
+  return config.firewall.enabled ? applyFirewallScript(config) : removeFirewallScript();
+}
+
+const INCLUDE_LINE = `include "${FIREWALL_RULES_FILE}"`;
+
+function applyFirewallScript(config: FirewallInput): string {
+  const encoded = Buffer.from(renderFirewallRules(config), "utf8").toString("base64");
+  const ports = firewallTcpPorts(config);
+  return [
+    "export DEBIAN_FRONTEND=noninteractive",
+    LOAD_SYSTEM_ENVIRONMENT,
+    "if ! dpkg -s nftables 2>/dev/null | grep -qx 'Status: install ok installed'; then",
+    "  apt-get update -q",
+    "  apt-get install -y -q --no-install-recommends nftables",
+    "fi",
+    // The SSH ports: what sshd listens on (the provisioning connection came in on one of them).
+    "ssh_ports=$(/usr/sbin/sshd -T | awk '$1 == \"port\" { print $2 }' | sort -nu | paste -sd ' ')",
+    'if [ -z "$ssh_ports" ]; then echo "sshd -T names no port: not loading a firewall that could lock SSH out" >&2; exit 1; fi',
+    "ssh_ports=${ssh_ports// /, }",
+    `rules=${quote(FIREWALL_RULES_FILE)}`,
+    `state=${quote(FIREWALL_LOADED_STATE)}`,
+    'mkdir -p "${rules%/*}" "${state%/*}"',
+    'candidate=$(mktemp "$rules.check-XXXXXX")',
+    `printf %s ${encoded} | base64 -d | sed "s/${SSH_PORTS_PLACEHOLDER}/$ssh_ports/" >"$candidate"`,
+    'if ! problems=$(nft -c -f "$candidate" 2>&1); then',
+    '  rm -f "$candidate"',
+    '  echo "nft rejects the firewall rules, nothing loaded: $problems" >&2',
+    "  exit 1",
+    "fi",
+    'chmod 0644 "$candidate"',
+    'chown root:root "$candidate"',
+    'if [ -f "$rules" ] && [ ! -L "$rules" ] && cmp -s "$candidate" "$rules" && [ "$(stat -c %a:%u:%g "$rules")" = 644:0:0 ]; then',
+    "  unchanged=1",
+    '  rm -f "$candidate"',
+    "else",
+    "  unchanged=0",
+    '  mv -fT "$candidate" "$rules"',
+    "fi",
+    `loaded=$(nft list table ${FIREWALL_TABLE} 2>/dev/null || true)`,
+    'if [ "$unchanged" = 1 ] && [ -n "$loaded" ] && [ -f "$state" ] && [ "$loaded" = "$(cat "$state")" ]; then',
+    '  echo "firewall rules already loaded" >&2',
+    "else",
+    '  rm -f "$state"',
+    '  nft -f "$rules"',
+    `  nft list table ${FIREWALL_TABLE} >"$state"`,
+    `  echo "firewall loaded: inbound TCP $ssh_ports (sshd), ${ports.join(", ")}; everything else dropped" >&2`,
+    "fi",
+    // At boot: Debian's nftables.service loads /etc/nftables.conf (its `flush ruleset`, then this include).
+    `if ! grep -qxF ${quote(INCLUDE_LINE)} ${NFTABLES_CONF} 2>/dev/null; then`,
+    `  if [ ! -f ${NFTABLES_CONF} ]; then printf '#!/usr/sbin/nft -f\\n' >${NFTABLES_CONF}; fi`,
+    `  printf '\\n%s\\n' ${quote(INCLUDE_LINE)} >>${NFTABLES_CONF}`,
+    "fi",
+    "if [ -d /run/systemd/system ]; then",
+    "  if ! systemctl is-enabled --quiet nftables.service; then systemctl enable nftables.service; fi",
+    "else",
+    '  echo "no systemd: the firewall is loaded now, but nothing loads it at boot" >&2',
+    "fi",
+  ].join("\n");
+}
+
+/** firewall.enabled false: the table, the file and the include go; nftables.service stays as the admin left it. */
+function removeFirewallScript(): string {
+  return [
+    `if command -v nft >/dev/null && nft list table ${FIREWALL_TABLE} >/dev/null 2>&1; then nft delete table ${FIREWALL_TABLE}; fi`,
+    `rm -f ${quote(FIREWALL_RULES_FILE)} ${quote(FIREWALL_LOADED_STATE)}`,
+    `if grep -qxF ${quote(INCLUDE_LINE)} ${NFTABLES_CONF} 2>/dev/null; then`,
+    `  sed -i ${quote(`\\|^${INCLUDE_LINE}$|d`)} ${NFTABLES_CONF}`,
+    "fi",
+  ].join("\n");
+}

@@ -1,0 +1,155 @@
+// Inner script (run as root) of the reverse-proxy step: Debian's Caddy in front of the app, its Caddyfile rendered
+// from the stack config (ingress.*), validated by Caddy before it replaces the old one, reloaded gracefully.
+import type { PipelineConfig } from "../../../config/types";
+import { quote } from "../../../primitives/shellQuote";
+import { ensureDirectory, writeFile } from "../commands";
+import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
+
+export const CADDYFILE = "/etc/caddy/Caddyfile";
+/** The caddy user's home (Debian's package): its storage (certificates, the local CA) lives below it. */
+export const CADDY_HOME = "/var/lib/caddy";
+/**
+ * The admin API on a unix socket the caddy user owns (mode from its umask 027): on the default localhost:2019, any
+ * local user, the app and the deploy user too, could load a config of its own into the proxy.
+ */
+export const CADDY_ADMIN_SOCKET = `${CADDY_HOME}/admin.sock`;
+export const CADDY_LOG_DIR = "/var/log/caddy";
+/** Where Caddy keeps the root certificate of its local CA (ingress.tls internal); clients must trust it. */
+export const CADDY_LOCAL_ROOT_CA = `${CADDY_HOME}/.local/share/caddy/pki/authorities/local/root.crt`;
+
+/** The host name the proxy serves: the url's. */
+export function siteHostName(config: Pick<PipelineConfig, "url">): string {
+  return new URL(config.url).hostname;
+}
+
+/** The Caddyfile of a host (Caddy 2.6's syntax: the version Debian 12 ships). Tab-indented, as `caddy fmt` writes. */
+export function renderCaddyfile(config: PipelineConfig): string {
+  const { ingress } = config;
+  const global = [
+    `admin unix/${CADDY_ADMIN_SOCKET}`,
+    ...(ingress.tls === "acme" && ingress.acmeEmail !== undefined ? [`email ${ingress.acmeEmail}`] : []),
+    // The local CA's root stays in Caddy's storage: the proxy (running as caddy) never edits the system trust store.
+    ...(ingress.tls === "internal" ? ["skip_install_trust"] : []),
+    "servers {",
+    "\ttimeouts {",
+    `\t\tread_body ${ingress.readTimeoutSeconds}s`,
+    "\t\tread_header 10s",
+    ...(ingress.writeTimeoutSeconds > 0 ? [`\t\twrite ${ingress.writeTimeoutSeconds}s`] : []),
+    `\t\tidle ${ingress.idleTimeoutSeconds}s`,
+    "\t}",
+    "}",
+  ];
+  const site = ingress.tls === "off" ? `http://${siteHostName(config)}` : siteHostName(config);
+  const proxy = [
+    `reverse_proxy localhost:${config.app.port} {`,
+    ...(ingress.retrySeconds > 0
+      ? [`\tlb_try_duration ${ingress.retrySeconds}s`, "\tlb_try_interval 250ms"]
+      : []),
+    `\thealth_uri ${config.app.healthPath}`,
+    "\thealth_interval 2s",
+    "\thealth_timeout 2s",
+    ...(ingress.tls === "off" && ingress.trustedProxies.length > 0
+      ? [`\ttrusted_proxies ${ingress.trustedProxies.join(" ")}`]
+      : []),
+    "}",
+  ];
+  const body = [
+    ...(ingress.tls === "internal" ? ["tls internal"] : []),
+    "request_body {",
+    `\tmax_size ${ingress.maxBodyMegabytes}MB`,
+    "}",
+    // `?`: a default, so a header the app sets itself wins.
+    "header {",
+    '\t?Strict-Transport-Security "max-age=31536000"',
+    "\t?X-Content-Type-Options nosniff",
+    "\t?X-Frame-Options SAMEORIGIN",
+    "\t?Referrer-Policy strict-origin-when-cross-origin",
+    "\t-Server",
+    "}",
+    ...proxy,
+    "log {",
+    `\toutput file ${CADDY_LOG_DIR}/access.log {`,
+    "\t\troll_size 50MiB",
+    "\t\troll_keep 10",
+    `\t\troll_keep_for ${config.vps.logRetainDays * 24}h`,
+    "\t}",
+    "}",
+  ];
+  return [
+    "# Managed by pipeline: rendered from the stack config (ingress.*); edits here are overwritten.",
+    "{",
+    ...global.map(indent),
+    "}",
+    "",
+    `${site} {`,
+    ...body.map(indent),
+    "}",
+    "",
+  ].join("\n");
+}
+
+function indent(line: string): string {
+  return `\t${line}`;
+}
+
+/**
+ * Installs Debian's caddy when missing, validates the rendered Caddyfile with Caddy itself (as the caddy user, in a
+ * fresh root-owned temp file) before it replaces the old one (writeFile: only when different), then starts Caddy
+ * when it is not running, or reloads it through its admin API when the file changed (graceful: listeners and
+ * certificates are kept). Without systemd (test hosts) Caddy runs in the background as the caddy user with only
+ * CAP_NET_BIND_SERVICE, as Debian's unit runs it.
+ */
+export function reverseProxyScript(config: PipelineConfig): string {
+  const content = renderCaddyfile(config);
+  const encoded = Buffer.from(content, "utf8").toString("base64");
+  const caddyRun = `exec caddy run --config ${CADDYFILE} --adapter caddyfile >>${CADDY_LOG_DIR}/caddy.log 2>&1`;
+  return [
+    "export DEBIAN_FRONTEND=noninteractive",
+    LOAD_SYSTEM_ENVIRONMENT,
+    "if ! dpkg -s caddy 2>/dev/null | grep -qx 'Status: install ok installed'; then",
+    "  apt-get update -q",
+    // confold: a later upgrade keeps the pipeline's Caddyfile (a conffile of the package) without asking.
+    "  apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold caddy",
+    "fi",
+    ensureDirectory(CADDY_LOG_DIR, { mode: "0750", owner: "caddy:caddy" }),
+    `candidate=$(mktemp ${CADDYFILE}.pipeline-check-XXXXXX)`,
+    `printf %s ${encoded} | base64 -d > "$candidate"`,
+    'chmod 0644 "$candidate"',
+    `if ! validation=$(cd / && runuser -u caddy -- env HOME=${CADDY_HOME} caddy validate --config "$candidate" --adapter caddyfile 2>&1); then`,
+    "  printf '%s\\n' \"$validation\" >&2",
+    '  rm -f "$candidate"',
+    `  echo "caddy refused the rendered Caddyfile: ${CADDYFILE} left as it was" >&2`,
+    "  exit 1",
+    "fi",
+    'rm -f "$candidate"',
+    `before=$(stat -c %i ${CADDYFILE} 2>/dev/null || echo none)`,
+    writeFile(CADDYFILE, content, { mode: "0644", owner: "root:root" }),
+    `after=$(stat -c %i ${CADDYFILE})`,
+    "reload_caddy() {",
+    // A Caddy still on Debian's default config listens on localhost:2019.
+    `  if [ -S ${CADDY_ADMIN_SOCKET} ]; then address=unix/${CADDY_ADMIN_SOCKET}; else address=localhost:2019; fi`,
+    `  caddy reload --config ${CADDYFILE} --adapter caddyfile --address "$address"`,
+    "}",
+    "if [ -d /run/systemd/system ]; then",
+    "  if ! systemctl is-enabled --quiet caddy; then systemctl enable --quiet caddy; fi",
+    "  if ! systemctl is-active --quiet caddy; then systemctl start caddy",
+    '  elif [ "$before" != "$after" ]; then reload_caddy; fi',
+    "elif ! pgrep -u caddy -x caddy >/dev/null; then",
+    '  echo "systemd is not running: starting caddy in the background (not restarted at boot on this host)" >&2',
+    // The output is opened by the caddy user (its own directory), never by root.
+    // The whole subshell detached from the SSH session's output, or the session would wait for Caddy to exit.
+    `  (cd ${CADDY_HOME} && umask 027 && exec setsid setpriv --reuid caddy --regid caddy --init-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service env HOME=${CADDY_HOME} sh -c ${quote(caddyRun)}) </dev/null >/dev/null 2>&1 &`,
+    "  for _ in $(seq 100); do",
+    `    if [ -S ${CADDY_ADMIN_SOCKET} ] && pgrep -u caddy -x caddy >/dev/null; then break; fi`,
+    "    sleep 0.1",
+    "  done",
+    "  if ! pgrep -u caddy -x caddy >/dev/null; then",
+    `    echo "caddy did not start: the end of ${CADDY_LOG_DIR}/caddy.log:" >&2`,
+    `    runuser -u caddy -- tail -n 20 ${CADDY_LOG_DIR}/caddy.log >&2 || true`,
+    "    exit 1",
+    "  fi",
+    'elif [ "$before" != "$after" ]; then',
+    "  reload_caddy",
+    "fi",
+  ].join("\n");
+}

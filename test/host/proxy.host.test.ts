@@ -1,0 +1,193 @@
+// The reverse proxy (Debian's Caddy, ingress.tls internal) in front of the example app: TLS from Caddy's local CA,
+// the HTTP -> HTTPS redirect, the health path, the body limit, and a second provisioning run that changes nothing.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CADDYFILE, CADDY_LOCAL_ROOT_CA, renderCaddyfile } from "../../src/render/shell/steps/reverseProxy";
+import { provisionHost } from "../../src/sandbox";
+import type { HostHandle } from "../../src/testhost";
+import { APP_ENV, HostPool, type Stack, asRoot, deployOk, makeRelease, provisionedStack } from "./support";
+
+const pool = new HostPool("host-tests-proxy");
+/** The url's host name: resolved to the test host by curl --resolve (no DNS inside the tests). */
+const SITE = "app.pipeline.test";
+const run = promisify(execFile);
+
+interface CurlAnswer {
+  status: number;
+  headers: string;
+  body: string;
+}
+
+/** curl from this machine to the test host, the site name resolved to its address, trusting only Caddy's local CA. */
+async function curl(
+  host: HostHandle,
+  caFile: string,
+  url: string,
+  extra: string[] = [],
+): Promise<CurlAnswer> {
+  const dir = mkdtempSync(join(tmpdir(), "proxy-test-"));
+  const headerFile = join(dir, "headers");
+  const { stdout } = await run(
+    "curl",
+    [
+      "-sS",
+      "--noproxy",
+      "*",
+      "--max-time",
+      "20",
+      "--resolve",
+      `${SITE}:443:${host.address}`,
+      "--resolve",
+      `${SITE}:80:${host.address}`,
+      "--cacert",
+      caFile,
+      "-D",
+      headerFile,
+      "-o",
+      join(dir, "body"),
+      "-w",
+      "%{http_code}",
+      ...extra,
+      url,
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  return {
+    status: Number(stdout.trim()),
+    headers: readFileSync(headerFile, "utf8").toLowerCase(),
+    body: readFileSync(join(dir, "body"), "utf8"),
+  };
+}
+
+async function caddyState(host: HostHandle): Promise<string> {
+  return asRoot(
+    host,
+    [
+      `stat -c '%i %.9Y' ${CADDYFILE}`,
+      "pgrep -u caddy -x caddy",
+      // The certificate Caddy serves for the site (kept across reloads).
+      `find /var/lib/caddy/.local/share/caddy/certificates -name '${SITE}.crt' -exec sha256sum {} +`,
+    ].join("; "),
+  );
+}
+
+describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
+  let stack: Stack;
+  let host: HostHandle;
+  let caFile: string;
+  let releaseId: string;
+
+  beforeAll(async () => {
+    [host] = (await pool.create(1)) as [HostHandle];
+    stack = await provisionedStack([host], {
+      url: `https://${SITE}`,
+      ingress: { tls: "internal", maxBodyMegabytes: 1 },
+    });
+    const release = makeRelease(stack.config);
+    releaseId = release.id;
+    await deployOk(stack, release);
+    caFile = join(mkdtempSync(join(tmpdir(), "proxy-ca-")), "root.crt");
+    writeFileSync(caFile, await asRoot(host, `cat ${CADDY_LOCAL_ROOT_CA}`));
+  });
+
+  afterAll(async () => {
+    await pool.destroy();
+  });
+
+  it("installs Caddy, writes the rendered Caddyfile and runs Caddy as the caddy user", async () => {
+    const [runs] = stack.runs as [Stack["runs"][number]];
+    expect(runs.find((r) => r.name === "reverse-proxy")?.code).toBe(0);
+    expect(await asRoot(host, `cat ${CADDYFILE}`)).toBe(renderCaddyfile(stack.config));
+    expect(await asRoot(host, `stat -c '%U:%G %a' ${CADDYFILE}`)).toBe("root:root 644\n");
+    expect((await asRoot(host, "ps -o user= -C caddy")).trim().split("\n")).toEqual(["caddy"]);
+    // Only CAP_NET_BIND_SERVICE (bit 10), ambient: what Debian's unit gives it (AmbientCapabilities).
+    expect(await asRoot(host, 'grep -E "^Cap(Eff|Amb)" /proc/"$(pgrep -u caddy -x caddy)"/status')).toBe(
+      "CapEff:\t0000000000000400\nCapAmb:\t0000000000000400\n",
+    );
+    // The admin API is a socket only the caddy user (and root) can use, not localhost:2019.
+    expect(await asRoot(host, "ss -Hltn | awk '{print $4}' | sort")).not.toContain(":2019");
+  });
+
+  it("serves the app over TLS for the url's host name, with the security headers and without Server", async () => {
+    const answer = await curl(host, caFile, `https://${SITE}/`);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toMatchObject({ build: releaseId });
+    expect(answer.headers).toContain("strict-transport-security: max-age=31536000");
+    expect(answer.headers).toContain("x-content-type-options: nosniff");
+    expect(answer.headers).toContain("x-frame-options: sameorigin");
+    expect(answer.headers).toContain("referrer-policy: strict-origin-when-cross-origin");
+    expect(answer.headers).not.toMatch(/^server:/m);
+  });
+
+  it("answers the health path through the proxy", async () => {
+    const answer = await curl(host, caFile, `https://${SITE}${stack.config.app.healthPath}`);
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: "ok\n" });
+  });
+
+  it("redirects http to https", async () => {
+    const answer = await curl(host, caFile, `http://${SITE}/some/path?x=1`);
+    expect(answer.status).toBe(308);
+    expect(answer.headers).toContain(`location: https://${SITE}/some/path?x=1`);
+  });
+
+  it("passes a body up to ingress.maxBodyMegabytes on to the app, never a larger one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proxy-body-"));
+    const [small, big] = [join(dir, "small"), join(dir, "big")];
+    writeFileSync(small, Buffer.alloc(900_000, 97));
+    writeFileSync(big, Buffer.alloc(2_000_000, 97));
+    const passed = await curl(host, caFile, `https://${SITE}/upload`, ["--data-binary", `@${small}`]);
+    expect({ status: passed.status, body: passed.body }).toEqual({ status: 200, body: '{"bytes":900000}\n' });
+    // Caddy stops reading at the limit and closes the connection while curl may still be sending (curl then
+    // reports a send failure, not the status). Debian's Caddy 2.6.2 answers 502, not 413: reverse_proxy turns
+    // request_body's MaxBytesError into a proxy error (statusError); caddyserver/caddy#6701 (2.9) maps it to 413.
+    const refused = await curl(host, caFile, `https://${SITE}/upload`, [
+      "--http1.1",
+      "--data-binary",
+      `@${big}`,
+    ]).catch(() => undefined);
+    if (refused) expect(refused.status).toBe(502);
+    const logged = await asRoot(host, 'grep -F \'"uri":"/upload"\' /var/log/caddy/access.log');
+    expect(
+      logged
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { status: number }).status),
+    ).toEqual([200, 502]);
+    expect(await asRoot(host, "grep -c 'request body too large' /var/log/caddy/caddy.log")).toBe("1\n");
+  });
+
+  it("changes nothing on a second provisioning run: same Caddyfile, same Caddy process, same certificate", async () => {
+    const before = await caddyState(host);
+    await asRoot(host, "touch /tmp/proxy-marker && sleep 0.01");
+    await provisionHost(host, stack.config, {
+      npmRegistry: host.npmRegistry,
+      appEnv: APP_ENV,
+      deployPublicKey: stack.key.publicKey,
+    });
+    expect(await caddyState(host)).toBe(before);
+    const modified = await asRoot(
+      host,
+      "find /etc /var/lib/caddy /usr -xdev ! -type d -newer /tmp/proxy-marker -print",
+    );
+    expect(modified).toBe("");
+  });
+
+  it("reloads gracefully when the config changes: same process and certificate, new Caddyfile", async () => {
+    const before = (await caddyState(host)).split("\n");
+    const changed = { ...stack.config, ingress: { ...stack.config.ingress, retrySeconds: 5 } };
+    await provisionHost(host, changed, {
+      npmRegistry: host.npmRegistry,
+      appEnv: APP_ENV,
+      deployPublicKey: stack.key.publicKey,
+    });
+    const after = (await caddyState(host)).split("\n");
+    expect(after[0]).not.toBe(before[0]);
+    expect(after.slice(1)).toEqual(before.slice(1));
+    expect(await asRoot(host, `grep lb_try_duration ${CADDYFILE}`)).toBe("\t\tlb_try_duration 5s\n");
+    expect((await curl(host, caFile, `https://${SITE}/`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import type { PipelineConfig } from "../../../src/config/types";
+import {
+  renderCaddyfile,
+  reverseProxyScript,
+  siteHostName,
+} from "../../../src/render/shell/steps/reverseProxy";
+import { production, staging } from "./fixtures";
+
+function withIngress(config: PipelineConfig, ingress: Partial<PipelineConfig["ingress"]>): PipelineConfig {
+  return { ...config, ingress: { ...config.ingress, ...ingress } };
+}
+
+describe("renderCaddyfile", () => {
+  it("renders the staging stack (tls acme): the url's host name, the contact email, retries and a health check", () => {
+    expect(renderCaddyfile(staging)).toBe(
+      [
+        "# Managed by pipeline: rendered from the stack config (ingress.*); edits here are overwritten.",
+        "{",
+        "\tadmin unix//var/lib/caddy/admin.sock",
+        "\temail ops@storefront.example.com",
+        "\tservers {",
+        "\t\ttimeouts {",
+        "\t\t\tread_body 30s",
+        "\t\t\tread_header 10s",
+        "\t\t\twrite 120s",
+        "\t\t\tidle 300s",
+        "\t\t}",
+        "\t}",
+        "}",
+        "",
+        "staging.storefront.example.com {",
+        "\trequest_body {",
+        "\t\tmax_size 10MB",
+        "\t}",
+        "\theader {",
+        '\t\t?Strict-Transport-Security "max-age=31536000"',
+        "\t\t?X-Content-Type-Options nosniff",
+        "\t\t?X-Frame-Options SAMEORIGIN",
+        "\t\t?Referrer-Policy strict-origin-when-cross-origin",
+        "\t\t-Server",
+        "\t}",
+        "\treverse_proxy localhost:3000 {",
+        "\t\tlb_try_duration 15s",
+        "\t\tlb_try_interval 250ms",
+        "\t\thealth_uri /health",
+        "\t\thealth_interval 2s",
+        "\t\thealth_timeout 2s",
+        "\t}",
+        "\tlog {",
+        "\t\toutput file /var/log/caddy/access.log {",
+        "\t\t\troll_size 50MiB",
+        "\t\t\troll_keep 10",
+        "\t\t\troll_keep_for 336h",
+        "\t\t}",
+        "\t}",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("uses Caddy's local CA with tls internal, and keeps it out of the system trust store", () => {
+    const text = renderCaddyfile(withIngress(staging, { tls: "internal" }));
+    expect(text).toContain("\tadmin unix//var/lib/caddy/admin.sock\n\tskip_install_trust\n\tservers {\n");
+    expect(text).not.toContain("email");
+    expect(text).toContain("staging.storefront.example.com {\n\ttls internal\n\trequest_body {\n");
+  });
+
+  it("serves plain http with tls off and passes X-Forwarded-* on only from the trusted proxies", () => {
+    const text = renderCaddyfile(
+      withIngress(production, { tls: "off", trustedProxies: ["10.0.0.0/8", "2001:db8::/32"] }),
+    );
+    expect(text).toContain("\nhttp://storefront.example.com {\n\trequest_body {\n");
+    expect(text).toContain("\t\ttrusted_proxies 10.0.0.0/8 2001:db8::/32\n\t}\n");
+    expect(text).not.toContain("tls internal");
+    expect(text).not.toContain("email");
+    // Without trusted proxies, none is trusted: Caddy replaces the client's X-Forwarded-* headers.
+    expect(renderCaddyfile(withIngress(production, { tls: "off" }))).not.toContain("trusted_proxies");
+  });
+
+  it("leaves out the retries with retrySeconds 0 and the write timeout with writeTimeoutSeconds 0", () => {
+    const text = renderCaddyfile(withIngress(staging, { retrySeconds: 0, writeTimeoutSeconds: 0 }));
+    expect(text).not.toContain("lb_try");
+    expect(text).toContain("\t\t\tread_header 10s\n\t\t\tidle 300s\n");
+  });
+
+  it("takes the url's host name, without port or path", () => {
+    expect(siteHostName({ url: "https://qa.storefront.example.com:8443/app/" })).toBe(
+      "qa.storefront.example.com",
+    );
+  });
+});
+
+describe("reverseProxyScript", () => {
+  const script = reverseProxyScript(staging);
+
+  it("validates the candidate with Caddy itself, as the caddy user, before it replaces the Caddyfile", () => {
+    const validate = script.indexOf('caddy validate --config "$candidate" --adapter caddyfile');
+    const replace = script.indexOf('mv -fT "$pipeline_new" /etc/caddy/Caddyfile');
+    expect(validate).toBeGreaterThan(0);
+    expect(replace).toBeGreaterThan(validate);
+    expect(script).toContain("runuser -u caddy -- env HOME=/var/lib/caddy caddy validate");
+  });
+
+  it("reloads only when the file was replaced, through the admin socket", () => {
+    expect(script).toContain('elif [ "$before" != "$after" ]; then\n  reload_caddy\nfi');
+    expect(script).toContain(
+      'caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --address "$address"',
+    );
+  });
+
+  it("starts Caddy without systemd as the caddy user with only CAP_NET_BIND_SERVICE, its output opened by that user", () => {
+    expect(script).toContain(
+      "(cd /var/lib/caddy && umask 027 && exec setsid setpriv --reuid caddy --regid caddy --init-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service env HOME=/var/lib/caddy sh -c 'exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile >>/var/log/caddy/caddy.log 2>&1') </dev/null >/dev/null 2>&1 &",
+    );
+  });
+});
