@@ -9,6 +9,7 @@ import { ConfigError } from "../../src/config/errors";
 import { loadFromStackFile } from "../../src/config/fromStackFile";
 import { loadFromValues } from "../../src/config/fromValues";
 import { renderProjectFile } from "../../src/config/projectFile";
+import { minimalValues } from "./fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "secrets-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,21 +79,7 @@ describe("secret values in a stack file", () => {
 
 describe("loadFromValues with plaintextSecrets", () => {
   it("reports only the keys it is told about", () => {
-    const values = {
-      repository: "shop",
-      environment: "staging",
-      branch: "staging",
-      url: "https://s.example.com",
-      ingress: { acmeEmail: "ops@example.com" },
-      hosts: [
-        {
-          host: "vps1.example.com",
-          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R",
-        },
-      ],
-      app: { name: "shop" },
-      appEnv: "A=1",
-    };
+    const values = minimalValues({ appEnv: "A=1" });
     expect(() => loadFromValues(values, "acme", { stack: "staging", requireSecrets: false })).not.toThrow();
     expect(() =>
       loadFromValues(values, "acme", {

@@ -9,6 +9,7 @@ import {
   sshdSettings,
 } from "../../../src/render/shell/steps/system";
 import { production, staging } from "./fixtures";
+import { minimalValues } from "../../config/fixtures";
 
 /** The drop-in as the step writes it (decoded from the script's base64 payload). */
 function dropIn(script: string): string {
@@ -109,20 +110,7 @@ describe("the sshd baseline", () => {
   });
 
   it("takes vps.sshAllowUsers from the config, refusing names that are not Unix users", () => {
-    const base = {
-      repository: "storefront",
-      environment: "staging",
-      branch: "staging",
-      url: "https://staging.example.com",
-      ingress: { acmeEmail: "ops@example.com" },
-      hosts: [
-        {
-          host: "vps1.example.com",
-          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINhutGPTBgh7Wqwd4f1HDUq79784pQkyshJSyQiosP2R",
-        },
-      ],
-      app: { name: "storefront" },
-    };
+    const base = minimalValues();
     const load = (vps: unknown) =>
       loadFromValues({ ...base, vps }, "acme", { stack: "staging", requireSecrets: false }).config;
     expect(load({}).vps.sshAllowUsers).toEqual([]);
