@@ -35,12 +35,19 @@ import {
 
 export const APP_ENV = "GREETING=hello from the host tests\n";
 
-/** Hosts of one test file: created under the file's own owner, so a crashed run's leftovers are removed next time. */
+/**
+ * Hosts of one test file: created under the file's own owner, so a crashed run's leftovers are removed next time.
+ * PIPELINE_HOST_OWNER_PREFIX sets the owner apart when two checkouts run the same file on one machine at once
+ * (a pool removes every host of its owner before it creates its own).
+ */
 export class HostPool {
   readonly hosts: HostHandle[] = [];
+  readonly owner: string;
   private removeExitHandlers: (() => void) | undefined;
 
-  constructor(readonly owner: string) {}
+  constructor(owner: string) {
+    this.owner = `${process.env.PIPELINE_HOST_OWNER_PREFIX ?? ""}${owner}`;
+  }
 
   async create(count: number): Promise<HostHandle[]> {
     destroyAllHosts({ owner: this.owner });
