@@ -42,6 +42,11 @@ export const deploySchema = z
     publicCheckIntervalSeconds: integer(1, 60, "use seconds such as 6")
       .default(6)
       .describe("Pause between those attempts."),
+    maintenanceDuringMigrations: boolean()
+      .default(false)
+      .describe(
+        "A deploy switches maintenance mode on before its migrations and off once the new release is live (or the old one is back after a failure); when maintenance was on already, it stays on.",
+      ),
   })
   .prefault({})
   .describe("Server-side deploy behaviour.");
@@ -289,6 +294,16 @@ export const ingressSchema = z
     idleTimeoutSeconds: integer(1, 3600, "use seconds, such as 300")
       .default(300)
       .describe("How long an idle keep-alive connection is kept open (Caddy timeouts idle)."),
+    maintenancePage: text("put the HTML of the page in the value")
+      .min(1, { error: "is empty (put the HTML of the page in the value, or leave the key out)" })
+      .max(65536, { error: "is longer than 64 KiB (keep the page small: it is served from the host's disk)" })
+      .optional()
+      .describe(
+        "HTML of the page the proxy answers with (status 503) while maintenance mode is on. Default: a short page that says the app is under maintenance.",
+      ),
+    maintenanceRetryAfterSeconds: integer(1, 86400, "use seconds, such as 120")
+      .default(120)
+      .describe("Retry-After (seconds) of the 503 answers in maintenance mode."),
     retrySeconds: integer(0, 300, "use seconds, such as 15")
       .default(15)
       .describe(

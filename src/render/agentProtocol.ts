@@ -18,15 +18,45 @@ export const AGENT_EXIT = {
   reloadFailed: 74,
   interrupted: 75, // a signal (cancelled run, lost connection): whatever was half done is undone
   uploadRefused: 76, // the artifact upload exceeded deploy.maxArtifactMegabytes or stalled (uploadIdleTimeoutSeconds)
+  noProxy: 77, // maintenance mode asked of a host without the reverse proxy's maintenance directory
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
 
+/** The kinds of positional argument a verb may take (at most one): how it is written and checked. */
+export const AGENT_ARGUMENTS = {
+  releaseId: {
+    usage: "release-id",
+    /** The readonly variable of the agent that holds the pattern. */
+    patternVariable: "RELEASE_ID_PATTERN",
+    badExit: "badReleaseId",
+    description: "a release id (YYYYMMDDhhmmss-<commit>)",
+  },
+  maintenanceMode: {
+    usage: "on|off|status",
+    patternVariable: "MAINTENANCE_MODE_PATTERN",
+    badExit: "usage",
+    description: "on, off or status",
+  },
+} as const satisfies Record<
+  string,
+  { usage: string; patternVariable: string; badExit: AgentExit; description: string }
+>;
+export type AgentArgumentKind = keyof typeof AGENT_ARGUMENTS;
+
+/** Flags without a value a verb may take besides --actor. */
+export const AGENT_SWITCHES = {
+  "--maintenance":
+    "maintenance mode from before the migrations until the call ends (a deploy: until the new release is live or the old one is back); switched off then only when this call switched it on",
+} as const;
+export type AgentSwitch = keyof typeof AGENT_SWITCHES;
+
 export interface AgentVerb {
   summary: string;
-  /** How many positional arguments the verb takes; the only positional argument is a release id. */
-  releaseIds: { min: 0 | 1; max: 0 | 1 };
+  /** The verb's one positional argument, if it takes one. */
+  argument?: { kind: AgentArgumentKind; required: boolean };
   /** Accepts `--actor <login>` (who asked, for the audit log). */
   takesActor: boolean;
+  switches: readonly AgentSwitch[];
   /** Writes a line to the audit log when run directly (everything that arrives with the deploy key is audited). */
   audited: boolean;
   /** Reads a gzip'd tar artifact on stdin. */
@@ -44,8 +74,9 @@ export const AGENT_VERBS = {
   deploy: {
     summary:
       "Receive the artifact from stdin (before taking the lock, size-capped, given up when it stalls), unpack it into releases/<id>, install production dependencies, run migrations, switch current, reload pm2, gate on health; switch back when unhealthy.",
-    releaseIds: { min: 1, max: 1 },
+    argument: { kind: "releaseId", required: true },
     takesActor: true,
+    switches: ["--maintenance"],
     audited: true,
     readsArtifact: true,
     implementation: "verb_deploy",
@@ -59,13 +90,15 @@ export const AGENT_VERBS = {
       "migrationFailed",
       "reloadFailed",
       "unhealthy",
+      "noProxy",
     ],
   },
   rollback: {
     summary:
       "Switch current to the given release (default: the one before current) and reload pm2. No rebuild.",
-    releaseIds: { min: 0, max: 1 },
+    argument: { kind: "releaseId", required: false },
     takesActor: true,
+    switches: [],
     audited: true,
     readsArtifact: false,
     implementation: "verb_rollback",
@@ -81,8 +114,8 @@ export const AGENT_VERBS = {
   },
   releases: {
     summary: "List releases, newest first; the current one is marked with '*'.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: false,
+    switches: [],
     audited: false,
     readsArtifact: false,
     implementation: "verb_releases",
@@ -90,8 +123,8 @@ export const AGENT_VERBS = {
   },
   status: {
     summary: "Current release, pm2 process state and health.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: false,
+    switches: [],
     audited: false,
     readsArtifact: false,
     implementation: "verb_status",
@@ -99,8 +132,8 @@ export const AGENT_VERBS = {
   },
   health: {
     summary: "Exit 0 when the app answers its health path on localhost.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: false,
+    switches: [],
     audited: false,
     readsArtifact: false,
     implementation: "verb_health",
@@ -108,30 +141,41 @@ export const AGENT_VERBS = {
   },
   migrate: {
     summary: "Run pending migrations in the current release.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: true,
+    switches: ["--maintenance"],
     audited: true,
     readsArtifact: false,
     implementation: 'run_migration_verb "$MIGRATE_COMMAND"',
-    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed"],
+    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed", "noProxy"],
   },
   "migrate-rollback": {
     summary: "Revert the last migration batch in the current release.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: true,
+    switches: ["--maintenance"],
     audited: true,
     readsArtifact: false,
     implementation: 'run_migration_verb "$MIGRATE_ROLLBACK_COMMAND"',
-    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed"],
+    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed", "noProxy"],
   },
   "migrate-status": {
     summary: "Print migration status of the current release.",
-    releaseIds: { min: 0, max: 0 },
     takesActor: false,
+    switches: [],
     audited: true,
     readsArtifact: false,
     implementation: 'run_migration_verb "$MIGRATE_STATUS_COMMAND"',
     exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed"],
+  },
+  maintenance: {
+    summary:
+      "Switch maintenance mode on or off, or print it: while on, the proxy answers everything but the health path with 503, Retry-After and the maintenance page. Survives deploys and proxy reloads.",
+    argument: { kind: "maintenanceMode", required: true },
+    takesActor: true,
+    switches: [],
+    audited: true,
+    readsArtifact: false,
+    implementation: "verb_maintenance",
+    exits: [...ALWAYS, "noProxy"],
   },
 } as const satisfies Record<string, AgentVerb>;
 
@@ -142,15 +186,19 @@ export const AGENT_VERB_NAMES = Object.keys(AGENT_VERBS) as AgentVerbName[];
 export function verbUsage(name: AgentVerbName): string {
   const verb: AgentVerb = AGENT_VERBS[name];
   const words: string[] = [name];
-  if (verb.releaseIds.min === 1) words.push("<release-id>");
-  else if (verb.releaseIds.max === 1) words.push("[<release-id>]");
+  if (verb.argument !== undefined) {
+    const usage = AGENT_ARGUMENTS[verb.argument.kind].usage;
+    words.push(verb.argument.required ? `<${usage}>` : `[<${usage}>]`);
+  }
+  words.push(...verb.switches.map((flag) => `[${flag}]`));
   if (verb.takesActor) words.push("[--actor <login>]");
   return words.join(" ");
 }
 
 export interface AgentCallArguments {
-  /** A bash word that expands to the release id, e.g. `"$RELEASE_ID"`. */
-  releaseId?: string;
+  /** A bash word that expands to the verb's argument, e.g. `"$RELEASE_ID"` or `on`. */
+  argument?: string;
+  switches?: readonly AgentSwitch[];
   /** A bash word that expands to the actor's login; passed only to verbs that take `--actor`. */
   actor?: string;
 }
@@ -162,11 +210,15 @@ export interface AgentCallArguments {
 export function agentCall(name: AgentVerbName, args: AgentCallArguments = {}): string {
   const verb: AgentVerb = AGENT_VERBS[name];
   const words: string[] = [name];
-  if (args.releaseId !== undefined) {
-    if (verb.releaseIds.max === 0) throw new Error(`agent verb ${name} takes no release id`);
-    words.push(args.releaseId);
-  } else if (verb.releaseIds.min === 1) {
-    throw new Error(`agent verb ${name} needs a release id`);
+  if (args.argument !== undefined) {
+    if (verb.argument === undefined) throw new Error(`agent verb ${name} takes no argument`);
+    words.push(args.argument);
+  } else if (verb.argument?.required === true) {
+    throw new Error(`agent verb ${name} needs ${AGENT_ARGUMENTS[verb.argument.kind].description}`);
+  }
+  for (const flag of args.switches ?? []) {
+    if (!verb.switches.includes(flag)) throw new Error(`agent verb ${name} takes no ${flag}`);
+    words.push(flag);
   }
   if (args.actor !== undefined && verb.takesActor) words.push("--actor", args.actor);
   return words.join(" ");
@@ -178,3 +230,4 @@ export const RELEASE_ID_PATTERN = "^[0-9]{14}-[0-9a-f]{7,40}$";
 export const RELEASE_ID_SHELL = '"$(date -u +%Y%m%d%H%M%S)-${GITHUB_SHA:0:12}"';
 /** GitHub logins (and bots such as dependabot[bot]) accepted by --actor. */
 export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
+export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";

@@ -21,9 +21,15 @@ export interface HostLayout {
   authorizedKeys: string;
   lockFile: string;
   pnpmStore: string;
+  /** Made by the reverse-proxy step: owned by the deploy user, readable by the proxy's group (caddy). */
+  maintenanceDir: string;
+  /** Maintenance mode is on while this file exists (the proxy checks it on every request). */
+  maintenanceFlag: string;
 }
 
-export function hostLayout(config: Pick<PipelineConfig, "deployUser" | "app">): HostLayout {
+export function hostLayout(
+  config: Pick<PipelineConfig, "deployUser"> & { app: Pick<PipelineConfig["app"], "name"> },
+): HostLayout {
   const home = `/home/${config.deployUser}`;
   const appRoot = `${home}/apps/${config.app.name}`;
   return {
@@ -38,5 +44,7 @@ export function hostLayout(config: Pick<PipelineConfig, "deployUser" | "app">): 
     authorizedKeys: `${AUTHORIZED_KEYS_DIR}/${config.deployUser}`,
     lockFile: `${appRoot}/.deploy.lock`,
     pnpmStore: `${home}/.local/share/pnpm/store`,
+    maintenanceDir: `/var/lib/pipeline/${config.app.name}/maintenance`,
+    maintenanceFlag: `/var/lib/pipeline/${config.app.name}/maintenance/on`,
   };
 }

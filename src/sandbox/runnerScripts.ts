@@ -93,7 +93,12 @@ export function migrateAction(
   files: RunnerFiles,
   action: "migrate" | "rollback" | "status",
   actor = "octocat",
+  maintenance = false,
 ): Promise<ScriptResult> {
-  const inputs: MigrateInputs = { ACTOR: actor, MIGRATE_ACTION: action };
+  const inputs: MigrateInputs = {
+    ACTOR: actor,
+    MIGRATE_ACTION: action,
+    MIGRATE_MAINTENANCE: String(maintenance),
+  };
   return runScript(renderMigrateScript(config), scriptEnv({ ...hostLoopEnv(config, files), ...inputs }));
 }

@@ -41,6 +41,7 @@ describe("ingress", () => {
       readTimeoutSeconds: 30,
       writeTimeoutSeconds: 120,
       idleTimeoutSeconds: 300,
+      maintenanceRetryAfterSeconds: 120,
       retrySeconds: 15,
     });
   });

@@ -1,68 +1,26 @@
 // The reverse proxy (Debian's Caddy, ingress.tls internal) in front of the example app: TLS from Caddy's local CA,
 // the HTTP -> HTTPS redirect, the health path, the body limit, and a second provisioning run that changes nothing.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CADDYFILE, CADDY_LOCAL_ROOT_CA, renderCaddyfile } from "../../src/render/shell/steps/reverseProxy";
+import { CADDYFILE, renderCaddyfile } from "../../src/render/shell/steps/reverseProxy";
 import { provisionHost } from "../../src/sandbox";
 import type { HostHandle } from "../../src/testhost";
-import { APP_ENV, HostPool, type Stack, asRoot, deployOk, makeRelease, provisionedStack } from "./support";
+import {
+  APP_ENV,
+  HostPool,
+  SITE,
+  type Stack,
+  asRoot,
+  curl,
+  deployOk,
+  localCaFile,
+  makeRelease,
+  provisionedStack,
+} from "./support";
 
 const pool = new HostPool("host-tests-proxy");
-/** The url's host name: resolved to the test host by curl --resolve (no DNS inside the tests). */
-const SITE = "app.pipeline.test";
-const run = promisify(execFile);
-
-interface CurlAnswer {
-  status: number;
-  headers: string;
-  body: string;
-}
-
-/** curl from this machine to the test host, the site name resolved to its address, trusting only Caddy's local CA. */
-async function curl(
-  host: HostHandle,
-  caFile: string,
-  url: string,
-  extra: string[] = [],
-): Promise<CurlAnswer> {
-  const dir = mkdtempSync(join(tmpdir(), "proxy-test-"));
-  const headerFile = join(dir, "headers");
-  const { stdout } = await run(
-    "curl",
-    [
-      "-sS",
-      "--noproxy",
-      "*",
-      "--max-time",
-      "20",
-      "--resolve",
-      `${SITE}:443:${host.address}`,
-      "--resolve",
-      `${SITE}:80:${host.address}`,
-      "--cacert",
-      caFile,
-      "-D",
-      headerFile,
-      "-o",
-      join(dir, "body"),
-      "-w",
-      "%{http_code}",
-      ...extra,
-      url,
-    ],
-    { maxBuffer: 1 << 20 },
-  );
-  return {
-    status: Number(stdout.trim()),
-    headers: readFileSync(headerFile, "utf8").toLowerCase(),
-    body: readFileSync(join(dir, "body"), "utf8"),
-  };
-}
-
 async function caddyState(host: HostHandle): Promise<string> {
   return asRoot(
     host,
@@ -90,8 +48,7 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
     const release = makeRelease(stack.config);
     releaseId = release.id;
     await deployOk(stack, release);
-    caFile = join(mkdtempSync(join(tmpdir(), "proxy-ca-")), "root.crt");
-    writeFileSync(caFile, await asRoot(host, `cat ${CADDY_LOCAL_ROOT_CA}`));
+    caFile = await localCaFile(host);
   });
 
   afterAll(async () => {

@@ -1,11 +1,15 @@
 // Helpers of the real-host suite: a provisioned host per test file, root commands in the guest, HTTP from this
 // machine, and SSH calls of the release agent whose stdin the test controls.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { expect } from "vitest";
 import type { PipelineConfig } from "../../src/config/types";
 import { hostLayout } from "../../src/render/hostLayout";
+import { CADDY_LOCAL_ROOT_CA } from "../../src/render/shell/steps/reverseProxy";
 import {
   type DeployKeyPair,
   type RunnerFiles,
@@ -165,6 +169,64 @@ export async function auditEntries(
     return { key, actor, verb, release, result };
   });
   return changes ? entries.filter((entry) => entry.verb !== "releases") : entries;
+}
+
+/** The url's host name: resolved to the test host by curl --resolve (no DNS inside the tests). */
+export const SITE = "app.pipeline.test";
+const run = promisify(execFile);
+
+export interface CurlAnswer {
+  status: number;
+  headers: string;
+  body: string;
+}
+
+/** curl from this machine to the test host, the site name resolved to its address, trusting only Caddy's local CA. */
+export async function curl(
+  host: HostHandle,
+  caFile: string,
+  url: string,
+  extra: string[] = [],
+): Promise<CurlAnswer> {
+  const dir = mkdtempSync(join(tmpdir(), "proxy-test-"));
+  const headerFile = join(dir, "headers");
+  const { stdout } = await run(
+    "curl",
+    [
+      "-sS",
+      "--noproxy",
+      "*",
+      "--max-time",
+      "20",
+      "--resolve",
+      `${SITE}:443:${host.address}`,
+      "--resolve",
+      `${SITE}:80:${host.address}`,
+      "--cacert",
+      caFile,
+      "-D",
+      headerFile,
+      "-o",
+      join(dir, "body"),
+      "-w",
+      "%{http_code}",
+      ...extra,
+      url,
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  return {
+    status: Number(stdout.trim()),
+    headers: readFileSync(headerFile, "utf8").toLowerCase(),
+    body: readFileSync(join(dir, "body"), "utf8"),
+  };
+}
+
+/** Caddy's local CA root (ingress.tls internal) of the host, in a local file for curl --cacert. */
+export async function localCaFile(host: HostHandle): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), "proxy-ca-")), "root.crt");
+  writeFileSync(file, await asRoot(host, `cat ${CADDY_LOCAL_ROOT_CA}`));
+  return file;
 }
 
 export interface HttpAnswer {

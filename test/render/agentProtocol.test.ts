@@ -10,22 +10,29 @@ import {
 describe("verbUsage", () => {
   it("renders each verb's arguments from the contract", () => {
     expect(AGENT_VERB_NAMES.map(verbUsage)).toEqual([
-      "deploy <release-id> [--actor <login>]",
+      "deploy <release-id> [--maintenance] [--actor <login>]",
       "rollback [<release-id>] [--actor <login>]",
       "releases",
       "status",
       "health",
-      "migrate [--actor <login>]",
-      "migrate-rollback [--actor <login>]",
+      "migrate [--maintenance] [--actor <login>]",
+      "migrate-rollback [--maintenance] [--actor <login>]",
       "migrate-status",
+      "maintenance <on|off|status> [--actor <login>]",
     ]);
   });
 });
 
 describe("agentCall", () => {
   it("builds the words of a call the agent accepts", () => {
-    expect(agentCall("deploy", { releaseId: '"$RELEASE_ID"', actor: '"$ACTOR"' })).toBe(
+    expect(agentCall("deploy", { argument: '"$RELEASE_ID"', actor: '"$ACTOR"' })).toBe(
       'deploy "$RELEASE_ID" --actor "$ACTOR"',
+    );
+    expect(agentCall("migrate", { switches: ["--maintenance"], actor: '"$ACTOR"' })).toBe(
+      'migrate --maintenance --actor "$ACTOR"',
+    );
+    expect(agentCall("maintenance", { argument: "on", actor: '"$ACTOR"' })).toBe(
+      'maintenance on --actor "$ACTOR"',
     );
     expect(agentCall("rollback", { actor: '"$ACTOR"' })).toBe('rollback --actor "$ACTOR"');
     expect(agentCall("releases")).toBe("releases");
@@ -38,7 +45,11 @@ describe("agentCall", () => {
 
   it("refuses a call the agent would refuse", () => {
     expect(() => agentCall("deploy")).toThrow(/deploy needs a release id/);
-    expect(() => agentCall("status", { releaseId: "x" })).toThrow(/status takes no release id/);
+    expect(() => agentCall("maintenance")).toThrow(/maintenance needs on, off or status/);
+    expect(() => agentCall("status", { argument: "x" })).toThrow(/status takes no argument/);
+    expect(() => agentCall("rollback", { switches: ["--maintenance"] })).toThrow(
+      /rollback takes no --maintenance/,
+    );
   });
 });
 
@@ -54,7 +65,8 @@ describe("the contract", () => {
   it("lets only verbs that take a release id fail on a bad one", () => {
     for (const verb of Object.values(AGENT_VERBS)) {
       const exits: readonly string[] = verb.exits;
-      expect(exits.includes("badReleaseId")).toBe(verb.releaseIds.max > 0);
+      const argument: { kind: string } | undefined = "argument" in verb ? verb.argument : undefined;
+      expect(exits.includes("badReleaseId")).toBe(argument?.kind === "releaseId");
     }
   });
 

@@ -1,6 +1,6 @@
 // The migration call, run verbatim by the migrate workflow, the sandbox and the real-host tests.
 import type { PipelineConfig } from "../../config/types";
-import { AGENT_EXIT, type AgentVerbName, agentCall } from "../agentProtocol";
+import { AGENT_EXIT, AGENT_VERBS, type AgentVerb, type AgentVerbName, agentCall } from "../agentProtocol";
 import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
 import {
   explainExitFunction,
@@ -22,13 +22,28 @@ export const MIGRATE_ACTIONS = {
 export interface MigrateInputs {
   ACTOR: string;
   MIGRATE_ACTION: string;
+  /** "true": maintenance mode around the action (verbs that take --maintenance). */
+  MIGRATE_MAINTENANCE: string;
 }
 
-/** The verb gets `--actor` when its contract takes one (it records who ran it). */
+/**
+ * One case per action and maintenance choice ("migrate:true"); the verb gets `--actor` when its contract takes one
+ * (it records who ran it), and an action whose verb takes no --maintenance has no ":true" case.
+ */
 function actionCases(): string[] {
-  return Object.entries(MIGRATE_ACTIONS).map(
-    ([action, verb]) => `  ${action}) args=(${agentCall(verb, { actor: '"$ACTOR"' })}) ;;`,
-  );
+  return Object.entries(MIGRATE_ACTIONS).flatMap(([action, name]) => {
+    const verb: AgentVerb = AGENT_VERBS[name];
+    const plain = `  ${action}:false) args=(${agentCall(name, { actor: '"$ACTOR"' })}) ;;`;
+    if (!verb.switches.includes("--maintenance")) return [plain];
+    const wrapped = agentCall(name, { switches: ["--maintenance"], actor: '"$ACTOR"' });
+    return [plain, `  ${action}:true) args=(${wrapped}) ;;`];
+  });
+}
+
+function maintenanceActions(): string[] {
+  return Object.entries(MIGRATE_ACTIONS)
+    .filter(([, name]) => (AGENT_VERBS[name] as AgentVerb).switches.includes("--maintenance"))
+    .map(([action]) => action);
 }
 
 /**
@@ -40,11 +55,12 @@ export function renderMigrateScript(config: Pick<PipelineConfig, "environment">)
     ...scriptHeader(
       `Runs a migration action of ${config.environment} on its first host (the database is shared).`,
     ),
-    ...requireEnv([...HOST_LOOP_VARIABLES, "ACTOR", "MIGRATE_ACTION"]),
+    ...requireEnv([...HOST_LOOP_VARIABLES, "ACTOR", "MIGRATE_ACTION", "MIGRATE_MAINTENANCE"]),
     ...requireActor(),
-    'case "$MIGRATE_ACTION" in',
+    'case "$MIGRATE_ACTION:$MIGRATE_MAINTENANCE" in',
     ...actionCases(),
-    `  *) echo "error: unknown action '$MIGRATE_ACTION' (use one of ${Object.keys(MIGRATE_ACTIONS).join(", ")})" >&2; exit ${AGENT_EXIT.usage} ;;`,
+    `  *:true | *:false) echo "error: action '$MIGRATE_ACTION' cannot run with maintenance $MIGRATE_MAINTENANCE (actions: ${Object.keys(MIGRATE_ACTIONS).join(", ")}; maintenance only with ${maintenanceActions().join(", ")})" >&2; exit ${AGENT_EXIT.usage} ;;`,
+    `  *) echo "error: MIGRATE_MAINTENANCE must be true or false, not '$MIGRATE_MAINTENANCE'" >&2; exit ${AGENT_EXIT.usage} ;;`,
     "esac",
     "",
     ...remoteFunction(),

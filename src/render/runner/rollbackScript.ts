@@ -66,7 +66,7 @@ export function renderRollbackScript(config: Pick<PipelineConfig, "environment">
     ...readHosts(),
     ...resolveTarget(),
     ...forEachHost({
-      call: agentCall("rollback", { releaseId: '"$TARGET_RELEASE"', actor: '"$ACTOR"' }),
+      call: agentCall("rollback", { argument: '"$TARGET_RELEASE"', actor: '"$ACTOR"' }),
       stdin: "/dev/null",
       label: "rollback to $TARGET_RELEASE",
     }),

@@ -22,7 +22,7 @@ export type ShipInputs = Record<(typeof SHIP_INPUTS)[number], string>;
  * `deploy <release-id> --actor <login>`. Stops at the first host that fails, exiting with its exit code,
  * and never touches the hosts after it.
  */
-export function renderShipScript(config: Pick<PipelineConfig, "environment">): string {
+export function renderShipScript(config: Pick<PipelineConfig, "environment" | "deploy">): string {
   return [
     ...scriptHeader(
       `Deploys one release artifact to each host of ${config.environment} in turn; stops at the first failure.`,
@@ -39,7 +39,11 @@ export function renderShipScript(config: Pick<PipelineConfig, "environment">): s
     ...explainExitFunction(),
     ...readHosts(),
     ...forEachHost({
-      call: agentCall("deploy", { releaseId: '"$RELEASE_ID"', actor: '"$ACTOR"' }),
+      call: agentCall("deploy", {
+        argument: '"$RELEASE_ID"',
+        switches: config.deploy.maintenanceDuringMigrations ? ["--maintenance"] : [],
+        actor: '"$ACTOR"',
+      }),
       stdin: '"$ARTIFACT"',
       label: "deploy $RELEASE_ID",
     }),

@@ -6,9 +6,11 @@ import type { PipelineConfig } from "../../config/types";
 import { quote } from "../../primitives/shellQuote";
 import {
   ACTOR_PATTERN,
+  AGENT_ARGUMENTS,
   AGENT_EXIT,
   AGENT_VERBS,
   AGENT_VERB_NAMES,
+  MAINTENANCE_MODE_PATTERN,
   RELEASE_ID_PATTERN,
   type AgentVerb,
   verbUsage,
@@ -29,6 +31,7 @@ export function renderReleaseAgent(config: PipelineConfig): string {
   return [
     header(config),
     settings(config),
+    argumentPatterns(),
     verbTable(),
     dispatchFunction(),
     exitCodes(),
@@ -70,6 +73,7 @@ function settings(config: PipelineConfig): string {
     AUDIT_HELPER: AUDIT_HELPER_PATH,
     LOCK_FILE: layout.lockFile,
     PNPM_STORE: layout.pnpmStore,
+    MAINTENANCE_FLAG: layout.maintenanceFlag,
     ECOSYSTEM_FILE: ecosystemFilePath(config),
     START_SCRIPT: config.app.startScript,
     APP_PORT: config.app.port,
@@ -94,11 +98,30 @@ function settings(config: PipelineConfig): string {
   });
 }
 
-/** verb_spec <verb> prints "<min positional> <max positional> <yes|no: takes --actor>", fails for unknown verbs. */
+/** Patterns only verb_spec names (parse_arguments reads them indirectly). */
+function argumentPatterns(): string {
+  return [
+    "# shellcheck disable=SC2034 # read as ${!pattern_variable} in parse_arguments",
+    assignments({ MAINTENANCE_MODE_PATTERN }),
+  ].join("\n");
+}
+
+/**
+ * verb_spec <verb> prints "<min positional> <max positional> <yes|no: takes --actor> <pattern variable of the
+ * argument|-> <exit variable when it does not match|-> <switches, comma-separated|->"; fails for unknown verbs.
+ */
 function verbTable(): string {
   const cases = Object.entries(AGENT_VERBS).map(([name, verb]: [string, AgentVerb]) => {
-    const { min, max } = verb.releaseIds;
-    return `    ${name}) echo "${min} ${max} ${verb.takesActor ? "yes" : "no"}" ;;`;
+    const argument = verb.argument === undefined ? undefined : AGENT_ARGUMENTS[verb.argument.kind];
+    const fields = [
+      verb.argument?.required === true ? 1 : 0,
+      argument === undefined ? 0 : 1,
+      verb.takesActor ? "yes" : "no",
+      argument?.patternVariable ?? "-",
+      argument === undefined ? "-" : exitVariableName(argument.badExit),
+      verb.switches.length === 0 ? "-" : verb.switches.join(","),
+    ];
+    return `    ${name}) echo "${fields.join(" ")}" ;;`;
   });
   return ["verb_spec() {", "  case $1 in", ...cases, "    *) return 1 ;;", "  esac", "}"].join("\n");
 }

@@ -19,6 +19,13 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
             options: Object.keys(MIGRATE_ACTIONS),
             default: "status",
           },
+          maintenance: {
+            description:
+              "Maintenance mode (503 with Retry-After for everything but the health path) while the action runs; off afterwards unless it was on before. migrate and rollback only.",
+            required: false,
+            type: "boolean",
+            default: false,
+          },
         },
       },
     },
@@ -37,6 +44,7 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
               ...hostLoopEnv(),
               ...({
                 MIGRATE_ACTION: "${{ inputs.action }}",
+                MIGRATE_MAINTENANCE: "${{ inputs.maintenance }}",
                 ACTOR: "${{ github.actor }}",
               } satisfies MigrateInputs),
             },

@@ -139,20 +139,28 @@ describe("renderRollbackScript", () => {
 });
 
 describe("renderMigrateScript", () => {
-  const migrate = (action: string) => ship({ MIGRATE_ACTION: action }, renderMigrateScript(qaConfig()));
+  const migrate = (action: string, maintenance = "false") =>
+    ship({ MIGRATE_ACTION: action, MIGRATE_MAINTENANCE: maintenance }, renderMigrateScript(qaConfig()));
 
   it.each([
-    ["migrate", "migrate --actor octocat"],
-    ["rollback", "migrate-rollback --actor octocat"],
-    ["status", "migrate-status"],
-  ])("%s runs `%s` on the first host only", (action, verb) => {
-    const run = migrate(action);
+    ["migrate", "false", "migrate --actor octocat"],
+    ["rollback", "false", "migrate-rollback --actor octocat"],
+    ["status", "false", "migrate-status"],
+    ["migrate", "true", "migrate --maintenance --actor octocat"],
+    ["rollback", "true", "migrate-rollback --maintenance --actor octocat"],
+  ])("%s with maintenance %s runs `%s` on the first host only", (action, maintenance, verb) => {
+    const run = migrate(action, maintenance);
     expect(run.status).toBe(0);
     expect(run.calls).toHaveLength(1);
     expect(run.calls[0]).toContain(`deploy@qa-1.example.com ${verb} stdin=0`);
   });
 
-  it("refuses an unknown action", () => {
+  it("refuses an unknown action, status in maintenance and a maintenance value that is not a boolean", () => {
     expect(migrate("drop-database").status).toBe(64);
+    const status = migrate("status", "true");
+    expect(status.status).toBe(64);
+    expect(status.stderr).toContain("maintenance only with migrate, rollback");
+    expect(migrate("migrate", "yes").status).toBe(64);
+    expect(migrate("migrate", "yes").calls).toHaveLength(0);
   });
 });

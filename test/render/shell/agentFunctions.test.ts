@@ -561,7 +561,7 @@ describe("exit_name and on_exit", () => {
   it("exit_name names every exit code of the contract and nothing else", () => {
     const box = sandbox();
     const known = Object.entries(AGENT_EXIT);
-    const unknown = ["1", "2", "63", "77", "127", "255", "064", "abc", ""];
+    const unknown = ["1", "2", "63", "78", "127", "255", "064", "abc", ""];
     const codes = [...known.map(([, code]) => String(code)), ...unknown];
     const result = box.run(
       `for code in ${codes.map(shellQuote).join(" ")}; do printf '%s=%s\\n' "$code" "$(exit_name "$code")"; done`,
@@ -712,6 +712,102 @@ describe("read_invocation and parse_arguments", () => {
     expect(result.stdout).toBe(
       lines("words=releases count=1 verb=releases release= actor=- key=local audited=no ssh=unset"),
     );
+  });
+});
+
+describe("parse_arguments: the argument kinds and switches of the contract", () => {
+  const parsed =
+    'printf "verb=%s argument=%s release=%s switches=[%s] actor=%s\\n" "$VERB" "$ARGUMENT" "$RELEASE" "$SWITCHES" "$ACTOR"';
+
+  it("takes maintenance's mode as its argument, not as a release", () => {
+    const result = sandbox().run(
+      `read_invocation maintenance on --actor octocat\nparse_arguments\n${parsed}`,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(lines("verb=maintenance argument=on release= switches=[ ] actor=octocat"));
+  });
+
+  it("takes --maintenance where the contract lists it", () => {
+    const result = sandbox().run(
+      `read_invocation deploy ${id(1)} --maintenance --actor octocat\nparse_arguments\n${parsed}\nhas_switch --maintenance && echo on`,
+    );
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(
+      lines(`verb=deploy argument=${id(1)} release=${id(1)} switches=[ --maintenance ] actor=octocat`, "on"),
+    );
+  });
+
+  it.each([
+    [["maintenance", "sideways"], AGENT_EXIT.usage, "must match"],
+    [["maintenance"], AGENT_EXIT.usage, "wrong number of arguments"],
+    [["rollback", "--maintenance"], AGENT_EXIT.usage, "unknown option --maintenance for rollback"],
+    [["status", "-"], AGENT_EXIT.usage, "unknown option - for status"],
+    [["releases", "--"], AGENT_EXIT.usage, "unknown option -- for releases"],
+    [["migrate", "--maintenance", "--maintenance"], AGENT_EXIT.usage, "--maintenance given twice"],
+    [["deploy", "on"], AGENT_EXIT.badReleaseId, "must match"],
+  ])("refuses %j with exit %i", (words, code, message) => {
+    const result = sandbox().run(`read_invocation ${words.join(" ")}\nparse_arguments\necho parsed`);
+    expect(result.status).toBe(code);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe("");
+  });
+});
+
+describe("maintenance mode", () => {
+  function withFlagDirectory(): AgentSandbox {
+    const box = sandbox();
+    box.run('mkdir -p "${MAINTENANCE_FLAG%/*}"');
+    return box;
+  }
+  const flagExists = (box: AgentSandbox) => existsSync(box.settings.MAINTENANCE_FLAG ?? "");
+
+  it("verb_maintenance switches the flag file on and off and prints the mode", () => {
+    const box = withFlagDirectory();
+    expect(box.run("ARGUMENT=status verb_maintenance").stdout).toBe("maintenance: off\n");
+    expect(box.run("ARGUMENT=on verb_maintenance").stdout).toBe("maintenance: on\n");
+    expect(flagExists(box)).toBe(true);
+    expect(box.run("ARGUMENT=on verb_maintenance").stdout).toBe("maintenance: on\n");
+    expect(box.run("ARGUMENT=status verb_maintenance").stdout).toBe("maintenance: on\n");
+    expect(box.run("ARGUMENT=off verb_maintenance").stdout).toBe("maintenance: off\n");
+    expect(flagExists(box)).toBe(false);
+  });
+
+  it("fails with the noProxy exit when the proxy's maintenance directory is missing", () => {
+    const result = sandbox().run("ARGUMENT=on verb_maintenance");
+    expect(result.status).toBe(AGENT_EXIT.noProxy);
+    expect(result.stderr).toContain("maintenance mode needs the reverse proxy step");
+  });
+
+  it("on_exit switches off what this call switched on, after a failure as after success", () => {
+    for (const code of [AGENT_EXIT.ok, AGENT_EXIT.migrationFailed]) {
+      const box = withFlagDirectory();
+      const result = box.run(
+        `trap on_exit EXIT\nmaintenance_during_this_call\n[ -e "$MAINTENANCE_FLAG" ] && echo during\nexit ${code}`,
+      );
+      expect(result.status).toBe(code);
+      expect(result.stdout).toBe("during\n");
+      expect(flagExists(box)).toBe(false);
+    }
+  });
+
+  it("leaves maintenance on when it was on before the call, even after a failure", () => {
+    const box = withFlagDirectory();
+    box.run("ARGUMENT=on verb_maintenance");
+    const result = box.run(
+      `trap on_exit EXIT\nmaintenance_during_this_call\nexit ${AGENT_EXIT.migrationFailed}`,
+    );
+    expect(result.status).toBe(AGENT_EXIT.migrationFailed);
+    expect(result.stderr).toContain("maintenance mode was on already: it stays on afterwards");
+    expect(flagExists(box)).toBe(true);
+  });
+
+  it("switches off on a signal too (a cancelled migrate run)", () => {
+    const box = withFlagDirectory();
+    const result = box.run(
+      "trap on_exit EXIT\ntrap_signals\nmaintenance_during_this_call\nkill -TERM $$\nsleep 5",
+    );
+    expect(result.status).toBe(AGENT_EXIT.interrupted);
+    expect(flagExists(box)).toBe(false);
   });
 });
 

@@ -14,7 +14,10 @@ export const UNPRIVILEGED_ID = 65534;
 
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
-/** Settings whose rendered values are absolute paths under /home/<deployUser>: relocated into the sandbox. */
+/**
+ * Settings whose rendered values are absolute paths (under /home/<deployUser>, /var): relocated into the sandbox.
+ * The maintenance flag's directory is made by the reverse-proxy step: the sandbox leaves it out (tests make it).
+ */
 const PATH_SETTINGS = [
   "APP_HOME",
   "APP_ROOT",
@@ -26,6 +29,7 @@ const PATH_SETTINGS = [
   "LOCK_FILE",
   "PNPM_STORE",
   "ECOSYSTEM_FILE",
+  "MAINTENANCE_FLAG",
 ] as const;
 
 /** Commands that must never run for real: a PATH shim of each records its argv in STUB_LOG and exits 0. */

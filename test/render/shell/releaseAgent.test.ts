@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { AGENT_EXIT, AGENT_VERBS, AGENT_VERB_NAMES, verbUsage } from "../../../src/render/agentProtocol";
+import { AGENT_EXIT, AGENT_VERB_NAMES, verbUsage } from "../../../src/render/agentProtocol";
 import { renderEcosystem } from "../../../src/render/shell/pm2Ecosystem";
 import { exitVariableName, renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { production, staging } from "./fixtures";
@@ -149,14 +149,19 @@ describe("release agent structure", () => {
   });
 
   it("takes each verb's argument shape from the contract", () => {
-    const lines = AGENT_VERB_NAMES.map((name) => `verb_spec ${name}`).join("\n");
-    const specs = String(sourced(lines).stdout).trimEnd().split("\n");
-    expect(specs).toEqual(
-      AGENT_VERB_NAMES.map((name) => {
-        const { releaseIds, takesActor } = AGENT_VERBS[name];
-        return `${releaseIds.min} ${releaseIds.max} ${takesActor ? "yes" : "no"}`;
-      }),
-    );
+    const specs = (names: string[]) =>
+      String(sourced(names.map((name) => `verb_spec ${name}`).join("\n")).stdout)
+        .trimEnd()
+        .split("\n");
+    expect(specs(["deploy", "rollback", "status", "migrate", "migrate-status", "maintenance"])).toEqual([
+      "1 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID --maintenance",
+      "0 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID -",
+      "0 0 no - - -",
+      "0 0 yes - - --maintenance",
+      "0 0 no - - -",
+      "1 1 yes MAINTENANCE_MODE_PATTERN EXIT_USAGE -",
+    ]);
+    expect(specs(AGENT_VERB_NAMES)).toHaveLength(AGENT_VERB_NAMES.length);
     expect(sourced("verb_spec bash").status).toBe(1);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
 import {
+  maintenancePage,
   renderCaddyfile,
   reverseProxyScript,
   siteHostName,
@@ -10,6 +11,15 @@ import { production, staging } from "./fixtures";
 function withIngress(config: PipelineConfig, ingress: Partial<PipelineConfig["ingress"]>): PipelineConfig {
   return { ...config, ingress: { ...config.ingress, ...ingress } };
 }
+
+describe("maintenancePage", () => {
+  it("is the configured HTML, or a default page that names the app", () => {
+    expect(maintenancePage(withIngress(staging, { maintenancePage: "<p>back at 5</p>" }))).toBe(
+      "<p>back at 5</p>",
+    );
+    expect(maintenancePage(staging)).toContain("<h1>storefront is down for maintenance</h1>");
+  });
+});
 
 describe("renderCaddyfile", () => {
   it("renders the staging stack (tls acme): the url's host name, the contact email, retries and a health check", () => {
@@ -39,6 +49,26 @@ describe("renderCaddyfile", () => {
         "\t\t?X-Frame-Options SAMEORIGIN",
         "\t\t?Referrer-Policy strict-origin-when-cross-origin",
         "\t\t-Server",
+        "\t}",
+        "\t@maintenance {",
+        "\t\tfile {",
+        "\t\t\troot /var/lib/pipeline/storefront/maintenance",
+        "\t\t\ttry_files /on",
+        "\t\t}",
+        "\t\tnot path /health",
+        "\t}",
+        "\thandle @maintenance {",
+        "\t\theader {",
+        "\t\t\tRetry-After 120",
+        "\t\t\tCache-Control no-store",
+        "\t\t\t-Last-Modified",
+        "\t\t\t-Etag",
+        "\t\t}",
+        "\t\troot * /etc/caddy/pipeline",
+        "\t\trewrite * /maintenance.html",
+        "\t\tfile_server {",
+        "\t\t\tstatus 503",
+        "\t\t}",
         "\t}",
         "\treverse_proxy localhost:3000 {",
         "\t\tlb_try_duration 15s",

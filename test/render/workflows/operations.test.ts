@@ -51,15 +51,17 @@ describe("migrate-<env>.yml", () => {
 
   it("maps each action to its agent verb and runs it on the first host only", () => {
     const script = renderMigrateScript(qaConfig());
-    expect(script).toContain('migrate) args=(migrate --actor "$ACTOR") ;;');
-    expect(script).toContain('rollback) args=(migrate-rollback --actor "$ACTOR") ;;');
-    expect(script).toContain("status) args=(migrate-status) ;;");
+    expect(script).toContain('migrate:false) args=(migrate --actor "$ACTOR") ;;');
+    expect(script).toContain('migrate:true) args=(migrate --maintenance --actor "$ACTOR") ;;');
+    expect(script).toContain('rollback:false) args=(migrate-rollback --actor "$ACTOR") ;;');
+    expect(script).toContain("status:false) args=(migrate-status) ;;");
+    expect(script).not.toContain("status:true)");
     expect(script).toContain('first="${hosts[0]}"');
     expect(script).not.toContain("for index in");
     const job = jobOf(migrate(), "migrate");
-    expect(stepNamed(job, "Run the migration action on the first host").env?.["MIGRATE_ACTION"]).toBe(
-      "${{ inputs.action }}",
-    );
+    const env = stepNamed(job, "Run the migration action on the first host").env;
+    expect(env?.["MIGRATE_ACTION"]).toBe("${{ inputs.action }}");
+    expect(env?.["MIGRATE_MAINTENANCE"]).toBe("${{ inputs.maintenance }}");
     expect(job.concurrency?.group).toBe("deploy-qa");
   });
 });

@@ -7,6 +7,8 @@ KEY_ID=local
 ACTOR=-
 VERB=-
 RELEASE=""
+ARGUMENT=""
+SWITCHES=" "
 AUDITED=no
 WORDS=()
 # Deploy progress, read by on_exit to undo a half-done deploy after an unexpected failure.
@@ -16,6 +18,8 @@ NEW_RELEASE=""
 PREVIOUS=""
 SWITCHED_FROM=none
 INTERRUPTED_BY=""
+# yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
+MAINTENANCE_OF_THIS_CALL=no
 
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
 log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
@@ -63,10 +67,10 @@ split_command() {
 }
 
 parse_arguments() {
-  local spec min max takes_actor word index=1 positional=()
+  local spec min max takes_actor pattern_variable bad_exit_variable switches word index=1 positional=()
   VERB=${WORDS[0]}
   spec=$(verb_spec "$VERB") || usage_error "unknown verb"
-  read -r min max takes_actor <<<"$spec"
+  read -r min max takes_actor pattern_variable bad_exit_variable switches <<<"$spec"
   while [ "$index" -lt "${#WORDS[@]}" ]; do
     word=${WORDS[$index]}
     if [ "$word" = --actor ]; then
@@ -77,7 +81,9 @@ parse_arguments() {
       [[ ${WORDS[$index]} =~ $ACTOR_PATTERN ]] || usage_error "--actor is not a GitHub login"
       ACTOR=${WORDS[$index]}
     elif [[ $word == -* ]]; then
-      usage_error "unknown option"
+      if [ "$switches" = - ] || [[ ,$switches, != *",$word,"* ]]; then usage_error "unknown option $word for $VERB"; fi
+      [[ $SWITCHES != *" $word "* ]] || usage_error "$word given twice"
+      SWITCHES+="$word "
     else
       positional+=("$word")
     fi
@@ -87,10 +93,14 @@ parse_arguments() {
     usage_error "wrong number of arguments for $VERB"
   fi
   if [ "${#positional[@]}" -eq 1 ]; then
-    [[ ${positional[0]} =~ $RELEASE_ID_PATTERN ]] || fail "$EXIT_BAD_RELEASE_ID" "release id must match $RELEASE_ID_PATTERN"
-    RELEASE=${positional[0]}
+    [[ ${positional[0]} =~ ${!pattern_variable} ]] || fail "${!bad_exit_variable}" "the argument of $VERB must match ${!pattern_variable}"
+    ARGUMENT=${positional[0]}
+    if [ "$pattern_variable" = RELEASE_ID_PATTERN ]; then RELEASE=$ARGUMENT; fi
   fi
 }
+
+# True when the command line gave the switch (e.g. --maintenance).
+has_switch() { [[ $SWITCHES == *" $1 "* ]]; }
 
 # --- audit log and exit handling ---
 
@@ -132,6 +142,7 @@ on_exit() {
     code=$EXIT_INTERNAL
   fi
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
+  end_maintenance_of_this_call
   if [ "$AUDITED" = yes ]; then audit "$code"; fi
   exit "$code"
 }
@@ -208,6 +219,37 @@ prune_releases() {
     log "pruning release $release"
     remove_tree "${RELEASES_DIR:?}/$release"
   done < <(list_releases | sort -r)
+}
+
+# --- maintenance mode ---
+
+# The proxy answers 503 while the flag file exists: Caddy's file matcher checks it on every request, so the mode
+# survives proxy reloads and restarts. The directory is made by the reverse-proxy step (deploy user, caddy group).
+maintenance_is_on() { [ -e "$MAINTENANCE_FLAG" ]; }
+
+require_maintenance_directory() {
+  if [ ! -d "${MAINTENANCE_FLAG%/*}" ] || [ ! -w "${MAINTENANCE_FLAG%/*}" ]; then
+    fail "$EXIT_NO_PROXY" "${MAINTENANCE_FLAG%/*} is missing: maintenance mode needs the reverse proxy step (run pulumi up)"
+  fi
+}
+
+# Maintenance for the rest of this call: left on at the end only when it was on before.
+maintenance_during_this_call() {
+  require_maintenance_directory
+  if maintenance_is_on; then
+    log "maintenance mode was on already: it stays on afterwards"
+    return 0
+  fi
+  : >"$MAINTENANCE_FLAG"
+  MAINTENANCE_OF_THIS_CALL=yes
+  log "maintenance mode on"
+}
+
+end_maintenance_of_this_call() {
+  if [ "$MAINTENANCE_OF_THIS_CALL" != yes ]; then return 0; fi
+  rm -f "$MAINTENANCE_FLAG" || log "warning: could not remove $MAINTENANCE_FLAG: maintenance mode is still on"
+  MAINTENANCE_OF_THIS_CALL=no
+  log "maintenance mode off"
 }
 
 # --- pm2, health, app environment ---

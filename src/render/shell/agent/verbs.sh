@@ -125,6 +125,7 @@ build_release() {
   log "installing production dependencies of $release"
   install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
   link_shared_files "$dir"
+  if has_switch --maintenance; then maintenance_during_this_call; fi
   log "running migrations of $release"
   run_in_release "$dir" "$MIGRATE_COMMAND" ||
     fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
@@ -168,6 +169,7 @@ go_live() {
   # back without deleting the release it switches away from).
   NEW_RELEASE=""
   SWITCHED_FROM=none
+  end_maintenance_of_this_call
   pm2_cli save >/dev/null || log "warning: pm2 save failed (the process list may not survive a reboot)"
 }
 
@@ -217,7 +219,18 @@ run_migration_verb() {
   current=$(current_release)
   [ -n "$current" ] || fail "$EXIT_RELEASE_NOT_FOUND" "there is no current release (deploy first)"
   RELEASE=$current
+  if has_switch --maintenance; then maintenance_during_this_call; fi
   run_in_release "$RELEASES_DIR/$current" "$command" || fail "$EXIT_MIGRATION_FAILED" "'$command' failed in $current"
+}
+
+verb_maintenance() {
+  require_maintenance_directory
+  case $ARGUMENT in
+    on) : >"$MAINTENANCE_FLAG" ;;
+    off) rm -f "$MAINTENANCE_FLAG" ;;
+    *) ;;
+  esac
+  if maintenance_is_on; then echo "maintenance: on"; else echo "maintenance: off"; fi
 }
 
 # --- entry point ---

@@ -2,6 +2,7 @@
 // from the stack config (ingress.*), validated by Caddy before it replaces the old one, reloaded gracefully.
 import type { PipelineConfig } from "../../../config/types";
 import { quote } from "../../../primitives/shellQuote";
+import { hostLayout } from "../../hostLayout";
 import { ensureDirectory, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
@@ -16,6 +17,10 @@ export const CADDY_ADMIN_SOCKET = `${CADDY_HOME}/admin.sock`;
 export const CADDY_LOG_DIR = "/var/log/caddy";
 /** Where Caddy keeps the root certificate of its local CA (ingress.tls internal); clients must trust it. */
 export const CADDY_LOCAL_ROOT_CA = `${CADDY_HOME}/.local/share/caddy/pki/authorities/local/root.crt`;
+
+/** Root-owned pages the proxy serves itself (the maintenance page). */
+export const PROXY_PAGES_DIR = "/etc/caddy/pipeline";
+const MAINTENANCE_PAGE = "maintenance.html";
 
 /** The host name the proxy serves: the url's. */
 export function siteHostName(config: Pick<PipelineConfig, "url">): string {
@@ -66,6 +71,7 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "\t?Referrer-Policy strict-origin-when-cross-origin",
     "\t-Server",
     "}",
+    ...maintenanceBlock(config),
     ...proxy,
     "log {",
     `\toutput file ${CADDY_LOG_DIR}/access.log {`,
@@ -88,8 +94,70 @@ export function renderCaddyfile(config: PipelineConfig): string {
   ].join("\n");
 }
 
+/**
+ * While the deploy user's flag file exists (agent verb maintenance), everything but the health path gets the
+ * maintenance page with 503: Caddy's file matcher stats the flag on every request.
+ */
+function maintenanceBlock(config: PipelineConfig): string[] {
+  const { maintenanceDir, maintenanceFlag } = hostLayout(config);
+  return [
+    "@maintenance {",
+    "\tfile {",
+    `\t\troot ${maintenanceDir}`,
+    `\t\ttry_files /${maintenanceFlag.slice(maintenanceDir.length + 1)}`,
+    "\t}",
+    `\tnot path ${config.app.healthPath}`,
+    "}",
+    "handle @maintenance {",
+    "\theader {",
+    `\t\tRetry-After ${config.ingress.maintenanceRetryAfterSeconds}`,
+    "\t\tCache-Control no-store",
+    "\t\t-Last-Modified",
+    "\t\t-Etag",
+    "\t}",
+    `\troot * ${PROXY_PAGES_DIR}`,
+    `\trewrite * /${MAINTENANCE_PAGE}`,
+    "\tfile_server {",
+    "\t\tstatus 503",
+    "\t}",
+    "}",
+  ];
+}
+
+/** The page of maintenance mode: the configured one, or a plain default. */
+export function maintenancePage(config: PipelineConfig): string {
+  if (config.ingress.maintenancePage !== undefined) return config.ingress.maintenancePage;
+  const name = config.app.name;
+  return [
+    "<!doctype html>",
+    '<html lang="en">',
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${name}: down for maintenance</title></head>`,
+    '<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto; padding: 0 1em">',
+    `<h1>${name} is down for maintenance</h1>`,
+    "<p>We will be back shortly. Please try again in a few minutes.</p>",
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
 function indent(line: string): string {
   return `\t${line}`;
+}
+
+/**
+ * The agent (deploy user) makes and removes the flag; Caddy (group caddy) only needs to look it up. The parents are
+ * root's, so the deploy user cannot swap the directory for a link to somewhere else.
+ */
+function maintenanceDirectory(config: PipelineConfig): string[] {
+  const { maintenanceDir } = hostLayout(config);
+  const appDir = maintenanceDir.slice(0, maintenanceDir.lastIndexOf("/"));
+  return [
+    ensureDirectory(appDir.slice(0, appDir.lastIndexOf("/")), { mode: "0755", owner: "root:root" }),
+    ensureDirectory(appDir, { mode: "0755", owner: "root:root" }),
+    ensureDirectory(maintenanceDir, { mode: "2750", owner: `${config.deployUser}:caddy` }),
+  ];
 }
 
 /**
@@ -112,6 +180,12 @@ export function reverseProxyScript(config: PipelineConfig): string {
     "  apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-confold caddy",
     "fi",
     ensureDirectory(CADDY_LOG_DIR, { mode: "0750", owner: "caddy:caddy" }),
+    ensureDirectory(PROXY_PAGES_DIR, { mode: "0755", owner: "root:root" }),
+    writeFile(`${PROXY_PAGES_DIR}/${MAINTENANCE_PAGE}`, maintenancePage(config), {
+      mode: "0644",
+      owner: "root:root",
+    }),
+    ...maintenanceDirectory(config),
     `candidate=$(mktemp ${CADDYFILE}.pipeline-check-XXXXXX)`,
     `printf %s ${encoded} | base64 -d > "$candidate"`,
     'chmod 0644 "$candidate"',
