@@ -8,8 +8,9 @@ const AWS_HOSTS = { count: 2, sshCidrs: ["203.0.113.0/24"] };
 
 /** The minimal config with its hosts list replaced by the given aws group. */
 function awsValues(aws: Record<string, unknown>): Record<string, unknown> {
-  const { hosts: _configured, ...values } = minimalValues();
-  return { ...values, aws };
+  const values = minimalValues({ aws });
+  Reflect.deleteProperty(values, "hosts");
+  return values;
 }
 
 function problemsOf(values: Record<string, unknown>): string[] {
