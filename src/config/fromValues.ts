@@ -57,9 +57,10 @@ export function loadFromValues(
   }
   if (problems.length > 0 || !parsed.success || !githubOwner) throw new ConfigError(problems);
 
-  const { preventSelfReview, adminPrivateKey, appEnv, notificationWebhook, ...rest } = parsed.data;
+  const { preventSelfReview, adminPrivateKey, appEnv, notificationWebhook, hosts, ...rest } = parsed.data;
   const config: PipelineConfig = {
     ...rest,
+    hosts: hosts ?? [],
     stack: options.stack,
     githubOwner,
     preventSelfReview: preventSelfReview ?? isProductionLike(parsed.data.environment),

@@ -25,17 +25,35 @@ const GROUPS_DOCUMENTED_BY_FIELD = [
   "vps",
   "firewall",
   "ingress",
+  "aws",
 ];
 
 export function configReference(): ConfigKeyDoc[] {
-  return Object.entries(objectShape(pipelineSchema)).flatMap(([key, node]) => {
-    const top = describeNode(key, node);
-    if (!GROUPS_DOCUMENTED_BY_FIELD.includes(key)) return [top];
-    const fields = Object.entries(objectShape(node)).map(([field, child]) =>
-      describeNode(`${key}.${field}`, child),
-    );
-    return [top, ...fields];
-  });
+  return Object.entries(objectShape(pipelineSchema)).flatMap(([key, node]) =>
+    GROUPS_DOCUMENTED_BY_FIELD.includes(key) ? describeGroup(key, node) : [describeNode(key, node)],
+  );
+}
+
+/** A group and its fields, and the fields of the groups inside it (aws.hosts.count, ...). */
+function describeGroup(key: string, node: unknown): ConfigKeyDoc[] {
+  const fields = Object.entries(objectShape(node)).flatMap(([field, child]) =>
+    isGroup(child) ? describeGroup(`${key}.${field}`, child) : [describeNode(`${key}.${field}`, child)],
+  );
+  return [describeNode(key, node), ...fields];
+}
+
+function isGroup(node: unknown): boolean {
+  return unwrap(node).inner.def.type === "object";
+}
+
+function isDocumentedGroup(key: string): boolean {
+  return GROUPS_DOCUMENTED_BY_FIELD.some((group) => key === group || key.startsWith(`${group}.`))
+    ? isGroup(configNode(key))
+    : false;
+}
+
+function configNode(key: string): unknown {
+  return key.split(".").reduce<unknown>((node, part) => objectShape(node)[part], pipelineSchema);
 }
 
 function describeNode(key: string, node: unknown): ConfigKeyDoc {
@@ -54,7 +72,7 @@ export function configReferenceMarkdown(): string {
   const rows = configReference().map((doc) => {
     const shown = doc.required
       ? "**required**"
-      : GROUPS_DOCUMENTED_BY_FIELD.includes(doc.key)
+      : isDocumentedGroup(doc.key)
         ? "see below"
         : doc.defaultValue === undefined
           ? "none"

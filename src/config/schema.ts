@@ -2,6 +2,7 @@
 // The README's config reference is generated from these descriptions (npm run docs).
 import { z } from "zod";
 import { appSchema } from "./appSchema";
+import { awsSchema } from "./awsSchema";
 import {
   ENVIRONMENT_NAME,
   GITHUB_LOGIN,
@@ -139,8 +140,9 @@ export const pipelineSchema = z
           seen.add(h.name);
         });
       })
+      .optional()
       .describe(
-        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required.",
+        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
       ),
     adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
       .default("root")
@@ -198,8 +200,10 @@ export const pipelineSchema = z
     vps: vpsSchema,
     firewall: firewallSchema,
     ingress: ingressSchema,
+    aws: awsSchema,
   })
   .superRefine((c, ctx) => {
+    for (const problem of hostSourceProblems(c)) ctx.addIssue({ code: "custom", ...problem });
     if (c.deployUser === c.adminUser || c.deployUser === "root") {
       ctx.addIssue({
         code: "custom",
@@ -253,6 +257,51 @@ export const pipelineSchema = z
       });
     }
   });
+
+/**
+ * Hosts come from exactly one place: the hosts list, or aws.hosts (the program creates them). A DNS record needs
+ * hosts whose addresses the program knows (aws.hosts) and a url inside the zone.
+ */
+function hostSourceProblems(c: {
+  url: string;
+  hosts?: unknown[];
+  aws?: { hosts?: unknown; dnsZone?: string };
+}): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  const awsHosts = c.aws?.hosts !== undefined;
+  if (c.hosts !== undefined && awsHosts) {
+    problems.push({
+      path: ["aws", "hosts"],
+      message:
+        "is set together with hosts (hosts lists servers you run, aws.hosts makes the program create them: keep one of the two)",
+    });
+  }
+  if (c.hosts === undefined && !awsHosts) {
+    problems.push({
+      path: ["hosts"],
+      message:
+        "is required (list your servers: pulumi config set --path 'hosts[0].host' <address>, with their hostKey; or set aws.hosts to let the program create them on EC2)",
+    });
+  }
+  const zone = c.aws?.dnsZone;
+  if (zone !== undefined && !awsHosts) {
+    problems.push({
+      path: ["aws", "dnsZone"],
+      message:
+        "is set without aws.hosts (the record points at the Elastic IPs of the hosts the program creates: set aws.hosts, or remove aws.dnsZone and point DNS at your hosts yourself)",
+    });
+  }
+  if (zone !== undefined && httpsUrlProblem(c.url) === undefined) {
+    const name = new URL(c.url).hostname.toLowerCase();
+    if (name !== zone && !name.endsWith(`.${zone}`)) {
+      problems.push({
+        path: ["aws", "dnsZone"],
+        message: `is '${zone}', but url's host name '${name}' is not inside it (use the zone that holds ${name}, or change url)`,
+      });
+    }
+  }
+  return problems;
+}
 
 function isIpAddressUrl(url: string): boolean {
   const host = new URL(url).hostname;

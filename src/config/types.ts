@@ -11,8 +11,10 @@ export type PipelineSecrets = Pick<
 /** Validated stack config with every default applied: the only input of renderers and components. */
 export interface PipelineConfig extends Omit<
   PipelineSchemaOutput,
-  "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook"
+  "preventSelfReview" | "adminPrivateKey" | "appEnv" | "notificationWebhook" | "hosts"
 > {
+  /** The configured hosts; empty when aws.hosts makes the program create them (hostCount() counts both). */
+  hosts: HostConfig[];
   /** Pulumi stack name (staging, production, ...). */
   stack: string;
   /** `github:owner`: the user or organization that owns the repository. */
@@ -26,5 +28,10 @@ export interface LoadedStack {
   secrets: PipelineSecrets;
 }
 
-export type HostConfig = PipelineConfig["hosts"][number];
+export type HostConfig = NonNullable<PipelineSchemaOutput["hosts"]>[number];
 export type AppConfig = PipelineConfig["app"];
+
+/** How many hosts the stack deploys to: the configured ones, or the ones aws.hosts creates. */
+export function hostCount(config: Pick<PipelineConfig, "hosts" | "aws">): number {
+  return config.aws?.hosts?.count ?? config.hosts.length;
+}

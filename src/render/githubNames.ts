@@ -14,6 +14,18 @@ export const ENV_VARS = {
   knownHosts: "DEPLOY_KNOWN_HOSTS",
 } as const;
 
+/**
+ * Environment variables of a stack with aws.backupBucket: where the backup workflows stream backups to, and the
+ * role they assume through GitHub's OIDC provider (no AWS keys anywhere). Values differ per stack.
+ */
+export const AWS_BACKUP_VARS = {
+  roleArn: "AWS_BACKUP_ROLE_ARN",
+  bucket: "AWS_BACKUP_BUCKET",
+  /** `<environment>/`: the only prefix the role may write, read and list. */
+  prefix: "AWS_BACKUP_PREFIX",
+  region: "AWS_REGION",
+} as const;
+
 /** Repository secrets, managed only by the stack with ownsRepositorySettings. */
 export const REPO_SECRETS = {
   notificationWebhook: "NOTIFY_WEBHOOK_URL",

@@ -2,7 +2,7 @@
 // with the resources the program registers and prove that two stacks never manage the same object.
 import type { PipelineConfig } from "../config/types";
 import { programBranchPrefix } from "./fileDelivery";
-import { ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "./githubNames";
+import { AWS_BACKUP_VARS, ENV_SECRETS, ENV_VARS, REPO_SECRETS } from "./githubNames";
 import { renderRepositoryFiles } from "./workflows";
 
 export type ManagedKind =
@@ -40,7 +40,7 @@ export function managedGitHubObjects(config: PipelineConfig): ManagedObject[] {
       id: `${env}:${name}`,
       detail: "",
     })),
-    ...Object.values(ENV_VARS).map((name) => ({
+    ...environmentVariableNames(config).map((name) => ({
       kind: "environment-variable" as const,
       id: `${env}:${name}`,
       detail: "",
@@ -66,6 +66,14 @@ export function managedGitHubObjects(config: PipelineConfig): ManagedObject[] {
     objects.push({ kind: "pull-request", id: head, detail: `into ${base}` });
   }
   return objects;
+}
+
+/** The variables of the stack's environment: the deploy ones, and with aws.backupBucket the backup ones. */
+export function environmentVariableNames(config: Pick<PipelineConfig, "aws">): string[] {
+  return [
+    ...Object.values(ENV_VARS),
+    ...(config.aws?.backupBucket !== undefined ? Object.values(AWS_BACKUP_VARS) : []),
+  ];
 }
 
 function environmentDetail(config: PipelineConfig): string {

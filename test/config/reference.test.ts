@@ -20,12 +20,12 @@ describe("the config reference", () => {
     expect(docs.length).toBeGreaterThan(50);
     for (const doc of docs) expect(doc.description, doc.key).not.toBe("");
     expect(docs.find((d) => d.key === "app.port")?.defaultValue).toBe(3000);
-    expect(docs.find((d) => d.key === "hosts")?.required).toBe(true);
+    expect(docs.find((d) => d.key === "aws.hosts.sshCidrs")?.required).toBe(true);
   });
 
   it("declares the required keys without a default so that Pulumi asks for them", () => {
     const project = parse(renderProjectFile()) as { config: Record<string, { default?: unknown }> };
-    for (const key of ["repository", "environment", "branch", "url", "hosts", "app", "adminPrivateKey"]) {
+    for (const key of ["repository", "environment", "branch", "url", "app", "adminPrivateKey"]) {
       expect(project.config[key], key).toBeDefined();
       expect(project.config[key]?.default, key).toBeUndefined();
     }

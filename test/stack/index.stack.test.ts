@@ -12,7 +12,7 @@ describe("index.ts, the program pulumi up runs", () => {
     ]);
     const program = (await import("../../index")) as Record<string, unknown>;
     expect(program["environment"]).toBe("production");
-    expect(program["hosts"]).toEqual([
+    expect(await awaitOutput(program["hosts"] as pulumi.Output<string[]>)).toEqual([
       "web-1.storefront.example.com:22",
       "web-2.storefront.example.com:2222",
     ]);

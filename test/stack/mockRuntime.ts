@@ -1,6 +1,6 @@
 // Runs the Pulumi program under pulumi.runtime.setMocks: records every registered resource with its inputs
 // (secret inputs stay marked), answers the provider calls the program makes, and throws on any other call.
-import { generateKeyPairSync } from "node:crypto";
+import { type KeyObject, createPublicKey, generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -18,6 +18,8 @@ export interface RecordedResource {
 export interface MockRuntime {
   resources: RecordedResource[];
   calls: string[];
+  /** Every provider call with its arguments, in order. */
+  callArgs: Array<{ token: string; inputs: Record<string, unknown> }>;
   /** Host public keys that the read-host-key command "prints", by host. */
   hostKeys: Map<string, string>;
   /** What the base branch holds, by path (github.getRepositoryFile); a path not listed does not exist. */
@@ -59,13 +61,17 @@ export function plaintextOccurrences(value: unknown, needle: string, path = ""):
   return [];
 }
 
-function ed25519OpenSsh(): { publicKeyOpenssh: string; privateKeyOpenssh: string } {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+/** The OpenSSH line of an ed25519 public key. */
+export function openSshPublicKey(publicKey: KeyObject): string {
   const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
   const type = Buffer.from("ssh-ed25519");
-  const blob = Buffer.concat([u32(type.length), type, u32(raw.length), raw]).toString("base64");
+  return `ssh-ed25519 ${Buffer.concat([u32(type.length), type, u32(raw.length), raw]).toString("base64")}`;
+}
+
+function ed25519OpenSsh(): { publicKeyOpenssh: string; privateKeyOpenssh: string } {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   return {
-    publicKeyOpenssh: `ssh-ed25519 ${blob}\n`,
+    publicKeyOpenssh: `${openSshPublicKey(publicKey)}\n`,
     // Not the OpenSSH container format, but a private key that is unique per mock key is all the tests need.
     privateKeyOpenssh: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
   };
@@ -78,7 +84,8 @@ function u32(n: number): Buffer {
 }
 
 export function installMocks(stack: string, baseFiles = new Map<string, string>()): MockRuntime {
-  const runtime: MockRuntime = { resources: [], calls: [], hostKeys: new Map(), baseFiles };
+  const runtime: MockRuntime = { resources: [], calls: [], callArgs: [], hostKeys: new Map(), baseFiles };
+  let elasticIps = 0;
   pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -90,6 +97,10 @@ export function installMocks(stack: string, baseFiles = new Map<string, string>(
           outputs: state,
         });
         if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, ed25519OpenSsh());
+        Object.assign(
+          state,
+          awsComputedOutputs(args.type, args.name, () => ++elasticIps),
+        );
         if (args.type === "command:remote:Command") {
           const connection = plain(args.inputs["connection"]) as { host: string };
           const create = String(plain(args.inputs["create"]));
@@ -102,7 +113,10 @@ export function installMocks(stack: string, baseFiles = new Map<string, string>(
       },
       call(args) {
         runtime.calls.push(args.token);
+        runtime.callArgs.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
         const inputs = args.inputs as Record<string, string>;
+        const answer = awsCall(args.token, args.inputs as Record<string, unknown>);
+        if (answer !== undefined) return answer;
         if (args.token === "github:index/getUser:getUser") {
           const id = USER_IDS[inputs["username"] ?? ""];
           if (id === undefined) throw new Error(`unmocked user ${inputs["username"]}`);
@@ -151,4 +165,54 @@ export async function settled(runtime: MockRuntime): Promise<void> {
 
 export function ofType(runtime: MockRuntime, type: string): RecordedResource[] {
   return runtime.resources.filter((r) => r.type === type);
+}
+
+/** What the mocked AWS account holds. */
+export const AWS_MOCK = {
+  accountId: "123456789012",
+  region: "eu-central-1",
+  amiId: "ami-0debian12amd64",
+  zoneId: "Z0123456789EXAMPLE",
+  vpcOfSubnet: "vpc-0123456789abcdef0",
+  /** The address of the n-th Elastic IP (from 1). */
+  elasticIp: (n: number) => `203.0.113.${10 + n}`,
+};
+
+/** Outputs AWS computes for a created resource (names, ARNs, addresses); inputs are echoed besides. */
+function awsComputedOutputs(type: string, name: string, nextIp: () => number): Record<string, unknown> {
+  switch (type) {
+    case "aws:ec2/eip:Eip":
+      return { publicIp: AWS_MOCK.elasticIp(nextIp()) };
+    case "aws:ec2/keyPair:KeyPair":
+      return { keyName: `${name}-key` };
+    case "aws:s3/bucket:Bucket":
+      return { bucket: `${name}-a1b2c3d`, arn: `arn:aws:s3:::${name}-a1b2c3d` };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${AWS_MOCK.accountId}:role/${name}` };
+    case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+      return { arn: `arn:aws:iam::${AWS_MOCK.accountId}:oidc-provider/token.actions.githubusercontent.com` };
+    default:
+      return {};
+  }
+}
+
+/** The AWS and tls data sources the program reads; undefined for any other call. */
+function awsCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+  switch (token) {
+    case "aws:ec2/getAmi:getAmi":
+      return { id: AWS_MOCK.amiId, imageId: AWS_MOCK.amiId, name: "debian-12-amd64-20250101-1000" };
+    case "aws:route53/getZone:getZone":
+      return { id: AWS_MOCK.zoneId, zoneId: AWS_MOCK.zoneId, name: inputs["name"] };
+    case "aws:ec2/getSubnet:getSubnet":
+      return { id: inputs["id"], vpcId: AWS_MOCK.vpcOfSubnet };
+    case "aws:index/getRegion:getRegion":
+      return { id: AWS_MOCK.region, region: AWS_MOCK.region, name: AWS_MOCK.region };
+    case "tls:index/getPublicKey:getPublicKey": {
+      const pem = inputs["privateKeyPem"];
+      if (typeof pem !== "string") throw new Error("the mock derives public keys from PEM private keys only");
+      return { publicKeyOpenssh: `${openSshPublicKey(createPublicKey(pem))}\n` };
+    }
+    default:
+      return undefined;
+  }
 }

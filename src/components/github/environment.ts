@@ -4,7 +4,6 @@ import type { PipelineConfig } from "../../config/types";
 import { ENV_SECRETS, ENV_VARS } from "../../render/githubNames";
 import { childName } from "../naming";
 import { resolveReviewerIds } from "./reviewers";
-import { hostList } from "../../render/runner/hostLoopEnvironment";
 
 export interface DeploymentEnvironmentArgs {
   config: PipelineConfig;
@@ -12,6 +11,10 @@ export interface DeploymentEnvironmentArgs {
   deployPrivateKey: pulumi.Input<string>;
   /** known_hosts lines of every host, pinned by the workflows. */
   knownHosts: pulumi.Input<string>;
+  /** `host:port` of every host in deploy order (hostList()). */
+  hostList: pulumi.Input<string>;
+  /** The backup bucket's variables (AWS_BACKUP_VARS), with aws.backupBucket. */
+  backupVariables?: Record<string, pulumi.Input<string>>;
   /** Resources that must exist before the secret switches to a new key (the key authorized on every host). */
   deployKeyReady?: pulumi.Input<pulumi.Resource>[];
 }
@@ -63,9 +66,10 @@ export class DeploymentEnvironment extends pulumi.ComponentResource {
     );
 
     const variables: Record<string, pulumi.Input<string>> = {
-      [ENV_VARS.hosts]: hostList(config.hosts),
+      [ENV_VARS.hosts]: args.hostList,
       [ENV_VARS.deployUser]: config.deployUser,
       [ENV_VARS.knownHosts]: args.knownHosts,
+      ...args.backupVariables,
     };
     for (const [variableName, value] of Object.entries(variables)) {
       new github.ActionsEnvironmentVariable(

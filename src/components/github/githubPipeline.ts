@@ -12,6 +12,9 @@ export interface GitHubPipelineArgs {
   config: PipelineConfig;
   deployPrivateKey: pulumi.Input<string>;
   knownHosts: pulumi.Input<string>;
+  /** DEPLOY_HOSTS: `host:port` of every host in deploy order. */
+  hostList: pulumi.Input<string>;
+  backupVariables?: Record<string, pulumi.Input<string>>;
   deployKeyReady: pulumi.Input<pulumi.Resource>[];
   notificationWebhook?: pulumi.Input<string>;
 }
@@ -32,6 +35,8 @@ export class GitHubPipeline extends pulumi.ComponentResource {
         config,
         deployPrivateKey: args.deployPrivateKey,
         knownHosts: args.knownHosts,
+        hostList: args.hostList,
+        ...(args.backupVariables ? { backupVariables: args.backupVariables } : {}),
         deployKeyReady: args.deployKeyReady,
       },
       { parent: this },

@@ -4,10 +4,13 @@ import type { PipelineConfig } from "../../config/types";
 import { knownHostsFile } from "../../render/knownHosts";
 import { childName } from "../naming";
 import { createDeployKey } from "./deployKeyResource";
+import type { FleetHost } from "./fleetHost";
 import { ProvisionedHost } from "./provisionedHost";
 
 export interface FleetArgs {
   config: PipelineConfig;
+  /** The hosts to provision, in deploy order: configuredHosts(config) or the EC2 hosts the program made. */
+  hosts: FleetHost[];
   adminPrivateKey: pulumi.Input<string>;
   appEnv?: pulumi.Input<string>;
   npmRegistry: string;
@@ -23,7 +26,7 @@ export class Fleet extends pulumi.ComponentResource {
     super("pipeline:vps:Fleet", name, {}, opts);
     const { config } = args;
     this.deployKey = createDeployKey(name, config.deployKeyRotation, this);
-    this.hosts = config.hosts.map(
+    this.hosts = args.hosts.map(
       (host) =>
         new ProvisionedHost(
           // The logical name, never the address: a host that moves keeps its resources (updated in place).
@@ -37,7 +40,12 @@ export class Fleet extends pulumi.ComponentResource {
             npmRegistry: args.npmRegistry,
           },
           // Before hosts had names, the resources were named after the address: adopt them, do not delete them.
-          { parent: this, aliases: [{ name: childName(name, host.host, host.port) }] },
+          {
+            parent: this,
+            ...(host.legacyName
+              ? { aliases: [{ name: childName(name, host.legacyName.host, host.legacyName.port) }] }
+              : {}),
+          },
         ),
     );
     this.knownHosts = pulumi.all(this.hosts.map((h) => h.knownHostsLine)).apply(knownHostsFile);

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostConfig, PipelineConfig } from "../../config/types";
+import type { PipelineConfig } from "../../config/types";
 import { knownHostsLine } from "../../render/knownHosts";
 import {
   type DeployKeyStep,
@@ -13,6 +13,7 @@ import { AUTHORIZE_DEPLOY_KEY_STEP } from "../../render/shell/deployKeyAuthoriza
 import type { RemoteStep } from "../../render/shell/remoteStep";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
+import type { FleetHost } from "./fleetHost";
 
 /** A RemoteStep whose commands may still wait on other resources (the deploy key's public half). */
 type StepInputs = Pick<RemoteStep, "name" | "stdin" | "touchesSecrets"> & {
@@ -30,7 +31,7 @@ function legacyStepName(stepName: string, rotation: number): string | undefined 
 
 export interface ProvisionedHostArgs {
   config: PipelineConfig;
-  host: HostConfig;
+  host: FleetHost;
   adminPrivateKey: pulumi.Input<string>;
   appEnv?: pulumi.Input<string>;
   deployPublicKey: pulumi.Input<string>;
@@ -43,7 +44,7 @@ export interface ProvisionedHostArgs {
  * The steps after the deploy key secret (hostSteps' second phase) are added by continueAfterDeployKeySecret().
  */
 export class ProvisionedHost extends pulumi.ComponentResource {
-  /** This host's known_hosts line, from its configured host key (the one every connection is pinned to). */
+  /** This host's known_hosts line, from its host key (the one every connection is pinned to). */
   readonly knownHostsLine: pulumi.Output<string>;
   /**
    * The last command before the GitHub secret may switch: by then the current deploy key is authorized, sshd
@@ -63,7 +64,8 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       port: host.port,
       user: config.adminUser,
       privateKey: pulumi.secret(args.adminPrivateKey),
-      hostKey: host.hostKey, // required by the config: the provider checks no host key without it
+      hostKey: host.hostKey, // always set: the provider checks no host key without it
+      ...(host.machine ? host.machine.bootWait : {}),
     };
 
     let previous: command.remote.Command | undefined;
@@ -78,6 +80,8 @@ export class ProvisionedHost extends pulumi.ComponentResource {
             ? { stdin: pulumi.secret(args.appEnv) }
             : {}),
           addPreviousOutputInEnv: false,
+          // A replaced EC2 instance keeps its address and host key: its new id makes every step run on it.
+          ...(host.machine ? { triggers: [host.machine.id] } : {}),
           ...(step.touchesSecrets ? { logging: "none" } : {}),
         },
         {
@@ -116,7 +120,9 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     )
       throw new Error("hostSteps() lost the deploy key step");
     this.deployKeyAuthorized = beforeSecret;
-    this.knownHostsLine = pulumi.output(knownHostsLine(host.host, host.port, host.hostKey));
+    this.knownHostsLine = pulumi
+      .all([host.host, host.hostKey])
+      .apply(([address, hostKey]) => knownHostsLine(address, host.port, hostKey));
     this.registerOutputs({ knownHostsLine: this.knownHostsLine });
   }
 

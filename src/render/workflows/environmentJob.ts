@@ -1,6 +1,6 @@
 // The job shape shared by deploy, rollback and migrate: it runs in the stack's environment (secrets, reviewers,
 // URL), with an empty token, in one queue per environment.
-import type { PipelineConfig } from "../../config/types";
+import { type PipelineConfig, hostCount } from "../../config/types";
 import { BRANCH_GUARD_JOB } from "./branchGuard";
 import type { Concurrency, Step, StepsJob } from "./model";
 
@@ -22,11 +22,11 @@ export function deployRunsConcurrency(environment: string): Concurrency {
 }
 
 /** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
-export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "deploy">): number {
+export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "aws" | "deploy">): number {
   const perHostSeconds = config.deploy.lockTimeoutSeconds + config.deploy.healthTimeoutSeconds + 600;
   const publicCheckSeconds =
     config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
-  return Math.ceil((config.hosts.length * perHostSeconds + publicCheckSeconds) / 60) + 5;
+  return Math.ceil((hostCount(config) * perHostSeconds + publicCheckSeconds) / 60) + 5;
 }
 
 /** Runs after the branch guard (branchGuard.ts) and the given jobs. */
