@@ -127,7 +127,7 @@ describe("bad input stops before any host is made", () => {
       'console.error("cannot find the icons"); process.exit(3);\n',
     );
     const message = await refused(["up", "--config", config, "--app", app]);
-    expect(message).toContain("the build (app.buildCommand) failed (pnpm run build, exit 1)");
+    expect(message).toContain("the build (app.buildCommand) failed (pnpm run build, exit 3)");
     expect(message).toContain("cannot find the icons");
   });
 
