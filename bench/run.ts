@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type StepRun,
+  EXAMPLE_APP,
   buildArtifact,
   generateDeployKey,
   newReleaseId,
@@ -102,7 +103,8 @@ async function benchPipeline(
   host: HostHandle,
   workDir: string,
 ): Promise<{ scratch: StepRun[]; scratchMs: number; again: StepRun[]; againMs: number; runs: SideRuns }> {
-  const config = stackOnHosts([host]);
+  // The firewall opens the in-place app's port too: the load comes from this machine.
+  const config = stackOnHosts([host], { firewall: { extraTcpPorts: [EXAMPLE_APP.port, INPLACE.port] } });
   const key = generateDeployKey("pipeline-ci-0");
   const input = {
     npmRegistry: host.npmRegistry,
