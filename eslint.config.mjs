@@ -3,7 +3,17 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", ".sandbox/", ".scratch/", ".ci-results/", "example-app/dist/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "out/",
+      ".sandbox/",
+      ".scratch/",
+      ".ci-results/",
+      "example-app/dist/",
+      "test/fixtures/apps/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -1,32 +1,61 @@
-// npm run sandbox -- up [--hosts N] | deploy [--unhealthy] | rollback [<release-id>] | status | down
+// npm run sandbox -- up | deploy | rollback [<release-id>] | status | down, with the example app, or with your own
+// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>).
 // A local disposable VPS (Debian + OpenSSH in its own namespaces), provisioned with a stack's own steps and
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { loadFromStackFile } from "../config/fromStackFile";
 import type { PipelineConfig } from "../config/types";
 import {
   type DeployKeyPair,
+  type ReleaseSource,
   type RunnerFiles,
-  buildArtifact,
   callAgent,
   generateDeployKey,
+  neverHealthyReport,
   newReleaseId,
   provisionHost,
+  releaseArtifact,
+  releaseSourceOf,
   rollbackRelease,
   shipRelease,
+  stackFileOf,
+  stackHostCount,
   stackOnHosts,
+  userStackOnHosts,
   writeRunnerFiles,
 } from "../sandbox";
 import { type HostHandle, createHost, destroyHost, loadHandle } from "../testhost";
 
-const STATE_DIR = resolve(".sandbox");
+const STATE_DIR = resolve(process.env["PIPELINE_SANDBOX_DIR"] ?? ".sandbox");
 const STATE_FILE = join(STATE_DIR, "state.json");
-const OWNER = "sandbox";
+const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}sandbox`;
+const EXAMPLE_APP_ENV = "GREETING=hello from the sandbox\n";
+const USAGE = `usage: npm run sandbox -- <verb> [options]
+  up [--hosts N] [--stack <name> | --config <file>] [--app <dir> | --artifact <file.tgz>] [--env-file <file>]
+  deploy [--app <dir> | --artifact <file.tgz>] [--unhealthy]
+  rollback [<release-id>]
+  status
+  down`;
 
 interface SandboxState {
   hosts: string[];
   deployKey: DeployKeyPair;
+  /** The user's stack file; none: the example app's stack. */
+  stackFile?: string;
+  /** What `deploy` builds when given neither --app nor --artifact. */
+  appDir?: string;
+}
+
+interface Options {
+  hosts?: string | undefined;
+  unhealthy: boolean;
+  stack?: string | undefined;
+  config?: string | undefined;
+  app?: string | undefined;
+  artifact?: string | undefined;
+  "env-file"?: string | undefined;
 }
 
 function readState(): SandboxState {
@@ -34,41 +63,88 @@ function readState(): SandboxState {
   return JSON.parse(readFileSync(STATE_FILE, "utf8")) as SandboxState;
 }
 
+/** A later verb's --stack/--config must name the stack the sandbox was brought up with. */
+function requireSameStack(state: SandboxState, options: Options): void {
+  if (options.stack === undefined && options.config === undefined) return;
+  const given = stackFileOf(options);
+  if (given !== state.stackFile)
+    throw new Error(
+      `the sandbox is up with ${state.stackFile ?? "the example app's stack"}, not ${given} (npm run sandbox -- down first)`,
+    );
+}
+
+function configOf(state: SandboxState, hosts: readonly HostHandle[]): PipelineConfig {
+  return state.stackFile ? userStackOnHosts(state.stackFile, hosts) : stackOnHosts(hosts);
+}
+
 function sandbox(state: SandboxState): { hosts: HostHandle[]; config: PipelineConfig; files: RunnerFiles } {
   const hosts = state.hosts.map(loadHandle);
-  const config = stackOnHosts(hosts);
+  const config = configOf(state, hosts);
   return { hosts, config, files: writeRunnerFiles(config, state.deployKey.privateKey, STATE_DIR) };
 }
 
-async function up(hostCount: number): Promise<void> {
+async function up(options: Options): Promise<void> {
   if (existsSync(STATE_FILE)) throw new Error("a sandbox is already up (npm run sandbox -- down first)");
+  const stackFile =
+    options.stack !== undefined || options.config !== undefined ? stackFileOf(options) : undefined;
+  const source = releaseSourceOf(options);
+  const appEnv = options["env-file"] !== undefined ? readFileSync(options["env-file"], "utf8") : undefined;
+  let artifact: string | undefined;
+  const releaseId = newReleaseId();
+  if (stackFile !== undefined) {
+    if (source.kind === "example")
+      throw new Error(`--stack/--config deploy your own app: add --app <dir> or --artifact <file.tgz>`);
+    // Config errors and a failing build stop here, before any host exists.
+    const stackConfig = loadFromStackFile(stackFile).config;
+    console.log(`building ${source.kind === "app" ? source.dir : source.file} ...`);
+    artifact = releaseArtifact(stackConfig, source, releaseId);
+  }
+  const hostCount = Number(options.hosts ?? (stackFile ? stackHostCount(stackFile) : 1));
+  if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > 20)
+    throw new Error("--hosts takes a number from 1 to 20");
   mkdirSync(STATE_DIR, { recursive: true });
   const hosts: HostHandle[] = [];
   for (let i = 0; i < hostCount; i++) hosts.push(await createHost({ owner: OWNER }));
   const state: SandboxState = {
     hosts: hosts.map((h) => h.name),
     deployKey: generateDeployKey("pipeline-ci-0"),
+    ...(stackFile !== undefined ? { stackFile } : {}),
+    ...(source.kind === "app" ? { appDir: source.dir } : {}),
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
-  const config = stackOnHosts(hosts);
+  const config = configOf(state, hosts);
   for (const host of hosts) {
     console.log(`provisioning ${host.address} ...`);
     const runs = await provisionHost(host, config, {
       npmRegistry: host.npmRegistry,
-      appEnv: "GREETING=hello from the sandbox\n",
+      appEnv: appEnv ?? (stackFile ? undefined : EXAMPLE_APP_ENV),
       deployPublicKey: state.deployKey.publicKey,
     });
     for (const run of runs) console.log(`  ${run.name.padEnd(28)} ${(run.milliseconds / 1000).toFixed(1)} s`);
   }
-  await deploy(false);
+  await ship(state, source, artifact === undefined ? undefined : { releaseId, artifact });
 }
 
-async function deploy(unhealthy: boolean): Promise<void> {
-  const { config, files } = sandbox(readState());
-  const releaseId = newReleaseId();
-  const artifact = buildArtifact(config, { label: releaseId, healthy: !unhealthy });
+/** Without --app/--artifact, `deploy` rebuilds the app the sandbox was brought up with (or the example app). */
+function deploySource(state: SandboxState, options: Options): ReleaseSource {
+  if (options.app !== undefined || options.artifact !== undefined) return releaseSourceOf(options);
+  if (state.appDir !== undefined) return releaseSourceOf({ app: state.appDir });
+  if (state.stackFile !== undefined) throw new Error("deploy: give --app <dir> or --artifact <file.tgz>");
+  return releaseSourceOf({ unhealthy: options.unhealthy });
+}
+
+async function ship(
+  state: SandboxState,
+  source: ReleaseSource,
+  built?: { releaseId: string; artifact: string },
+): Promise<void> {
+  const { hosts, config, files } = sandbox(state);
+  const releaseId = built?.releaseId ?? newReleaseId();
+  const artifact = built?.artifact ?? releaseArtifact(config, source, releaseId);
   const result = await shipRelease(config, files, artifact, releaseId);
   process.stdout.write(result.stdout + result.stderr);
+  const report = await neverHealthyReport(config, hosts, result.code, result.stdout);
+  if (report !== undefined) console.error(`\n${report}`);
   await status();
   if (result.code !== 0) process.exitCode = 1;
 }
@@ -105,16 +181,28 @@ async function down(): Promise<void> {
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { hosts: { type: "string", default: "1" }, unhealthy: { type: "boolean", default: false } },
+    options: {
+      hosts: { type: "string" },
+      unhealthy: { type: "boolean", default: false },
+      stack: { type: "string" },
+      config: { type: "string" },
+      app: { type: "string" },
+      artifact: { type: "string" },
+      "env-file": { type: "string" },
+    },
   });
   if (process.platform !== "linux" || process.getuid?.() !== 0)
     throw new Error("the sandbox needs Linux and root (it creates namespaces)");
   const [verb, argument] = positionals;
+  if (verb !== "up" && verb !== "down" && verb !== undefined && existsSync(STATE_FILE))
+    requireSameStack(readState(), values);
   switch (verb) {
     case "up":
-      return up(Number(values.hosts));
-    case "deploy":
-      return deploy(values.unhealthy);
+      return up(values);
+    case "deploy": {
+      const state = readState();
+      return ship(state, deploySource(state, values));
+    }
     case "rollback":
       return rollback(argument);
     case "status":
@@ -122,9 +210,7 @@ async function main(): Promise<void> {
     case "down":
       return down();
     default:
-      throw new Error(
-        "usage: npm run sandbox -- up [--hosts N] | deploy [--unhealthy] | rollback [<release-id>] | status | down",
-      );
+      throw new Error(USAGE);
   }
 }
 

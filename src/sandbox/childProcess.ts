@@ -11,8 +11,13 @@ export function spawnCollecting(
   command: string,
   args: readonly string[],
   env?: NodeJS.ProcessEnv,
+  cwd?: string,
 ): { child: ChildProcessWithoutNullStreams; result: Promise<ScriptResult> } {
-  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], ...(env ? { env } : {}) });
+  const child = spawn(command, args, {
+    stdio: ["pipe", "pipe", "pipe"],
+    ...(env ? { env } : {}),
+    ...(cwd !== undefined ? { cwd } : {}),
+  });
   child.stdin.on("error", () => undefined); // the command may exit (or be killed) without reading its input
   const result = new Promise<ScriptResult>((resolve, reject) => {
     let stdout = "";
@@ -29,9 +34,9 @@ export function spawnCollecting(
 export function runCollecting(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; stdin?: Buffer | string } = {},
+  options: { env?: NodeJS.ProcessEnv; stdin?: Buffer | string; cwd?: string } = {},
 ): Promise<ScriptResult> {
-  const { child, result } = spawnCollecting(command, args, options.env);
+  const { child, result } = spawnCollecting(command, args, options.env, options.cwd);
   child.stdin.end(options.stdin ?? "");
   return result;
 }

@@ -20,3 +20,8 @@ export {
 export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, spawnCollecting } from "./childProcess";
+export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
+export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
+export { type ReleaseSource, releaseArtifact, releaseSourceOf } from "./releaseSource";
+export { appLogFiles, appLogTail } from "./appLogs";
+export { failedHost, neverHealthyReport } from "./failureReport";

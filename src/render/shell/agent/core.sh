@@ -20,6 +20,12 @@ SWITCHED_FROM=none
 INTERRUPTED_BY=""
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
+# Install inputs of the release being deployed (read_release_facts).
+FACTS_DIR=""
+BUILT_DEPENDENCIES=no
+INSTALL_FINGERPRINT=none
+RELEASE_SCRIPTS=" "
+readonly INSTALL_STAMP=.pipeline-install
 
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
 log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
@@ -273,7 +279,7 @@ wait_until_healthy() {
   local deadline=$((SECONDS + HEALTH_TIMEOUT_SECONDS))
   until health_once; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 1
+    sleep 0.2
   done
 }
 

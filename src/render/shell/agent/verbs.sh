@@ -81,29 +81,91 @@ unpack_artifact() {
   [ -f "$staging/release/$START_SCRIPT" ] || { log "the artifact has no $START_SCRIPT (app.startScript)"; return 1; }
 }
 
+# Install inputs of a release, read from its package.json and lockfile as data (never required), in one node start:
+# BUILT_DEPENDENCIES (yes when package.json lists pnpm.onlyBuiltDependencies), INSTALL_FINGERPRINT (a hash of the
+# lockfile, package.json's dependency and pnpm settings, the script policy and Node's version and platform; "none"
+# without a lockfile) and RELEASE_SCRIPTS (" <name> ... ", the scripts package.json defines).
+read_release_facts() {
+  local dir=$1 facts
+  if [ "$FACTS_DIR" = "$dir" ]; then return 0; fi
+  facts=$(node -e 'const fs = require("fs"), path = require("path"), crypto = require("crypto");
+const [dir, policy] = process.argv.slice(1);
+let p = null, lock = null;
+try { p = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")); } catch {}
+try { lock = fs.readFileSync(path.join(dir, "pnpm-lock.yaml")); } catch {}
+if (!p || typeof p !== "object") p = {};
+const built = p.pnpm && Array.isArray(p.pnpm.onlyBuiltDependencies) ? "yes" : "no";
+const keys = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies", "pnpm"];
+const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null)];
+const fingerprint = lock === null ? "none"
+  : crypto.createHash("sha256").update(JSON.stringify(inputs)).update(lock).digest("hex");
+const scripts = p.scripts && typeof p.scripts === "object" ? Object.keys(p.scripts) : [];
+console.log(built + " " + fingerprint);
+console.log(scripts.filter((name) => /^[A-Za-z0-9:._-]+$/.test(name)).join(" "));' "$dir" "$DEPENDENCY_SCRIPTS" \
+    </dev/null 9>&- 2>/dev/null) || facts="no none"
+  read -r BUILT_DEPENDENCIES INSTALL_FINGERPRINT <<<"${facts%%$'\n'*}"
+  RELEASE_SCRIPTS=" $(sed -n 2p <<<"$facts") "
+  FACTS_DIR=$dir
+}
+
 # Lifecycle scripts are off unless the app lists the dependencies that may build (pnpm.onlyBuiltDependencies in
 # package.json, which pnpm 9 honours) and deploy.dependencyScripts is "listed"; .pnpmfile.cjs never runs.
-# The flags are on the command line: they beat every .npmrc.
+# The flags are on the command line: they beat every .npmrc. pnpm copies files out of its store instead of
+# hard-linking them (clone-or-copy): a hard link is the store's own inode, shared by every release installed from
+# it, so a write into node_modules would change them all.
 install_dependencies() {
   local dir=$1 scripts=(--ignore-scripts)
   if [ ! -f "$dir/package.json" ]; then
     log "no package.json in the artifact: nothing to install"
     return 0
   fi
-  if [ "$DEPENDENCY_SCRIPTS" = listed ] && lists_built_dependencies "$dir/package.json"; then
+  read_release_facts "$dir"
+  if reuse_dependencies "$dir"; then return 0; fi
+  if [ "$DEPENDENCY_SCRIPTS" = listed ] && [ "$BUILT_DEPENDENCIES" = yes ]; then
     scripts=()
     log "lifecycle scripts: only the dependencies package.json lists in pnpm.onlyBuiltDependencies"
   else
     log "lifecycle scripts: off (list dependencies that must build in pnpm.onlyBuiltDependencies)"
   fi
   (cd "$dir" && pnpm install --prod --frozen-lockfile --ignore-pnpmfile "${scripts[@]}" --store-dir "$PNPM_STORE" \
-    --reporter=append-only </dev/null 9>&-)
+    --package-import-method=clone-or-copy --reporter=append-only </dev/null 9>&-) || return 1
+  if [ "$INSTALL_FINGERPRINT" != none ] && [ -d "$dir/node_modules" ]; then
+    printf '%s\n' "$INSTALL_FINGERPRINT" >"$dir/node_modules/$INSTALL_STAMP"
+  fi
 }
 
-# Parsed as JSON, never required (a package.json is data, not code).
-lists_built_dependencies() {
-  node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-process.exit(p && p.pnpm && Array.isArray(p.pnpm.onlyBuiltDependencies) ? 0 : 1)' "$1" </dev/null 9>&- 2>/dev/null
+# With the install inputs of the current release (its stamp in node_modules), its node_modules is copied instead of
+# running pnpm. A copy, never hard links (cp -al): a hard link is the same inode, so a write through it (the app or
+# a migration writing into node_modules in place; the owner can always make a read-only file writable again) would
+# change every release sharing it, the one a rollback goes back to included. --reflink=auto shares blocks
+# copy-on-write where the filesystem can (btrfs, XFS) and copies them elsewhere.
+reuse_dependencies() {
+  local dir=$1 from
+  if [ -z "$PREVIOUS" ] || [ "$INSTALL_FINGERPRINT" = none ] || [ -e "$dir/node_modules" ]; then return 1; fi
+  from="$RELEASES_DIR/$PREVIOUS/node_modules"
+  [ -d "$from" ] && [ ! -L "$from" ] || return 1
+  [ "$(cat "$from/$INSTALL_STAMP" 2>/dev/null)" = "$INSTALL_FINGERPRINT" ] || return 1
+  if cp -a --reflink=auto "$from" "$dir/node_modules" 9>&-; then
+    log "dependencies: lockfile unchanged since $PREVIOUS, copied its node_modules (no install)"
+    return 0
+  fi
+  log "could not copy the node_modules of $PREVIOUS; installing"
+  remove_tree "$dir/node_modules"
+  return 1
+}
+
+# The default migrate command (pnpm run --if-present <script>) of an app without that script would start pnpm to
+# do nothing: skipped.
+run_migrations() {
+  local dir=$1 release=$2 pattern='^pnpm run --if-present ([A-Za-z0-9:._-]+)$'
+  read_release_facts "$dir"
+  if [[ $MIGRATE_COMMAND =~ $pattern ]] && [[ $RELEASE_SCRIPTS != *" ${BASH_REMATCH[1]} "* ]]; then
+    log "no ${BASH_REMATCH[1]} script in package.json: no migrations to run"
+    return 0
+  fi
+  if has_switch --maintenance; then maintenance_during_this_call; fi
+  log "running migrations of $release"
+  run_in_release "$dir" "$MIGRATE_COMMAND"
 }
 
 link_shared_files() {
@@ -125,9 +187,7 @@ build_release() {
   log "installing production dependencies of $release"
   install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
   link_shared_files "$dir"
-  if has_switch --maintenance; then maintenance_during_this_call; fi
-  log "running migrations of $release"
-  run_in_release "$dir" "$MIGRATE_COMMAND" ||
+  run_migrations "$dir" "$release" ||
     fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
   NEW_RELEASE=$release
   mv -T "$dir" "$RELEASES_DIR/$release"
@@ -170,7 +230,23 @@ go_live() {
   NEW_RELEASE=""
   SWITCHED_FROM=none
   end_maintenance_of_this_call
-  pm2_cli save >/dev/null || log "warning: pm2 save failed (the process list may not survive a reboot)"
+  save_process_list
+}
+
+# pm2 save rewrites the list pm2 resurrects at boot: needed when what it saves changed (the ecosystem settings or
+# the app's environment), not on every deploy and rollback (one pm2 round trip less).
+save_process_list() {
+  local marker="$APP_ROOT/.pm2-saved" fingerprint
+  fingerprint=$({
+    printf '%s\n' "$ECOSYSTEM_JS"
+    cat "$ENV_FILE" 2>/dev/null || true
+  } | sha256sum)
+  if [ -f "${PM2_HOME:-$APP_HOME/.pm2}/dump.pm2" ] && [ "$(cat "$marker" 2>/dev/null)" = "$fingerprint" ]; then return 0; fi
+  if pm2_cli save >/dev/null; then
+    printf '%s\n' "$fingerprint" >"$marker"
+  else
+    log "warning: pm2 save failed (the process list may not survive a reboot)"
+  fi
 }
 
 # --- rollback, releases, status, health, migrations ---
