@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { appSchema } from "./appSchema";
 import { awsSchema } from "./awsSchema";
+import { backupSchema } from "./backupSchema";
 import {
   ENVIRONMENT_NAME,
   GITHUB_LOGIN,
@@ -200,6 +201,7 @@ export const pipelineSchema = z
     vps: vpsSchema,
     firewall: firewallSchema,
     ingress: ingressSchema,
+    backup: backupSchema,
     aws: awsSchema,
   })
   .superRefine((c, ctx) => {

@@ -19,6 +19,10 @@ export const AGENT_EXIT = {
   interrupted: 75, // a signal (cancelled run, lost connection): whatever was half done is undone
   uploadRefused: 76, // the artifact upload exceeded deploy.maxArtifactMegabytes or stalled (uploadIdleTimeoutSeconds)
   noProxy: 77, // maintenance mode asked of a host without the reverse proxy's maintenance directory
+  backupFailed: 78, // the dump command failed: no backup file was kept, nothing was changed
+  backupNotFound: 79, // no local copy of that backup (and none streamed on stdin)
+  restoreRefused: 80, // restore without maintenance mode on and without --confirm
+  restoreFailed: 81, // the restore command failed
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
 
@@ -37,6 +41,12 @@ export const AGENT_ARGUMENTS = {
     badExit: "usage",
     description: "on, off or status",
   },
+  backupId: {
+    usage: "backup-id",
+    patternVariable: "BACKUP_ID_PATTERN",
+    badExit: "usage",
+    description: "a backup id (YYYYMMDDhhmmss-<release-id>: when it was taken, and the release then current)",
+  },
 } as const satisfies Record<
   string,
   { usage: string; patternVariable: string; badExit: AgentExit; description: string }
@@ -47,6 +57,12 @@ export type AgentArgumentKind = keyof typeof AGENT_ARGUMENTS;
 export const AGENT_SWITCHES = {
   "--maintenance":
     "maintenance mode from before the migrations until the call ends (a deploy: until the new release is live or the old one is back); switched off then only when this call switched it on",
+  "--backup-taken":
+    "the caller backed up the database just before this deploy (the deploy workflow's backup step): no backup of the agent's own before the migrations",
+  "--confirm":
+    "restore even though maintenance mode is off (the app keeps serving while its database is replaced)",
+  "--stdin":
+    "restore the dump that arrives on stdin (streamed from off-host storage) instead of the host's local copy",
 } as const;
 export type AgentSwitch = keyof typeof AGENT_SWITCHES;
 
@@ -76,13 +92,14 @@ export const AGENT_VERBS = {
       "Receive the artifact from stdin (before taking the lock, size-capped, given up when it stalls), unpack it into releases/<id>, install production dependencies, run migrations, switch current, reload pm2, gate on health; switch back when unhealthy.",
     argument: { kind: "releaseId", required: true },
     takesActor: true,
-    switches: ["--maintenance"],
+    switches: ["--maintenance", "--backup-taken"],
     audited: true,
     readsArtifact: true,
     implementation: "verb_deploy",
     exits: [
       ...ALWAYS,
       "badReleaseId",
+      "backupFailed",
       "uploadRefused",
       "lockTimeout",
       "badArtifact",
@@ -177,6 +194,37 @@ export const AGENT_VERBS = {
     implementation: "verb_maintenance",
     exits: [...ALWAYS, "noProxy"],
   },
+  backup: {
+    summary:
+      "Dump the database (backup.dumpCommand, with the current release's environment) into shared/backups/<backup-id>.dump (0600; a failed dump keeps no file), write the dump to stdout, and keep the backup.keep newest. Without an id: now + the current release; a given id must name the current release.",
+    argument: { kind: "backupId", required: false },
+    takesActor: true,
+    switches: [],
+    audited: true,
+    readsArtifact: false,
+    implementation: "verb_backup",
+    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "backupFailed"],
+  },
+  backups: {
+    summary: "List the backups on this host, newest first, with their size in bytes.",
+    takesActor: false,
+    switches: [],
+    audited: false,
+    readsArtifact: false,
+    implementation: "verb_backups",
+    exits: ALWAYS,
+  },
+  restore: {
+    summary:
+      "Restore a backup into the database (backup.restoreCommand, with the current release's environment): the host's local copy, or with --stdin the dump on stdin. Refused unless maintenance mode is on or --confirm is given.",
+    argument: { kind: "backupId", required: true },
+    takesActor: true,
+    switches: ["--confirm", "--stdin"],
+    audited: true,
+    readsArtifact: false,
+    implementation: "verb_restore",
+    exits: [...ALWAYS, "restoreRefused", "backupNotFound", "lockTimeout", "releaseNotFound", "restoreFailed"],
+  },
 } as const satisfies Record<string, AgentVerb>;
 
 export type AgentVerbName = keyof typeof AGENT_VERBS;
@@ -231,3 +279,5 @@ export const RELEASE_ID_SHELL = '"$(date -u +%Y%m%d%H%M%S)-${GITHUB_SHA:0:12}"';
 /** GitHub logins (and bots such as dependabot[bot]) accepted by --actor. */
 export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
 export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";
+/** Backup ids sort by time: UTC timestamp of the dump + the release current then, e.g. 20261122150000-20261122140501-1a2b3c4d5e6f. */
+export const BACKUP_ID_PATTERN = "^[0-9]{14}-[0-9]{14}-[0-9a-f]{7,40}$";

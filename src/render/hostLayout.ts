@@ -15,6 +15,8 @@ export interface HostLayout {
   current: string;
   envFile: string;
   logs: string;
+  /** The database dumps of the backup verb: the deploy user's own (0700, files 0600); root never touches them. */
+  backups: string;
   /** Root-owned, outside the home: the deploy user and the code it runs can neither change nor truncate it. */
   auditLog: string;
   /** Root-owned: the only keys sshd accepts for the deploy user. */
@@ -40,6 +42,7 @@ export function hostLayout(
     current: `${appRoot}/current`,
     envFile: `${appRoot}/shared/.env`,
     logs: `${appRoot}/shared/logs`,
+    backups: `${appRoot}/shared/backups`,
     auditLog: `/var/log/pipeline/${config.app.name}/audit.log`,
     authorizedKeys: `${AUTHORIZED_KEYS_DIR}/${config.deployUser}`,
     lockFile: `${appRoot}/.deploy.lock`,

@@ -10,7 +10,7 @@ import {
 describe("verbUsage", () => {
   it("renders each verb's arguments from the contract", () => {
     expect(AGENT_VERB_NAMES.map(verbUsage)).toEqual([
-      "deploy <release-id> [--maintenance] [--actor <login>]",
+      "deploy <release-id> [--maintenance] [--backup-taken] [--actor <login>]",
       "rollback [<release-id>] [--actor <login>]",
       "releases",
       "status",
@@ -19,6 +19,9 @@ describe("verbUsage", () => {
       "migrate-rollback [--maintenance] [--actor <login>]",
       "migrate-status",
       "maintenance <on|off|status> [--actor <login>]",
+      "backup [<backup-id>] [--actor <login>]",
+      "backups",
+      "restore <backup-id> [--confirm] [--stdin] [--actor <login>]",
     ]);
   });
 });

@@ -10,7 +10,7 @@ import { argv, ensureDirectory, writeFile } from "./commands";
 
 /** What the agent sends on stdin: `key=… actor=… verb=… release=… result=… exit=N[ signal=SIGX]`. */
 export const AUDIT_LINE_PATTERN =
-  "^key=[][A-Za-z0-9._-]{1,64} actor=[][A-Za-z0-9._-]{1,64} verb=[][A-Za-z0-9._-]{1,64} release=[][A-Za-z0-9._-]{1,64} result=[A-Za-z]{1,32} exit=[0-9]{1,3}( signal=SIG[A-Z]{1,8})?$";
+  "^key=[][A-Za-z0-9._-]{1,64} actor=[][A-Za-z0-9._-]{1,64} verb=[][A-Za-z0-9._-]{1,64} release=[][A-Za-z0-9._-]{1,80} result=[A-Za-z]{1,32} exit=[0-9]{1,3}( signal=SIG[A-Z]{1,8})?$";
 
 export function renderAuditHelper(config: PipelineConfig): string {
   return [

@@ -10,16 +10,18 @@ import {
   AGENT_EXIT,
   AGENT_VERBS,
   AGENT_VERB_NAMES,
+  BACKUP_ID_PATTERN,
   MAINTENANCE_MODE_PATTERN,
   RELEASE_ID_PATTERN,
   type AgentVerb,
   verbUsage,
 } from "../agentProtocol";
+import { backupBeforeMigrations } from "../../config/backupSchema";
 import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
-const AGENT_BODY_FILES = ["core.sh", "verbs.sh"] as const;
+const AGENT_BODY_FILES = ["core.sh", "backups.sh", "verbs.sh"] as const;
 
 /** Characters a command may contain at all (checked before it is split on spaces; `[]` for bot logins). */
 const SAFE_COMMAND_PATTERN = "^[][A-Za-z0-9 ._-]*$";
@@ -31,6 +33,7 @@ export function renderReleaseAgent(config: PipelineConfig): string {
   return [
     header(config),
     settings(config),
+    databaseCommands(config),
     argumentPatterns(),
     verbTable(),
     dispatchFunction(),
@@ -69,6 +72,7 @@ function settings(config: PipelineConfig): string {
     CURRENT_LINK: layout.current,
     ENV_FILE: layout.envFile,
     LOGS_DIR: layout.logs,
+    BACKUPS_DIR: layout.backups,
     AUDIT_LOG: layout.auditLog,
     AUDIT_HELPER: AUDIT_HELPER_PATH,
     LOCK_FILE: layout.lockFile,
@@ -87,7 +91,10 @@ function settings(config: PipelineConfig): string {
     MIGRATE_COMMAND: config.app.migrateCommand,
     MIGRATE_ROLLBACK_COMMAND: config.app.migrateRollbackCommand,
     MIGRATE_STATUS_COMMAND: config.app.migrateStatusCommand,
+    BACKUP_KEEP: config.backup.keep,
+    BACKUP_BEFORE_MIGRATIONS: backupBeforeMigrations(config) ? "yes" : "no",
     RELEASE_ID_PATTERN,
+    BACKUP_ID_PATTERN,
     ACTOR_PATTERN,
     KEY_ID_PATTERN,
     SAFE_COMMAND_PATTERN,
@@ -96,6 +103,16 @@ function settings(config: PipelineConfig): string {
     USAGE_TEXT: AGENT_VERB_NAMES.map((name) => `  ${verbUsage(name)}`).join("\n"),
     ECOSYSTEM_JS: renderEcosystem(config),
   });
+}
+
+/** Commands with `$VARIABLES` that bash -c expands later, in the app's environment (run_in_release). */
+function databaseCommands(config: PipelineConfig): string {
+  return [
+    "# shellcheck disable=SC2016 # expanded by bash -c in run_in_release, with the app's environment",
+    assignments({ DUMP_COMMAND: config.backup.dumpCommand }),
+    "# shellcheck disable=SC2016",
+    assignments({ RESTORE_COMMAND: config.backup.restoreCommand }),
+  ].join("\n");
 }
 
 /** Patterns only verb_spec names (parse_arguments reads them indirectly). */

@@ -25,6 +25,7 @@ const PATH_SETTINGS = [
   "CURRENT_LINK",
   "ENV_FILE",
   "LOGS_DIR",
+  "BACKUPS_DIR",
   "AUDIT_LOG",
   "LOCK_FILE",
   "PNPM_STORE",

@@ -153,13 +153,25 @@ describe("release agent structure", () => {
       String(sourced(names.map((name) => `verb_spec ${name}`).join("\n")).stdout)
         .trimEnd()
         .split("\n");
-    expect(specs(["deploy", "rollback", "status", "migrate", "migrate-status", "maintenance"])).toEqual([
-      "1 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID --maintenance",
+    const verbs = [
+      "deploy",
+      "rollback",
+      "status",
+      "migrate",
+      "migrate-status",
+      "maintenance",
+      "backup",
+      "restore",
+    ];
+    expect(specs(verbs)).toEqual([
+      "1 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID --maintenance,--backup-taken",
       "0 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID -",
       "0 0 no - - -",
       "0 0 yes - - --maintenance",
       "0 0 no - - -",
       "1 1 yes MAINTENANCE_MODE_PATTERN EXIT_USAGE -",
+      "0 1 yes BACKUP_ID_PATTERN EXIT_USAGE -",
+      "1 1 yes BACKUP_ID_PATTERN EXIT_USAGE --confirm,--stdin",
     ]);
     expect(specs(AGENT_VERB_NAMES)).toHaveLength(AGENT_VERB_NAMES.length);
     expect(sourced("verb_spec bash").status).toBe(1);

@@ -18,6 +18,10 @@ NEW_RELEASE=""
 PREVIOUS=""
 SWITCHED_FROM=none
 INTERRUPTED_BY=""
+# The backup the call takes or restores, and its files in the making (removed by on_exit).
+BACKUP_ID=""
+BACKUP_PARTIAL=""
+RESTORE_INPUT=""
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
 # Install inputs of the release being deployed (read_release_facts).
@@ -102,6 +106,7 @@ parse_arguments() {
     [[ ${positional[0]} =~ ${!pattern_variable} ]] || fail "${!bad_exit_variable}" "the argument of $VERB must match ${!pattern_variable}"
     ARGUMENT=${positional[0]}
     if [ "$pattern_variable" = RELEASE_ID_PATTERN ]; then RELEASE=$ARGUMENT; fi
+    if [ "$pattern_variable" = BACKUP_ID_PATTERN ]; then BACKUP_ID=$ARGUMENT; fi
   fi
 }
 
@@ -115,7 +120,7 @@ has_switch() { [[ $SWITCHES == *" $1 "* ]]; }
 audit() {
   local code=$1
   printf 'key=%s actor=%s verb=%s release=%s result=%s exit=%s%s\n' \
-    "$KEY_ID" "$ACTOR" "${VERB:0:64}" "${RELEASE:--}" "$(exit_name "$code")" "$code" \
+    "$KEY_ID" "$ACTOR" "${VERB:0:64}" "${RELEASE:-${BACKUP_ID:--}}" "$(exit_name "$code")" "$code" \
     "${INTERRUPTED_BY:+ signal=SIG$INTERRUPTED_BY}" |
     sudo -n "$AUDIT_HELPER" 2>/dev/null 9>&- || log "warning: cannot write $AUDIT_LOG"
 }
@@ -148,6 +153,7 @@ on_exit() {
     code=$EXIT_INTERNAL
   fi
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
+  discard_backup_files_in_the_making
   end_maintenance_of_this_call
   if [ "$AUDITED" = yes ]; then audit "$code"; fi
   exit "$code"
@@ -283,7 +289,8 @@ wait_until_healthy() {
   done
 }
 
-# Runs a configured command (migrations) in a release directory with the app's environment.
+# Runs a configured command (migrations, dumps, restores) in a release directory with the app's environment;
+# stdin is <input> (default: nothing).
 run_in_release() {
   local dir=$1 command=$2
   (
@@ -291,6 +298,6 @@ run_in_release() {
     export NODE_ENV=production
     export_env_file "$ENV_FILE"
     export PORT="$APP_PORT"
-    bash -c "$command" </dev/null 9>&-
+    bash -c "$command" <"${3:-/dev/null}" 9>&-
   )
 }

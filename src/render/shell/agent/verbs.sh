@@ -164,6 +164,7 @@ run_migrations() {
     return 0
   fi
   if has_switch --maintenance; then maintenance_during_this_call; fi
+  backup_before_migrations
   log "running migrations of $release"
   run_in_release "$dir" "$MIGRATE_COMMAND"
 }

@@ -1,0 +1,55 @@
+// The optional `backup` group: how the release agent dumps and restores the app's database, how many dumps each
+// host keeps, and whether deploys and the migrate workflow take one before migrating.
+import { z } from "zod";
+import { boolean, integer, isProductionLike, text } from "./rules";
+
+export const DEFAULT_DUMP_COMMAND = 'pg_dump --format=custom "$DATABASE_URL"';
+export const DEFAULT_RESTORE_COMMAND =
+  'pg_restore --clean --if-exists --no-owner --single-transaction --dbname "$DATABASE_URL"';
+
+function command(fix: string) {
+  return text(fix)
+    .min(1, { error: `is empty (${fix})` })
+    .max(4096, { error: `is longer than 4096 characters (${fix})` })
+    .refine((c) => !c.includes("\n"), { error: `spans several lines (${fix})` });
+}
+
+export const backupSchema = z
+  .strictObject({
+    dumpCommand: command(
+      'use one bash command line that writes the dump to stdout, such as pg_dump --format=custom "$DATABASE_URL"',
+    )
+      .default(DEFAULT_DUMP_COMMAND)
+      .describe(
+        "Bash command that writes a dump of the app's database to stdout. It runs as the deploy user in the current release's directory with the app's environment (shared/.env: DATABASE_URL and the rest), like a migration.",
+      ),
+    restoreCommand: command(
+      'use one bash command line that reads a dump from stdin, such as pg_restore ... --dbname "$DATABASE_URL"',
+    )
+      .default(DEFAULT_RESTORE_COMMAND)
+      .describe(
+        "Bash command that reads a dump (written by dumpCommand) from stdin and restores it, in the same environment. The default restores in one transaction: a damaged dump changes nothing.",
+      ),
+    keep: integer(1, 1000, "use a count such as 7")
+      .default(7)
+      .describe(
+        "Dumps kept on each host under shared/backups/ (mode 0600); older ones are removed after each backup.",
+      ),
+    beforeMigrations: boolean()
+      .optional()
+      .describe(
+        "Take a backup before migrating: a deploy whose release has migrations to run (and a current release to back up), and the migrate workflow's migrate and rollback actions. A failed backup stops the deploy before anything changes. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
+      ),
+  })
+  .prefault({})
+  .describe(
+    "Database backups by the release agent (verbs backup, backups, restore); with aws.backupBucket the workflows also copy each one to S3.",
+  );
+
+/** Whether deploys and the migrate workflow back up the database first (the key, or its default). */
+export function backupBeforeMigrations(config: {
+  environment: string;
+  backup: { beforeMigrations?: boolean | undefined };
+}): boolean {
+  return config.backup.beforeMigrations ?? isProductionLike(config.environment);
+}

@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Database backups of the release agent: dumps under BACKUPS_DIR, the deploy user's own (0700, files 0600: they hold
+# the database's contents). Root never touches them.
+
+backup_file() { printf '%s/%s.dump\n' "$BACKUPS_DIR" "$1"; }
+
+# <UTC now>-<release>: ids sort by the time of the dump.
+new_backup_id() { printf '%s-%s\n' "$(date -u +%Y%m%d%H%M%S)" "$1"; }
+
+# Backup ids on this host, oldest first (temporary files start with a dot and are skipped).
+list_backups() {
+  local file name
+  for file in "$BACKUPS_DIR"/*.dump; do
+    name=$(basename "$file" .dump)
+    if [ -f "$file" ] && [[ $name =~ $BACKUP_ID_PATTERN ]]; then printf '%s\n' "$name"; fi
+  done | sort
+}
+
+make_backups_dir() {
+  mkdir -p "$BACKUPS_DIR"
+  chmod 700 "$BACKUPS_DIR"
+}
+
+# Dumps the database with the environment of <release> into <id>.dump: into a temporary file first, renamed only
+# when the dump command succeeded, so a failed or interrupted dump leaves nothing that looks like a backup.
+take_backup() {
+  local id=$1 release=$2 target
+  target=$(backup_file "$id")
+  [ ! -e "$target" ] || fail "$EXIT_BACKUP_FAILED" "backup $id exists already"
+  make_backups_dir
+  BACKUP_PARTIAL="$BACKUPS_DIR/.partial-$id.$$"
+  log "backing up the database with the environment of $release"
+  if ! (
+    umask 077
+    run_in_release "$RELEASES_DIR/$release" "$DUMP_COMMAND" >"$BACKUP_PARTIAL"
+  ); then
+    rm -f "$BACKUP_PARTIAL"
+    BACKUP_PARTIAL=""
+    fail "$EXIT_BACKUP_FAILED" "the dump command (backup.dumpCommand) failed; no backup was kept and nothing was changed"
+  fi
+  mv -T "$BACKUP_PARTIAL" "$target"
+  BACKUP_PARTIAL=""
+  log "backup $id: $(stat -c %s "$target") bytes"
+  prune_backups "$id"
+}
+
+# Keeps the BACKUP_KEEP newest backups and <spare>.
+prune_backups() {
+  local spare=$1 kept=0 id
+  while IFS= read -r id; do
+    kept=$((kept + 1))
+    if [ "$kept" -le "$BACKUP_KEEP" ] || [ "$id" = "$spare" ]; then continue; fi
+    log "pruning backup $id"
+    rm -f "$(backup_file "$id")"
+  done < <(list_backups | sort -r)
+}
+
+# Before a deploy's migrations (the lock is held, nothing has changed yet): with backup.beforeMigrations, unless
+# the caller took one (--backup-taken) or no release is live yet.
+backup_before_migrations() {
+  if [ "$BACKUP_BEFORE_MIGRATIONS" != yes ]; then return 0; fi
+  if has_switch --backup-taken; then
+    log "backup before the migrations: taken by the caller"
+    return 0
+  fi
+  if [ -z "$PREVIOUS" ]; then
+    log "backup before the migrations: no release is live yet, nothing to back up"
+    return 0
+  fi
+  BACKUP_ID=$(new_backup_id "$PREVIOUS")
+  take_backup "$BACKUP_ID" "$PREVIOUS"
+}
+
+# stdin -> a temporary file, before the lock: the restore command reads a whole dump, never a stream that may end
+# early when the connection is lost.
+receive_dump() {
+  make_backups_dir
+  RESTORE_INPUT="$BACKUPS_DIR/.incoming-$BACKUP_ID.$$"
+  (
+    umask 077
+    cat >"$RESTORE_INPUT"
+  ) || fail "$EXIT_BACKUP_NOT_FOUND" "could not read the dump from stdin"
+  [ -s "$RESTORE_INPUT" ] || fail "$EXIT_BACKUP_NOT_FOUND" "stdin brought no dump for $BACKUP_ID"
+}
+
+# A failed or interrupted call leaves no half-written dump behind.
+discard_backup_files_in_the_making() {
+  if [ -n "$BACKUP_PARTIAL" ]; then rm -f "$BACKUP_PARTIAL" || true; fi
+  if [ -n "$RESTORE_INPUT" ]; then rm -f "$RESTORE_INPUT" || true; fi
+}
+
+verb_backup() {
+  local current
+  take_lock
+  current=$(current_release)
+  [ -n "$current" ] || fail "$EXIT_RELEASE_NOT_FOUND" "there is no current release (deploy first): the dump runs with its environment"
+  if [ -z "$BACKUP_ID" ]; then BACKUP_ID=$(new_backup_id "$current"); fi
+  [ "${BACKUP_ID#*-}" = "$current" ] ||
+    fail "$EXIT_USAGE" "backup id $BACKUP_ID does not name the current release $current"
+  take_backup "$BACKUP_ID" "$current"
+  cat "$(backup_file "$BACKUP_ID")"
+}
+
+verb_backups() {
+  local id
+  while IFS= read -r id; do
+    printf '%s %s\n' "$id" "$(stat -c %s "$(backup_file "$id")")"
+  done < <(list_backups | sort -r)
+}
+
+# Replaces the database's contents: only in maintenance mode (nobody writes meanwhile) or when the caller confirms.
+verb_restore() {
+  local dump current
+  if ! maintenance_is_on && ! has_switch --confirm; then
+    fail "$EXIT_RESTORE_REFUSED" "a restore replaces the database: switch maintenance mode on first (maintenance on) or pass --confirm"
+  fi
+  if has_switch --stdin; then
+    receive_dump
+    dump=$RESTORE_INPUT
+  else
+    dump=$(backup_file "$BACKUP_ID")
+    [ -f "$dump" ] || fail "$EXIT_BACKUP_NOT_FOUND" "backup $BACKUP_ID is not on this host (list them with: backups; or stream the dump with --stdin)"
+  fi
+  take_lock
+  current=$(current_release)
+  [ -n "$current" ] || fail "$EXIT_RELEASE_NOT_FOUND" "there is no current release (deploy first): the restore runs with its environment"
+  log "restoring backup $BACKUP_ID with the environment of $current"
+  run_in_release "$RELEASES_DIR/$current" "$RESTORE_COMMAND" "$dump" ||
+    fail "$EXIT_RESTORE_FAILED" "the restore command (backup.restoreCommand) failed"
+  log "restored backup $BACKUP_ID"
+}
