@@ -42,6 +42,9 @@ export function rollbackWorkflowPath(environment: string): string {
 export function migrateWorkflowPath(environment: string): string {
   return `${WORKFLOW_DIR}/migrate-${environment}.yml`;
 }
+export function restoreWorkflowPath(environment: string): string {
+  return `${WORKFLOW_DIR}/restore-${environment}.yml`;
+}
 export const CI_WORKFLOW_PATH = `${WORKFLOW_DIR}/ci.yml`;
 export const RELEASE_WORKFLOW_PATH = `${WORKFLOW_DIR}/release.yml`;
 export const DEPENDABOT_PATH = ".github/dependabot.yml";

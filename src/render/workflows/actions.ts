@@ -39,6 +39,11 @@ export const ACTIONS = {
     sha: "60a0d83039c74a4aee543508d2ffcb1c3799cdea",
     version: "v7.0.1",
   },
+  configureAwsCredentials: {
+    repository: "aws-actions/configure-aws-credentials",
+    sha: "61815dcd50bd041e203e49132bacad1fd04d2708",
+    version: "v5.1.1",
+  },
   pulumi: {
     repository: "pulumi/actions",
     sha: "8e5e406f4007fca908480587cb9893c07090f58d",

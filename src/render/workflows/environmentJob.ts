@@ -2,7 +2,7 @@
 // URL), with an empty token, in one queue per environment.
 import { type PipelineConfig, hostCount } from "../../config/types";
 import { BRANCH_GUARD_JOB } from "./branchGuard";
-import type { Concurrency, Step, StepsJob } from "./model";
+import type { Concurrency, Permissions, Step, StepsJob } from "./model";
 
 /**
  * Deploy, rollback and migrate jobs of one environment never overlap; a running one is never cancelled. GitHub
@@ -32,14 +32,14 @@ export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "
 /** Runs after the branch guard (branchGuard.ts) and the given jobs. */
 export function environmentJob(
   config: Pick<PipelineConfig, "environment" | "url">,
-  job: { name: string; timeoutMinutes: number; needs?: string[]; steps: Step[] },
+  job: { name: string; timeoutMinutes: number; needs?: string[]; permissions?: Permissions; steps: Step[] },
 ): StepsJob {
   return {
     name: job.name,
     needs: [BRANCH_GUARD_JOB, ...(job.needs ?? [])],
     "runs-on": "ubuntu-latest",
     "timeout-minutes": job.timeoutMinutes,
-    permissions: {},
+    permissions: job.permissions ?? {},
     environment: { name: config.environment, url: config.url },
     concurrency: environmentConcurrency(config.environment),
     steps: job.steps,

@@ -6,6 +6,7 @@ import {
   RELEASE_WORKFLOW_PATH,
   deployWorkflowPath,
   migrateWorkflowPath,
+  restoreWorkflowPath,
   rollbackWorkflowPath,
 } from "../githubNames";
 import { ciJobSpecs, ciWorkflow } from "./ci";
@@ -13,6 +14,7 @@ import { dependabotConfig } from "./dependabot";
 import { deployWorkflow } from "./deploy";
 import { migrateWorkflow } from "./migrate";
 import { releaseWorkflow } from "./release";
+import { restoreWorkflow } from "./restore";
 import { rollbackWorkflow } from "./rollback";
 import { documentToYaml, workflowToYaml } from "./toYaml";
 
@@ -64,6 +66,11 @@ function environmentFiles(config: PipelineConfig): RepositoryFile[] {
     {
       path: migrateWorkflowPath(env),
       content: workflowToYaml(migrateWorkflow(config), by),
+      scope: "environment",
+    },
+    {
+      path: restoreWorkflowPath(env),
+      content: workflowToYaml(restoreWorkflow(config), by),
       scope: "environment",
     },
   ];

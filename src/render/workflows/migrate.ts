@@ -1,6 +1,7 @@
 // migrate-<env>.yml: run, revert or inspect database migrations through the release agent.
 import type { PipelineConfig } from "../../config/types";
 import { MIGRATE_ACTIONS, type MigrateInputs, renderMigrateScript } from "../runner/migrateScript";
+import { backupBeforeMigrationsSteps, backupJobPermissions } from "./backupSteps";
 import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
 import { environmentJob } from "./environmentJob";
 import { BASH_DEFAULTS, type Workflow } from "./model";
@@ -36,8 +37,10 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
       migrate: environmentJob(config, {
         name: `migrate ${config.environment}`,
         timeoutMinutes: 30,
+        permissions: backupJobPermissions(config),
         steps: [
           writeSshFilesStep(),
+          ...backupBeforeMigrationsSteps(config, "inputs.action != 'status'"),
           {
             name: "Run the migration action on the first host",
             env: {

@@ -76,6 +76,9 @@ export function variantConfig(): PipelineConfig {
     },
     release: { draft: true },
     notifications: { openIssueOnFailure: false, webhook: false },
+    // backups before migrations, streamed to the S3 bucket (the workflows' AWS steps)
+    aws: { backupBucket: {} },
+    backup: { beforeMigrations: true },
   });
 }
 

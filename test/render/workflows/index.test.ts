@@ -12,11 +12,13 @@ describe("renderRepositoryFiles", () => {
       [".github/workflows/deploy-production.yml", "environment"],
       [".github/workflows/rollback-production.yml", "environment"],
       [".github/workflows/migrate-production.yml", "environment"],
+      [".github/workflows/restore-production.yml", "environment"],
     ]);
     expect(renderRepositoryFiles(stagingConfig()).map((f) => f.path)).toEqual([
       ".github/workflows/deploy-staging.yml",
       ".github/workflows/rollback-staging.yml",
       ".github/workflows/migrate-staging.yml",
+      ".github/workflows/restore-staging.yml",
     ]);
   });
 

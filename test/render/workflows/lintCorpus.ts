@@ -8,6 +8,8 @@ import { WORKFLOW_DIR } from "../../../src/render/githubNames";
 import { renderShipScript } from "../../../src/render/runner/shipScript";
 import { renderMigrateScript } from "../../../src/render/runner/migrateScript";
 import { renderRollbackScript } from "../../../src/render/runner/rollbackScript";
+import { renderBackupScript } from "../../../src/render/runner/backupScript";
+import { renderRestoreScript } from "../../../src/render/runner/restoreScript";
 import { ALL_CONFIGS, allRenderedFiles, type ParsedWorkflow } from "./fixtures";
 
 export interface LintedFile {
@@ -43,6 +45,8 @@ export function generatedScripts(): LintedFile[] {
     { label: `${config.stack}:ship`, content: renderShipScript(config) },
     { label: `${config.stack}:rollback`, content: renderRollbackScript(config) },
     { label: `${config.stack}:migrate`, content: renderMigrateScript(config) },
+    { label: `${config.stack}:backup`, content: renderBackupScript(config) },
+    { label: `${config.stack}:restore`, content: renderRestoreScript(config) },
   ]);
 }
 
