@@ -235,6 +235,14 @@ export const pipelineSchema = z
           "is acme, but url names an IP address, which Let's Encrypt does not certify (use a DNS name in url, or set ingress.tls to internal or off)",
       });
     }
+    const notThroughProxy = c.ingress.tls === "off" ? undefined : proxyBypassProblem(c.url);
+    if (notThroughProxy !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `${notThroughProxy}, but the hosts' proxy serves ingress.tls ${c.ingress.tls} on https port 443, and the deploy workflows check url through it (use https://${hostNameOf(c.url)}, or set ingress.tls to off when TLS ends at a load balancer in front)`,
+      });
+    }
     const programBranch = c.files.branch;
     if (
       programBranch !== undefined &&
@@ -301,6 +309,19 @@ function hostSourceProblems(c: {
     }
   }
   return problems;
+}
+
+/** Why `url` would not reach the hosts' proxy over HTTPS (undefined: it does, or it is no URL at all). */
+function proxyBypassProblem(url: string): string | undefined {
+  if (httpsUrlProblem(url) !== undefined) return undefined;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:") return `is ${parsed.protocol.slice(0, -1)}`;
+  if (parsed.port !== "") return `names port ${parsed.port}`;
+  return undefined;
+}
+
+function hostNameOf(url: string): string {
+  return new URL(url).hostname;
 }
 
 function isIpAddressUrl(url: string): boolean {
