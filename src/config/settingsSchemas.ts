@@ -307,7 +307,7 @@ export const ingressSchema = z
     retrySeconds: integer(0, 300, "use seconds, such as 15")
       .default(15)
       .describe(
-        "How long a request the app cannot take (worker being replaced, health check failing) is retried before the client gets 502 (Caddy lb_try_duration); 0 = no retry.",
+        "How long a request the app cannot take (no worker listening, or a GET whose connection a worker being replaced reset) is retried before the client gets 502 (Caddy lb_try_duration); 0 = no retry.",
       ),
   })
   .prefault({})
