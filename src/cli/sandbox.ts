@@ -12,6 +12,7 @@ import {
   callAgent,
   generateDeployKey,
   newReleaseId,
+  printProgressLine,
   provisionHost,
   rollbackRelease,
   shipRelease,
@@ -63,20 +64,23 @@ async function up(hostCount: number): Promise<void> {
   await deploy(false);
 }
 
+/** The runner script's output as it arrives, in order, without pm2's process tables. */
+function live(): (line: string) => void {
+  return printProgressLine((text) => process.stdout.write(text));
+}
+
 async function deploy(unhealthy: boolean): Promise<void> {
   const { config, files } = sandbox(readState());
   const releaseId = newReleaseId();
   const artifact = buildArtifact(config, { label: releaseId, healthy: !unhealthy });
-  const result = await shipRelease(config, files, artifact, releaseId);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await shipRelease(config, files, artifact, releaseId, "octocat", live());
   await status();
   if (result.code !== 0) process.exitCode = 1;
 }
 
 async function rollback(target: string | undefined): Promise<void> {
   const { config, files } = sandbox(readState());
-  const result = await rollbackRelease(config, files, target);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await rollbackRelease(config, files, target, "octocat", live());
   await status();
   if (result.code !== 0) process.exitCode = 1;
 }

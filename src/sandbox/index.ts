@@ -19,4 +19,5 @@ export {
 } from "./runnerScripts";
 export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
-export { runCollecting, spawnCollecting } from "./childProcess";
+export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
+export { isPm2TableLine, printProgressLine } from "./liveOutput";
