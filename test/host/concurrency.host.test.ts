@@ -35,10 +35,15 @@ async function installAgent(host: HostHandle, config: PipelineConfig): Promise<v
   await runSteps(host, [step]);
 }
 
-/** First and last line the agent printed for one deploy, as positions in the arrival order of all lines. */
+/**
+ * First and last line the agent printed for one deploy (the ship script prefixes them with `[host] `), as
+ * positions in the arrival order of all lines.
+ */
 function agentSpan(lines: TimedLine[], releaseId: string): { first: number; last: number } {
-  const own = lines.filter((line) => line.deploy === releaseId && line.text.startsWith("release-agent: "));
-  expect(own.at(-1)?.text).toBe(`release-agent: release ${releaseId} is live`);
+  const own = lines.filter(
+    (line) => line.deploy === releaseId && /^\[[^\]]+\] release-agent: /.test(line.text),
+  );
+  expect(own.at(-1)?.text).toMatch(new RegExp(`\\] release-agent: release ${releaseId} is live$`));
   return { first: own[0]?.seq ?? -1, last: own.at(-1)?.seq ?? -1 };
 }
 
