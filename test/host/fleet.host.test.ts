@@ -146,4 +146,34 @@ describe("a fleet of four hosts", () => {
       expect(await auditEntries(host, stack.config)).toEqual(audits[index]);
     }
   });
+
+  it("a cancelled deploy (SIGINT, as the runner sends) stops the host in progress and puts the switched one back", async () => {
+    const e = makeRelease(stack.config);
+    const { script, env } = shipInvocation(withFleet({ batchSize: 1 }), stack.files, {
+      ARTIFACT: e.artifact,
+      RELEASE_ID: e.id,
+      ACTOR: "octocat",
+    });
+    const { child, result } = spawnCollecting("bash", ["-c", script], env);
+    child.stdin.end();
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    await eventually("the first host to be switched", async () => output.includes("OK   [1/4]"), 600, 50);
+    child.kill("SIGINT");
+    const run = await result;
+    expect(run.code, output + run.stderr).toBe(AGENT_EXIT.interrupted);
+    expect(output).toContain("Cancelled (SIGINT): stopping the hosts in progress");
+
+    expect(await currents()).toEqual([b.id, b.id, b.id, b.id]);
+    for (const host of hosts) expect(await servedBuilds(host, stack.config)).toEqual([b.id]);
+    expect((await auditEntries(hosts[0] as HostHandle, stack.config)).slice(-2)).toMatchObject([
+      { verb: "deploy", release: e.id, result: "ok" },
+      { verb: "rollback", release: b.id, result: "ok" },
+    ]);
+    // The second host's deploy was cut: no trace of the release is left there once its agent has undone it.
+    await eventually("the second host to undo the cut deploy", async () => {
+      const names = await asRoot(hosts[1] as HostHandle, `ls -A ${hostLayout(stack.config).releases}`);
+      return !names.includes(e.id);
+    });
+  });
 });
