@@ -15,6 +15,7 @@ import {
   generateDeployKey,
   neverHealthyReport,
   newReleaseId,
+  printProgressLine,
   provisionHost,
   releaseArtifact,
   releaseSourceOf,
@@ -126,6 +127,11 @@ async function up(options: Options): Promise<void> {
   await ship(state, source, artifact === undefined ? undefined : { releaseId, artifact });
 }
 
+/** The runner script's output as it arrives, in order, without pm2's process tables. */
+function live(): (line: string) => void {
+  return printProgressLine((text) => process.stdout.write(text));
+}
+
 /** Without --app/--artifact, `deploy` rebuilds the app the sandbox was brought up with (or the example app). */
 function deploySource(state: SandboxState, options: Options): ReleaseSource {
   if (options.app !== undefined || options.artifact !== undefined) return releaseSourceOf(options);
@@ -142,8 +148,7 @@ async function ship(
   const { hosts, config, files } = sandbox(state);
   const releaseId = built?.releaseId ?? newReleaseId();
   const artifact = built?.artifact ?? releaseArtifact(config, source, releaseId);
-  const result = await shipRelease(config, files, artifact, releaseId);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await shipRelease(config, files, artifact, releaseId, "octocat", live());
   const report = await neverHealthyReport(config, hosts, result.code, result.stdout);
   if (report !== undefined) console.error(`\n${report}`);
   await status();
@@ -152,8 +157,7 @@ async function ship(
 
 async function rollback(target: string | undefined): Promise<void> {
   const { config, files } = sandbox(readState());
-  const result = await rollbackRelease(config, files, target);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await rollbackRelease(config, files, target, "octocat", live());
   await status();
   if (result.code !== 0) process.exitCode = 1;
 }

@@ -142,7 +142,7 @@ export const pipelineSchema = z
       })
       .optional()
       .describe(
-        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
+        "Servers of this environment, deployed in this order (one after another, or in batches: deploy.batchSize): {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
       ),
     adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
       .default("root")

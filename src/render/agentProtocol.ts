@@ -231,3 +231,12 @@ export const RELEASE_ID_SHELL = '"$(date -u +%Y%m%d%H%M%S)-${GITHUB_SHA:0:12}"';
 /** GitHub logins (and bots such as dependabot[bot]) accepted by --actor. */
 export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
 export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";
+
+/**
+ * The phases of a deploy, in order; the agent prints `release-agent: phase <name> <seconds>s` on stderr at the end
+ * of each (phase_done in agent/core.sh), and the runner-side scripts read those lines into the job summary.
+ */
+export const DEPLOY_PHASES = ["upload", "install", "migrate", "switch", "health"] as const;
+export type DeployPhase = (typeof DEPLOY_PHASES)[number];
+/** A sed basic regex of a phase line; \1 is the phase, \2 its duration such as 1.25s. */
+export const PHASE_LINE_SED = "^release-agent: phase \\([a-z]*\\) \\([0-9]*\\.[0-9]*s\\)$";
