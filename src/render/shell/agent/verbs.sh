@@ -96,10 +96,12 @@ try { lock = fs.readFileSync(path.join(dir, "pnpm-lock.yaml")); } catch {}
 if (!p || typeof p !== "object") p = {};
 const built = p.pnpm && Array.isArray(p.pnpm.onlyBuiltDependencies) ? "yes" : "no";
 const keys = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies", "pnpm"];
-const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null)];
+const scriptsOf = p.scripts && typeof p.scripts === "object" ? p.scripts : {};
+const installScripts = ["preinstall", "install", "postinstall", "prepare"].map((k) => scriptsOf[k] ?? null);
+const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null), installScripts];
 const fingerprint = lock === null ? "none"
   : crypto.createHash("sha256").update(JSON.stringify(inputs)).update(lock).digest("hex");
-const scripts = p.scripts && typeof p.scripts === "object" ? Object.keys(p.scripts) : [];
+const scripts = Object.keys(scriptsOf);
 console.log(built + " " + fingerprint);
 console.log(scripts.filter((name) => /^[A-Za-z0-9:._-]+$/.test(name)).join(" "));' "$dir" "$DEPENDENCY_SCRIPTS" \
     </dev/null 9>&- 2>/dev/null) || facts="no none"
