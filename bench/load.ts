@@ -37,29 +37,45 @@ export interface LoadCount {
   errorKinds: Record<string, number>;
 }
 
+/** Where the load goes: a url, and for the proxy the site name (Host header and TLS SNI) it serves. */
+export interface LoadTarget {
+  url: string;
+  site?: string;
+  /** Requests per second over all connections. */
+  rate: number;
+}
+
 interface Measured<T> {
   value: T;
   load: LoadCount;
 }
 
-const LOOPBACK_OR_TEST_HOST = /^http:\/\/(127\.0\.0\.1|localhost|10\.200\.\d{1,3}\.2)(:\d+)?\//;
+const LOOPBACK_OR_TEST_HOST = /^https?:\/\/(127\.0\.0\.1|localhost|10\.200\.\d{1,3}\.2)(:\d+)?\//;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs `operation` while `url` receives a steady `LOAD.rate` req/s; returns its value and what the load saw. */
-export async function underLoad<T>(url: string, operation: () => Promise<T>): Promise<Measured<T>> {
-  if (!LOOPBACK_OR_TEST_HOST.test(url))
-    throw new Error(`load may only target loopback or a test host (10.200.N.2): ${url}`);
+/** autocannon's options for a target; the certificate is not checked (the host tests check the proxy's TLS). */
+function targetOptions(target: LoadTarget): autocannon.Options {
+  if (!LOOPBACK_OR_TEST_HOST.test(target.url))
+    throw new Error(`load may only target loopback or a test host (10.200.N.2): ${target.url}`);
+  return {
+    url: target.url,
+    ...(target.site !== undefined ? { servername: target.site, headers: { host: target.site } } : {}),
+    connections: LOAD.connections,
+    timeout: LOAD.timeoutSeconds,
+  };
+}
+
+/** Runs `operation` while the target receives a steady rate; returns its value and what the load saw. */
+export async function underLoad<T>(target: LoadTarget, operation: () => Promise<T>): Promise<Measured<T>> {
   let instance: autocannon.Instance | undefined;
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
-        url,
-        connections: LOAD.connections,
-        overallRate: LOAD.rate,
+        ...targetOptions(target),
+        overallRate: target.rate,
         duration: LOAD.maxSeconds,
-        amount: LOAD.rate * LOAD.maxSeconds,
-        timeout: LOAD.timeoutSeconds,
+        amount: target.rate * LOAD.maxSeconds,
       },
       (error: unknown, result: autocannon.Result) =>
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
@@ -96,6 +112,46 @@ export async function underLoad<T>(url: string, operation: () => Promise<T>): Pr
     clearTimeout(hardStop);
     started.stop();
   }
+}
+
+export interface SteadyLoad {
+  /** Requests per second the run achieved (sent / duration). */
+  rate: number;
+  sent: number;
+  failed: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Load for `seconds` with nothing else going on: at `target.rate`, or as fast as the connections go when the rate
+ * is Infinity (the highest rate the host sustains). Latencies in ms, from autocannon's histogram.
+ */
+export function steadyLoad(
+  target: LoadTarget,
+  seconds: number,
+  connections = LOAD.connections,
+): Promise<SteadyLoad> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        ...targetOptions(target),
+        connections,
+        duration: seconds,
+        ...(Number.isFinite(target.rate) ? { overallRate: target.rate } : {}),
+      },
+      (error: unknown, result: autocannon.Result) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        resolve({
+          rate: result.requests.sent / result.duration,
+          sent: result.requests.sent,
+          failed: result.non2xx + result.errors,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+        });
+      },
+    );
+  });
 }
 
 function errorKind(error: unknown): string {

@@ -1,6 +1,6 @@
 // One measured operation: a script (deploy or rollback) run under steady load while GET / is watched for the
 // release that should end up serving.
-import { underLoad, type LoadCount } from "./load";
+import { LOAD, type LoadCount, type LoadTarget, underLoad } from "./load";
 import { firstSeen, servingSince, watchRelease } from "./watch";
 
 interface ScriptOutcome {
@@ -21,15 +21,26 @@ export interface OperationRun {
   output: string;
 }
 
+/** The deploys and rollbacks of one side of a comparison. */
+export interface SideRuns {
+  deploys: OperationRun[];
+  rollbacks: OperationRun[];
+}
+
 /** Polls continue this long after the script ends, so "serving for good" is checked past the script's end. */
 const SETTLE_MS = 1000;
 
+/**
+ * Runs `operation` under load while `url` (the app's own port: which release answers) is watched. The load goes to
+ * `url` at LOAD.rate too, unless `load` sends it elsewhere (through the proxy) or at another rate.
+ */
 export async function measureOperation(
   url: string,
   expectedLabel: string,
   operation: () => Promise<ScriptOutcome>,
+  load: LoadTarget = { url, rate: LOAD.rate },
 ): Promise<OperationRun> {
-  const { value, load } = await underLoad(url, async () => {
+  const { value, load: seen } = await underLoad(load, async () => {
     const watch = watchRelease(url);
     const start = performance.now() - watch.origin;
     const outcome = await operation();
@@ -46,5 +57,5 @@ export async function measureOperation(
       output: outcome.stdout + outcome.stderr,
     };
   });
-  return { ...value, load };
+  return { ...value, load: seen };
 }

@@ -35,16 +35,12 @@ import {
 } from "./inplace";
 import { LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
-import { type OperationRun, measureOperation } from "./measure";
+import { type OperationRun, type SideRuns, measureOperation } from "./measure";
+import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
 import { NONE, type Row, type Target, figure, formatFigure, met, renderTable } from "./table";
 
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}bench`;
 const REPEAT = 3;
-
-interface SideRuns {
-  deploys: OperationRun[];
-  rollbacks: OperationRun[];
-}
 
 /** A table row, and what to add to its "target missed" line when the pipeline misses its target. */
 interface BenchRow extends Row {
@@ -175,6 +171,7 @@ function report(
   pipeline: Awaited<ReturnType<typeof benchPipeline>>,
   inPlace: SideRuns,
   realApp: RealAppRuns,
+  proxy: ProxyBench,
 ): void {
   const p = pipeline.runs;
   const failed = (runs: readonly OperationRun[]): number[] => runs.map((r) => r.load.failed);
@@ -279,6 +276,17 @@ function report(
   console.log(`re-provision steps (s): ${stepTable(pipeline.again)}`);
   console.log(`from-scratch steps (s): ${stepTable(pipeline.scratch)}`);
   for (const row of rows) if (met(row) === false) console.log(missedTargetLine(row));
+  console.log("");
+  for (const line of proxyReport(proxy, REPEAT)) console.log(line);
+}
+
+/** `npm run bench -- --only proxy`: just the proxy's part (on a host it provisions itself). */
+function onlyPart(): string | undefined {
+  const index = process.argv.indexOf("--only");
+  if (index === -1) return undefined;
+  const part = process.argv[index + 1];
+  if (part !== "proxy") throw new Error("--only takes one part: proxy");
+  return part;
 }
 
 function failedPerRun(runs: readonly OperationRun[]): string {
@@ -312,11 +320,16 @@ async function main(): Promise<void> {
     hosts.push(created.value);
     const host = created.value;
     log(`host ${host.address} created in ${seconds(created.ms).toFixed(1)} s`);
+    if (onlyPart() === "proxy") {
+      for (const line of proxyReport(await benchProxy(host, workDir, REPEAT, log), REPEAT)) console.log(line);
+      return;
+    }
     const pipeline = await benchPipeline(host, workDir);
+    const proxy = await benchProxy(host, workDir, REPEAT, log);
     session = await connect(host);
     const inPlace = await benchInPlace(host, session);
     const realApp = await benchRealApp(host, session, workDir, REPEAT, log);
-    report(pipeline, inPlace, realApp);
+    report(pipeline, inPlace, realApp, proxy);
   } finally {
     session?.end();
     for (const host of [...hosts]) {

@@ -1,4 +1,5 @@
-// Builds dist/ from src/. BUILD_LABEL stamps the build; HEALTHY=false builds a release whose /health fails.
+// Builds dist/ from src/. BUILD_LABEL stamps the build; HEALTHY=false builds a release whose /health fails;
+// UNHEALTHY_WHEN_ENV=NAME one whose /health fails where its environment sets NAME (a host missing a resource).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -10,7 +11,13 @@ for (const file of fs.readdirSync(path.join(__dirname, "src"))) {
   if (file === "server.js") {
     text = text.replace(
       "const HEALTHY = true;",
-      `const HEALTHY = ${process.env.HEALTHY === "false" ? "false" : "true"};`,
+      `const HEALTHY = ${
+        process.env.HEALTHY === "false"
+          ? "false"
+          : process.env.UNHEALTHY_WHEN_ENV
+            ? `!process.env[${JSON.stringify(process.env.UNHEALTHY_WHEN_ENV)}]`
+            : "true"
+      };`,
     );
     text = text.replace(
       'const BUILD = "dev";',

@@ -53,15 +53,20 @@ server.keepAliveTimeout = 5000;
 
 server.listen(port, "0.0.0.0");
 
+// EXAMPLE_APP_DRAIN=off (in the app's .env) leaves SIGINT to Node's default, as most apps do: the worker exits at
+// once, dropping its open connections. The benchmark measures both (the proxy must hide the difference).
+const DRAIN = process.env.EXAMPLE_APP_DRAIN !== "off";
+
 // pm2 reload sends SIGINT once the replacement worker listens. Drain without resetting anyone:
 // 1. stop accepting connections at once, so new ones go to the new workers, but keep the open ones (http's own
 //    close() would drop idle keep-alive connections that a client may be reusing at this very moment);
 // 2. answer every further request with "connection: close", so clients leave by themselves;
 // 3. after DRAIN_MS drop what is still idle; exit when the last connection is gone (pm2's kill_timeout caps it).
 const DRAIN_MS = 1000;
-process.on("SIGINT", () => {
+if (DRAIN) process.on("SIGINT", drain);
+function drain() {
   if (shuttingDown) return;
   shuttingDown = true;
   net.Server.prototype.close.call(server, () => process.exit(0));
   setTimeout(() => server.closeIdleConnections(), DRAIN_MS).unref();
-});
+}

@@ -15,6 +15,7 @@ import {
   generateDeployKey,
   neverHealthyReport,
   newReleaseId,
+  printProgressLine,
   provisionHost,
   releaseArtifact,
   releaseSourceOf,
@@ -26,7 +27,8 @@ import {
   userStackOnHosts,
   writeRunnerFiles,
 } from "../sandbox";
-import { type HostHandle, createHost, destroyHost, loadHandle } from "../testhost";
+import { CADDY_LOCAL_ROOT_CA } from "../render/shell/steps/reverseProxy";
+import { type HostHandle, connect, createHost, destroyHost, loadHandle } from "../testhost";
 
 const STATE_DIR = resolve(process.env["PIPELINE_SANDBOX_DIR"] ?? ".sandbox");
 const STATE_FILE = join(STATE_DIR, "state.json");
@@ -125,6 +127,11 @@ async function up(options: Options): Promise<void> {
   await ship(state, source, artifact === undefined ? undefined : { releaseId, artifact });
 }
 
+/** The runner script's output as it arrives, in order, without pm2's process tables. */
+function live(): (line: string) => void {
+  return printProgressLine((text) => process.stdout.write(text));
+}
+
 /** Without --app/--artifact, `deploy` rebuilds the app the sandbox was brought up with (or the example app). */
 function deploySource(state: SandboxState, options: Options): ReleaseSource {
   if (options.app !== undefined || options.artifact !== undefined) return releaseSourceOf(options);
@@ -141,8 +148,7 @@ async function ship(
   const { hosts, config, files } = sandbox(state);
   const releaseId = built?.releaseId ?? newReleaseId();
   const artifact = built?.artifact ?? releaseArtifact(config, source, releaseId);
-  const result = await shipRelease(config, files, artifact, releaseId);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await shipRelease(config, files, artifact, releaseId, "octocat", live());
   const report = await neverHealthyReport(config, hosts, result.code, result.stdout);
   if (report !== undefined) console.error(`\n${report}`);
   await status();
@@ -151,8 +157,7 @@ async function ship(
 
 async function rollback(target: string | undefined): Promise<void> {
   const { config, files } = sandbox(readState());
-  const result = await rollbackRelease(config, files, target);
-  process.stdout.write(result.stdout + result.stderr);
+  const result = await rollbackRelease(config, files, target, "octocat", live());
   await status();
   if (result.code !== 0) process.exitCode = 1;
 }
@@ -161,10 +166,31 @@ async function status(): Promise<void> {
   const { hosts, config, files } = sandbox(readState());
   for (const host of hosts) {
     const releases = await callAgent(host, config.deployUser, files, "releases");
-    console.log(
-      `\n${host.address}  app: http://${host.address}:${config.app.port}/  health: http://${host.address}:${config.app.port}${config.app.healthPath}`,
-    );
+    const caFile = await saveLocalCa(host);
+    const site = new URL(config.url);
+    // Every host's proxy serves the url's name; for the hosts after the first, curl is told where it is.
+    const resolveFlag =
+      site.hostname === host.address ? "" : ` --resolve ${site.hostname}:443:${host.address}`;
+    console.log(`\n${host.address}  ${config.url}/ through the proxy (HTTPS, the host's own local CA)`);
+    console.log(`  trust that CA for curl:  export CURL_CA_BUNDLE=${caFile}`);
+    console.log(`  then:                    curl${resolveFlag} ${config.url}${config.app.healthPath}`);
+    console.log(`  the app past the proxy:  http://${host.address}:${config.app.port}/`);
     console.log(`releases (* = current):\n${releases.stdout.trimEnd() || releases.stderr.trimEnd()}`);
+  }
+}
+
+/** The root certificate of the host's Caddy CA (ingress.tls internal), copied next to the sandbox's state. */
+async function saveLocalCa(host: HostHandle): Promise<string> {
+  const session = await connect(host);
+  try {
+    const read = await session.exec(`cat ${CADDY_LOCAL_ROOT_CA}`);
+    if (read.code !== 0)
+      throw new Error(`cannot read ${CADDY_LOCAL_ROOT_CA} on ${host.address}: ${read.stderr}`);
+    const file = join(STATE_DIR, `${host.address}-ca.crt`);
+    writeFileSync(file, read.stdout);
+    return file;
+  } finally {
+    session.end();
   }
 }
 

@@ -23,6 +23,26 @@ export function integer(min: number, max: number, fix: string) {
   );
 }
 
+/** A count of hosts (1 to 1000) or a percentage of them ("25%"); Pulumi's string "3" counts as 3. */
+export function hostCountOrPercentage(fix: string) {
+  return z.preprocess(
+    fromConfigString("integer"),
+    z
+      .union([z.number(), z.string()], { error: `must be a number or a percentage (${fix})` })
+      .superRefine((value, ctx) => {
+        const valid =
+          typeof value === "number"
+            ? Number.isInteger(value) && value >= 1 && value <= 1000
+            : /^(100|[1-9][0-9]?)%$/.test(value);
+        if (!valid)
+          ctx.addIssue({
+            code: "custom",
+            message: `must be a whole number of hosts from 1 to 1000 or a percentage from 1% to 100% (${fix})`,
+          });
+      }),
+  );
+}
+
 export function boolean() {
   return z.preprocess(
     fromConfigString("boolean"),

@@ -143,7 +143,7 @@ export const pipelineSchema = z
       })
       .optional()
       .describe(
-        "Servers of this environment, deployed one after another: {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
+        "Servers of this environment, deployed in this order (one after another, or in batches: deploy.batchSize): {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
       ),
     adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
       .default("root")
@@ -237,6 +237,14 @@ export const pipelineSchema = z
           "is acme, but url names an IP address, which Let's Encrypt does not certify (use a DNS name in url, or set ingress.tls to internal or off)",
       });
     }
+    const notThroughProxy = c.ingress.tls === "off" ? undefined : proxyBypassProblem(c.url);
+    if (notThroughProxy !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `${notThroughProxy}, but the hosts' proxy serves ingress.tls ${c.ingress.tls} on https port 443, and the deploy workflows check url through it (use https://${hostNameOf(c.url)}, or set ingress.tls to off when TLS ends at a load balancer in front)`,
+      });
+    }
     const programBranch = c.files.branch;
     if (
       programBranch !== undefined &&
@@ -303,6 +311,19 @@ function hostSourceProblems(c: {
     }
   }
   return problems;
+}
+
+/** Why `url` would not reach the hosts' proxy over HTTPS (undefined: it does, or it is no URL at all). */
+function proxyBypassProblem(url: string): string | undefined {
+  if (httpsUrlProblem(url) !== undefined) return undefined;
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:") return `is ${parsed.protocol.slice(0, -1)}`;
+  if (parsed.port !== "") return `names port ${parsed.port}`;
+  return undefined;
+}
+
+function hostNameOf(url: string): string {
+  return new URL(url).hostname;
 }
 
 function isIpAddressUrl(url: string): boolean {

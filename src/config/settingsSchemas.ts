@@ -1,6 +1,15 @@
 // The optional settings groups of the stack config (deploy, protection, release, ...), each with its defaults.
 import { z } from "zod";
-import { UNIX_USER, boolean, branchNameProblem, httpsOnlyUrlProblem, integer, matching, text } from "./rules";
+import {
+  UNIX_USER,
+  boolean,
+  branchNameProblem,
+  hostCountOrPercentage,
+  httpsOnlyUrlProblem,
+  integer,
+  matching,
+  text,
+} from "./rules";
 
 export const deploySchema = z
   .strictObject({
@@ -46,6 +55,30 @@ export const deploySchema = z
       .default(false)
       .describe(
         "A deploy switches maintenance mode on before its migrations and off once the new release is live (or the old one is back after a failure); when maintenance was on already, it stays on.",
+      ),
+    batchSize: hostCountOrPercentage('use a number of hosts such as 2, or a percentage such as "25%"')
+      .default(1)
+      .describe(
+        'How many hosts a deploy or rollback works on at once: a number, or a percentage of the hosts ("25%", rounded up). Batches run one after another; the hosts of a batch in parallel. 1 = one host after the other.',
+      ),
+    canary: boolean()
+      .default(false)
+      .describe(
+        "Deploy to the first host alone first and watch it for canaryBakeSeconds (the agent's health verb) before the other hosts.",
+      ),
+    canaryBakeSeconds: integer(0, 3600, "use seconds, such as 60")
+      .default(60)
+      .describe(
+        "With canary: how long the canary must stay healthy (checked every 5 s) before the other hosts are deployed; 0 = no wait.",
+      ),
+    onFailure: z
+      .enum(["rollback-all", "stop"], {
+        error:
+          'must be "rollback-all" or "stop" (rollback-all puts the hosts already switched back; stop leaves them on the new release)',
+      })
+      .default("rollback-all")
+      .describe(
+        '"rollback-all": when a host fails (or the run is cancelled), every host this deploy already switched goes back to the release it had before (the agent\'s rollback verb, in the same batches), so the fleet never stays mixed. "stop": stop there and leave the switched hosts on the new release.',
       ),
   })
   .prefault({})
@@ -307,7 +340,7 @@ export const ingressSchema = z
     retrySeconds: integer(0, 300, "use seconds, such as 15")
       .default(15)
       .describe(
-        "How long a request the app cannot take (worker being replaced, health check failing) is retried before the client gets 502 (Caddy lb_try_duration); 0 = no retry.",
+        "How long a request the app cannot take (no worker listening, or a GET whose connection a worker being replaced reset) is retried before the client gets 502 (Caddy lb_try_duration); 0 = no retry.",
       ),
   })
   .prefault({})

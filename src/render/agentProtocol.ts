@@ -281,3 +281,12 @@ export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
 export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";
 /** Backup ids sort by time: UTC timestamp of the dump + the release current then, e.g. 20261122150000-20261122140501-1a2b3c4d5e6f. */
 export const BACKUP_ID_PATTERN = "^[0-9]{14}-[0-9]{14}-[0-9a-f]{7,40}$";
+
+/**
+ * The phases of a deploy, in order; the agent prints `release-agent: phase <name> <seconds>s` on stderr at the end
+ * of each (phase_done in agent/core.sh), and the runner-side scripts read those lines into the job summary.
+ */
+export const DEPLOY_PHASES = ["upload", "install", "migrate", "switch", "health"] as const;
+export type DeployPhase = (typeof DEPLOY_PHASES)[number];
+/** A sed basic regex of a phase line; \1 is the phase, \2 its duration such as 1.25s. */
+export const PHASE_LINE_SED = "^release-agent: phase \\([a-z]*\\) \\([0-9]*\\.[0-9]*s\\)$";

@@ -10,6 +10,8 @@ export const EXAMPLE_APP_DIR = resolve(__dirname, "../../example-app");
 export interface ArtifactOptions {
   /** false builds a release whose /health answers 503. */
   healthy?: boolean;
+  /** Builds a release whose /health answers 503 on a host where the app's environment sets this variable. */
+  unhealthyWhenEnv?: string;
   /** Stamped into the build, answered by GET /. */
   label: string;
 }
@@ -29,6 +31,7 @@ export function buildArtifact(
         ...process.env,
         HEALTHY: options.healthy === false ? "false" : "true",
         BUILD_LABEL: options.label,
+        UNHEALTHY_WHEN_ENV: options.unhealthyWhenEnv ?? "",
       },
     });
     const artifact = join(outDir, `${options.label}.tgz`);

@@ -40,3 +40,29 @@ export function runCollecting(
   child.stdin.end(options.stdin ?? "");
   return result;
 }
+
+/** Calls `onLine` with each complete line of stdout and stderr as it arrives (the last one even without "\n"). */
+function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let partial = "";
+  stream.on("data", (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) onLine(line);
+  });
+  stream.on("end", () => {
+    if (partial !== "") onLine(partial);
+  });
+}
+
+/** runCollecting() that also hands every output line to `onLine` the moment it is complete, in arrival order. */
+export function runStreaming(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; stdin?: Buffer | string; onLine: (line: string) => void },
+): Promise<ScriptResult> {
+  const { child, result } = spawnCollecting(command, args, options.env);
+  forEachLine(child.stdout, options.onLine);
+  forEachLine(child.stderr, options.onLine);
+  child.stdin.end(options.stdin ?? "");
+  return result;
+}

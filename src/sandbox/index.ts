@@ -19,7 +19,8 @@ export {
 } from "./runnerScripts";
 export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
-export { runCollecting, spawnCollecting } from "./childProcess";
+export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
+export { isPm2TableLine, printProgressLine } from "./liveOutput";
 export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
 export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
 export { type ReleaseSource, releaseArtifact, releaseSourceOf } from "./releaseSource";

@@ -9,7 +9,7 @@ import { type HostLoopVariable, hostList, hostLoopEnvironment } from "../render/
 import { type MigrateInputs, renderMigrateScript } from "../render/runner/migrateScript";
 import { type RollbackInputs, renderRollbackScript } from "../render/runner/rollbackScript";
 import { type ShipInputs, renderShipScript } from "../render/runner/shipScript";
-import { runCollecting, type ScriptResult } from "./childProcess";
+import { runCollecting, runStreaming, type ScriptResult } from "./childProcess";
 
 export type { ScriptResult };
 
@@ -59,8 +59,13 @@ export function shipInvocation(
   return { script: renderShipScript(config), env: scriptEnv({ ...hostLoopEnv(config, files), ...inputs }) };
 }
 
-function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
-  return runCollecting("bash", ["-c", script], { env });
+/** Hands each output line to `onLine` as it arrives when given; the result holds the whole output either way. */
+export type OnLine = ((line: string) => void) | undefined;
+
+function runScript(script: string, env: Record<string, string>, onLine?: OnLine): Promise<ScriptResult> {
+  return onLine
+    ? runStreaming("bash", ["-c", script], { env, onLine })
+    : runCollecting("bash", ["-c", script], { env });
 }
 
 export function shipRelease(
@@ -69,13 +74,14 @@ export function shipRelease(
   artifact: string,
   releaseId: string,
   actor = "octocat",
+  onLine?: OnLine,
 ): Promise<ScriptResult> {
   const { script, env } = shipInvocation(config, files, {
     ARTIFACT: artifact,
     RELEASE_ID: releaseId,
     ACTOR: actor,
   });
-  return runScript(script, env);
+  return runScript(script, env, onLine);
 }
 
 export function rollbackRelease(
@@ -83,9 +89,14 @@ export function rollbackRelease(
   files: RunnerFiles,
   target?: string,
   actor = "octocat",
+  onLine?: OnLine,
 ): Promise<ScriptResult> {
   const inputs: RollbackInputs = { ACTOR: actor, ...(target ? { TARGET_RELEASE: target } : {}) };
-  return runScript(renderRollbackScript(config), scriptEnv({ ...hostLoopEnv(config, files), ...inputs }));
+  return runScript(
+    renderRollbackScript(config),
+    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
+    onLine,
+  );
 }
 
 export function migrateAction(

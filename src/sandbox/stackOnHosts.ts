@@ -10,6 +10,14 @@ export const EXAMPLE_APP = {
   startScript: "dist/server.js",
 };
 
+/**
+ * The url of a stack on local hosts: the first host's address over HTTPS, served by its proxy with Caddy's local CA
+ * (which certifies IP addresses), so it works without DNS.
+ */
+export function localUrl(first: Pick<HostHandle, "address">): string {
+  return `https://${first.address}`;
+}
+
 /** The example app on the given hosts; hosts reach Node and npm through their allow-list proxy. */
 export function stackOnHosts(
   hosts: readonly HostHandle[],
@@ -23,14 +31,14 @@ export function stackOnHosts(
       repository: "example-app",
       environment,
       branch: "main",
-      url: `http://${first.address}:${EXAMPLE_APP.port}`,
+      url: localUrl(first),
       hosts: hosts.map((h) => ({ host: h.address, port: h.port, hostKey: h.hostKey })),
       app: { ...EXAMPLE_APP, instances: 2, services: [] },
       deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30 },
       vps: { nodeSource: "npm", npmRegistry: first.npmRegistry },
       // Caddy's local CA: the hosts have no public name for Let's Encrypt to check.
       ingress: { tls: "internal" },
-      // No reverse proxy in front of the example app here: the tests reach it on its port from this machine.
+      // The tests and the benchmark also reach the app on its own port from this machine, past the proxy.
       firewall: { extraTcpPorts: [EXAMPLE_APP.port] },
       ...overrides,
     },

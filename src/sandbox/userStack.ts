@@ -7,6 +7,7 @@ import { readStackFile } from "../config/fromStackFile";
 import { loadFromValues } from "../config/fromValues";
 import type { PipelineConfig } from "../config/types";
 import type { HostHandle } from "../testhost";
+import { localUrl } from "./stackOnHosts";
 
 /** `--stack <name>` is the stack file Pulumi.<name>.yaml of the working directory, as `pulumi --stack` reads it. */
 export function stackFileOf(options: { stack?: string | undefined; config?: string | undefined }): string {
@@ -57,7 +58,7 @@ export function userStackOnHosts(stackFile: string, hosts: readonly HostHandle[]
     : [];
   const local = {
     ...values,
-    url: `http://${first.address}:${port}`,
+    url: localUrl(first),
     hosts: localHosts(values["hosts"], hosts),
     // The local hosts are reached as root; a stack's own admin user does not exist on them.
     adminUser: "root",

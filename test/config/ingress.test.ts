@@ -5,21 +5,21 @@ import { loadFromValues } from "../../src/config/fromValues";
 
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpE8hTFaInvZ6s2e5N2m7cDqtVnQ4BqB0mRQ3Z1jr0K";
 
-function values(ingress?: unknown): Record<string, unknown> {
+function values(ingress?: unknown, url = "https://shop.example.com"): Record<string, unknown> {
   return {
     repository: "shop",
     environment: "production",
     branch: "main",
-    url: "https://shop.example.com",
+    url,
     hosts: [{ host: "vps1.example.com", hostKey: HOST_KEY }],
     app: { name: "shop" },
     ...(ingress === undefined ? {} : { ingress }),
   };
 }
 
-function problemsOf(ingress?: unknown): string[] {
+function problemsOf(ingress?: unknown, url?: string): string[] {
   try {
-    loadFromValues(values(ingress), "acme", { stack: "production", requireSecrets: false });
+    loadFromValues(values(ingress, url), "acme", { stack: "production", requireSecrets: false });
   } catch (error) {
     if (error instanceof ConfigError) return [...error.problems];
     throw error;
@@ -28,6 +28,18 @@ function problemsOf(ingress?: unknown): string[] {
 }
 
 describe("ingress", () => {
+  it("needs a url the proxy serves (https, port 443) unless TLS ends in front of the hosts", () => {
+    const internal = { tls: "internal" };
+    expect(problemsOf(internal, "http://shop.example.com")).toEqual([
+      "pipeline:url: is http, but the hosts' proxy serves ingress.tls internal on https port 443, and the deploy workflows check url through it (use https://shop.example.com, or set ingress.tls to off when TLS ends at a load balancer in front)",
+    ]);
+    expect(problemsOf(internal, "https://shop.example.com:3000/")[0]).toMatch(
+      /^pipeline:url: names port 3000, but/,
+    );
+    expect(problemsOf(internal, "https://shop.example.com:443/app")).toEqual([]);
+    expect(problemsOf({ tls: "off" }, "http://shop.example.com:8080")).toEqual([]);
+  });
+
   it("defaults to ACME with sensible limits and timeouts", () => {
     const { config } = loadFromValues(values({ acmeEmail: "ops@shop.example.com" }), "acme", {
       stack: "production",

@@ -88,6 +88,24 @@ describe("loadConfig", () => {
     expect(config.app.instances).toBe("max");
   });
 
+  it("takes deploy.batchSize as a host count, a percentage or Pulumi's string form; serial, no canary, rollback-all by default", () => {
+    const deployWith = (deploy: Record<string, unknown>) =>
+      loadFromValues({ ...validValues(), deploy }, "acme", { stack: "production", requireSecrets: false })
+        .config.deploy;
+    expect(deployWith({})).toMatchObject({
+      batchSize: 1,
+      canary: false,
+      canaryBakeSeconds: 60,
+      onFailure: "rollback-all",
+    });
+    expect(deployWith({ batchSize: "3" }).batchSize).toBe(3);
+    expect(deployWith({ batchSize: "25%", canary: "true", onFailure: "stop" })).toMatchObject({
+      batchSize: "25%",
+      canary: true,
+      onFailure: "stop",
+    });
+  });
+
   it("names each host host-<position> unless the config names it (the name survives an address change)", () => {
     const load = (hosts: unknown[]) =>
       loadFromValues({ ...validValues(), hosts }, "acme", { stack: "production", requireSecrets: false })
@@ -464,6 +482,38 @@ describe("loadConfig", () => {
       "deploy.uploadIdleTimeoutSeconds",
       2,
       /^pipeline:deploy\.uploadIdleTimeoutSeconds: must be at least 5/,
+    ],
+    [
+      "batch size of 0 hosts",
+      "deploy.batchSize",
+      0,
+      /^pipeline:deploy\.batchSize: must be a whole number of hosts from 1 to 1000 or a percentage from 1% to 100% \(use a number of hosts such as 2, or a percentage such as "25%"\)/,
+    ],
+    ["batch size of 150%", "deploy.batchSize", "150%", /^pipeline:deploy\.batchSize: must be a whole number/],
+    [
+      "batch size as a word",
+      "deploy.batchSize",
+      "half",
+      /^pipeline:deploy\.batchSize: must be a whole number/,
+    ],
+    [
+      "batch size as a list",
+      "deploy.batchSize",
+      [2],
+      /^pipeline:deploy\.batchSize: must be a number or a percentage/,
+    ],
+    ["canary as a word", "deploy.canary", "yes", /^pipeline:deploy\.canary: must be true or false/],
+    [
+      "canary bake of an hour and more",
+      "deploy.canaryBakeSeconds",
+      3601,
+      /^pipeline:deploy\.canaryBakeSeconds: must be at most 3600/,
+    ],
+    [
+      "unknown failure policy",
+      "deploy.onFailure",
+      "continue",
+      /^pipeline:deploy\.onFailure: must be "rollback-all" or "stop"/,
     ],
     ["missing app", "app", undefined, /^pipeline:app: is required/],
     [

@@ -35,10 +35,19 @@ async function installAgent(host: HostHandle, config: PipelineConfig): Promise<v
   await runSteps(host, [step]);
 }
 
-/** First and last line the agent printed for one deploy, as positions in the arrival order of all lines. */
+/**
+ * First and last line the agent printed under the deploy lock for one deploy (the ship script prefixes them with
+ * `[host] `), as positions in the arrival order of all lines. The upload comes before the lock (invariant 15), so
+ * its phase line is not part of the span.
+ */
 function agentSpan(lines: TimedLine[], releaseId: string): { first: number; last: number } {
-  const own = lines.filter((line) => line.deploy === releaseId && line.text.startsWith("release-agent: "));
-  expect(own.at(-1)?.text).toBe(`release-agent: release ${releaseId} is live`);
+  const own = lines.filter(
+    (line) =>
+      line.deploy === releaseId &&
+      /^\[[^\]]+\] release-agent: /.test(line.text) &&
+      !/ release-agent: phase upload [\d.]+s$/.test(line.text),
+  );
+  expect(own.at(-1)?.text).toMatch(new RegExp(`\\] release-agent: release ${releaseId} is live$`));
   return { first: own[0]?.seq ?? -1, last: own.at(-1)?.seq ?? -1 };
 }
 
@@ -108,7 +117,8 @@ describe("concurrent deploys", () => {
       const refused = await deploy(stack, second);
       expect(refused.code, refused.stdout + refused.stderr).toBe(AGENT_EXIT.lockTimeout);
       expect(refused.stdout).toContain(`exit ${AGENT_EXIT.lockTimeout}: lock timeout`);
-      expect(refused.stderr).toContain("another deploy, rollback or migration holds");
+      // The agent's messages reach the ship script's output prefixed with the host.
+      expect(refused.stdout).toContain("release-agent: error: another deploy, rollback or migration holds");
       expect(await currentRelease(host, stack.config)).toBe(before);
 
       const finished = await first.result;

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { runCollecting, type ScriptResult } from "../../src/sandbox";
 import { destroyAllHosts, loadHandle } from "../../src/testhost";
-import { httpGet } from "./support";
+import { httpGet, httpsLoad } from "./support";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/apps");
@@ -49,6 +49,15 @@ async function served(port: number): Promise<{ app: string; version: string }> {
   return JSON.parse(answer.body) as { app: string; version: string };
 }
 
+/** The https URL and the CA bundle that `up` and `status` print for the first host. */
+function printedAccess(output: string): { url: string; caBundle: string } {
+  const url = /^\S+ {2}(https:\/\/\S+)\/ through the proxy/m.exec(output)?.[1];
+  const caBundle = /export CURL_CA_BUNDLE=(\S+)/.exec(output)?.[1];
+  if (url === undefined || caBundle === undefined)
+    throw new Error(`no https URL or CA bundle printed:\n${output}`);
+  return { url, caBundle };
+}
+
 afterEach(async () => {
   await sandbox(["down"]);
 });
@@ -63,16 +72,40 @@ describe("an Express app with its own stack file", () => {
   it("comes up with one command, deploys again reusing its dependencies, rolls back, and explains a release that never gets healthy", async () => {
     const app = appCopy("express-app");
     const config = join(FIXTURES, "Pulumi.express.yaml");
-    await sandboxOk(["up", "--config", config, "--app", app]);
+    const up = await sandboxOk(["up", "--config", config, "--app", app]);
     expect(await served(8080)).toMatchObject({ app: "express-hello", version: "1.0.0" });
 
+    // What up prints is enough to reach the app through the proxy, with TLS checked against the host's CA.
+    const { url, caBundle } = printedAccess(up.stdout);
+    const address = new URL(url).hostname;
+    const trusted = await runCollecting(
+      "curl",
+      ["-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", `${url}/healthz`],
+      {
+        env: { ...process.env, CURL_CA_BUNDLE: caBundle },
+      },
+    );
+    expect(trusted.stdout + trusted.stderr).toBe("200");
+    const untrusted = await runCollecting(
+      "curl",
+      ["-sS", "--noproxy", "*", "-o", "/dev/null", `${url}/healthz`],
+      {
+        env: { ...process.env, CURL_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt" },
+      },
+    );
+    expect(untrusted.code).not.toBe(0);
+
+    // An app that exits at once on SIGINT, deployed and rolled back under steady load through the proxy.
+    const load = httpsLoad(`${url}/`, caBundle, address);
     setVersion(app, "1.1.0");
     const second = await sandboxOk(["deploy", "--config", config, "--app", app]);
     expect(second.stdout + second.stderr).toContain("lockfile unchanged since");
     expect(await served(8080)).toMatchObject({ version: "1.1.0" });
-
     await sandboxOk(["rollback"]);
     expect(await served(8080)).toMatchObject({ version: "1.0.0" });
+    const seen = await load.stop();
+    expect(seen.failures).toEqual([]);
+    expect(seen.sent).toBeGreaterThan(200);
 
     // A release that listens on another port than the PORT it is given.
     writeFileSync(

@@ -3,6 +3,7 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -227,6 +228,71 @@ export async function localCaFile(host: HostHandle): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), "proxy-ca-")), "root.crt");
   writeFileSync(file, await asRoot(host, `cat ${CADDY_LOCAL_ROOT_CA}`));
   return file;
+}
+
+export interface LoadOutcome {
+  sent: number;
+  /** Every request that did not get a 2xx answer: its status or its error. */
+  failures: string[];
+}
+
+/**
+ * GET requests over HTTPS, `connections` at a time on keep-alive connections, back to back until stop(): what users
+ * of the app see while it is deployed. Trusts only `caFile`; `address` is where the url's host name is.
+ */
+export function httpsLoad(
+  url: string,
+  caFile: string,
+  address: string,
+  connections = 8,
+): { stop(): Promise<LoadOutcome> } {
+  const target = new URL(url);
+  const agent = new HttpsAgent({ keepAlive: true, maxSockets: connections, ca: readFileSync(caFile) });
+  const outcome: LoadOutcome = { sent: 0, failures: [] };
+  let running = true;
+  const once = (): Promise<void> =>
+    new Promise((resolve) => {
+      outcome.sent += 1;
+      const req = httpsRequest(
+        {
+          host: address,
+          servername: target.hostname,
+          headers: { host: target.host },
+          path: target.pathname,
+          agent,
+          timeout: 5_000,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            if (status < 200 || status > 299) outcome.failures.push(`HTTP ${status}`);
+            resolve();
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error("timed out")));
+      req.on("error", (error) => {
+        outcome.failures.push(error.message);
+        resolve();
+      });
+      req.end();
+    });
+  const worker = async (): Promise<void> => {
+    while (running) {
+      await once();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  const workers = Array.from({ length: connections }, worker);
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      agent.destroy();
+      return outcome;
+    },
+  };
 }
 
 export interface HttpAnswer {

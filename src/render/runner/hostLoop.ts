@@ -1,7 +1,7 @@
 // Bash building blocks of the runner-side scripts: they call the release agent on the hosts over SSH.
 // The scripts read only environment variables, so the same text runs in a workflow step and in the host tests.
 import { singleQuote } from "../../primitives/shellQuote";
-import { ACTOR_PATTERN, AGENT_EXIT } from "../agentProtocol";
+import { ACTOR_PATTERN, AGENT_EXIT, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
 
 export function scriptHeader(description: string): string[] {
   return [
@@ -93,33 +93,20 @@ export function readHosts(): string[] {
   ];
 }
 
-export interface HostLoop {
-  /** The agent call (agentCall()), e.g. `deploy "$RELEASE_ID" --actor "$ACTOR"`. */
-  call: string;
-  /** What feeds ssh's stdin: the artifact for deploy, /dev/null otherwise. */
-  stdin: string;
-  /** Shown after the host, e.g. `deploy $RELEASE_ID`. */
-  label: string;
-}
-
-/** Runs the verb on each host in order; prints one line per host and exits at the first failure. */
-export function forEachHost(loop: HostLoop): string[] {
+/**
+ * `current_release <host[:port]>`: the release the agent's `releases` verb marks current ("" when none). Only a
+ * word in release id format is taken from the host's answer.
+ */
+export function currentReleaseFunction(): string[] {
   return [
-    'total="${#hosts[@]}"',
-    'for index in "${!hosts[@]}"; do',
-    '  entry="${hosts[$index]}"',
-    '  position="$((index + 1))/$total"',
-    "  started=$SECONDS",
-    `  echo "==> [$position] $entry: ${loop.label}"`,
-    "  status=0",
-    `  remote "$entry" ${loop.call} < ${loop.stdin} || status=$?`,
-    '  if [ "$status" -ne 0 ]; then',
-    '    echo "FAIL [$position] $entry: $(explain_exit "$status") after $((SECONDS - started))s"',
-    '    skipped=("${hosts[@]:index+1}")',
-    '    if [ "${#skipped[@]}" -gt 0 ]; then echo "SKIP ${skipped[*]}: not touched"; fi',
-    '    exit "$status"',
-    "  fi",
-    `  echo "OK   [$position] $entry: ${loop.label} in $((SECONDS - started))s"`,
-    "done",
+    "current_release() {",
+    `  local listing line id release_id_pattern=${singleQuote(RELEASE_ID_PATTERN)}`,
+    `  listing="$(remote "$1" ${agentCall("releases")} </dev/null)" || return $?`,
+    "  while IFS= read -r line; do",
+    '    id="${line#"* "}"',
+    '    if [ "$id" != "$line" ] && [[ $id =~ $release_id_pattern ]]; then printf \'%s\\n\' "$id"; fi',
+    '  done <<<"$listing"',
+    "}",
+    "",
   ];
 }

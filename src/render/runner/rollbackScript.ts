@@ -1,12 +1,12 @@
 // The per-host rollback loop, run verbatim by the rollback workflow, the sandbox and the real-host tests.
 // The release id arrives through the environment and is validated in bash, never interpolated.
-import type { PipelineConfig } from "../../config/types";
+import { type PipelineConfig, hostCount } from "../../config/types";
 import { singleQuote } from "../../primitives/shellQuote";
 import { AGENT_EXIT, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
 import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
+import { batchSettings, fleetFunctions, fleetStart, reportSkipped } from "./fleetLoop";
 import {
   explainExitFunction,
-  forEachHost,
   readHosts,
   remoteFunction,
   requireActor,
@@ -48,10 +48,28 @@ function resolveTarget(): string[] {
   ];
 }
 
-export function renderRollbackScript(config: Pick<PipelineConfig, "environment">): string {
+/** Every host to $TARGET_RELEASE; a host that fails stays on (or goes back to) what it ran. */
+function rollbackKind(): string[] {
+  return [
+    'rollback_label() { echo "rollback to $TARGET_RELEASE"; }',
+    "rollback_on() {",
+    `  remote "\${hosts[$1]}" ${agentCall("rollback", { argument: '"$TARGET_RELEASE"', actor: '"$ACTOR"' })} </dev/null`,
+    "}",
+    "rollback_done() {",
+    '  if [ "$2" -eq 0 ]; then outcome[$1]="on $TARGET_RELEASE"; else outcome[$1]="failed: $(explain_exit "$2")"; fi',
+    "}",
+    "on_failure() { :; }",
+    "",
+  ];
+}
+
+type RollbackConfig = Pick<PipelineConfig, "environment" | "hosts" | "aws" | "deploy">;
+
+/** In the batches of deploy.batchSize, without a canary (a rollback is the way back, not a trial). */
+export function renderRollbackScript(config: RollbackConfig): string {
   return [
     ...scriptHeader(
-      `Switches each host of ${config.environment} to an earlier release, in turn; stops at the first failure.`,
+      `Switches the hosts of ${config.environment} to an earlier release, batch after batch; stops after a failed batch.`,
     ),
     ...requireEnv([...HOST_LOOP_VARIABLES, "ACTOR"]),
     'if [ -n "${TARGET_RELEASE:-}" ]; then',
@@ -64,12 +82,17 @@ export function renderRollbackScript(config: Pick<PipelineConfig, "environment">
     ...remoteFunction(),
     ...explainExitFunction(),
     ...readHosts(),
+    ...batchSettings(hostCount(config), { batchSize: config.deploy.batchSize, canary: false }),
+    "canary_bake_seconds=0",
     ...resolveTarget(),
-    ...forEachHost({
-      call: agentCall("rollback", { argument: '"$TARGET_RELEASE"', actor: '"$ACTOR"' }),
-      stdin: "/dev/null",
-      label: "rollback to $TARGET_RELEASE",
-    }),
+    ...rollbackKind(),
+    ...fleetFunctions("rollback"),
+    ...fleetStart(),
+    "run_batches rollback no",
+    'if [ "$failed" -ne 0 ]; then',
+    ...reportSkipped().map((l) => `  ${l}`),
+    '  exit "$failed"',
+    "fi",
     'echo "Rolled back $total host(s) to $TARGET_RELEASE."',
     "",
   ].join("\n");

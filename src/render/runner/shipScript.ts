@@ -1,10 +1,10 @@
-// The per-host deploy loop, run verbatim by the deploy workflow, the sandbox and the real-host tests.
-import type { PipelineConfig } from "../../config/types";
-import { AGENT_EXIT, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
+// The deploy loop, run verbatim by the deploy workflow, the sandbox and the real-host tests.
+import { type PipelineConfig, hostCount } from "../../config/types";
+import { AGENT_EXIT, type AgentSwitch, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
 import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
 import {
+  currentReleaseFunction,
   explainExitFunction,
-  forEachHost,
   readHosts,
   remoteFunction,
   requireActor,
@@ -12,20 +12,100 @@ import {
   requireMatch,
   scriptHeader,
 } from "./hostLoop";
+import { hostsPerBatch } from "./batchPlan";
+import { batchSettings, fleetFunctions, fleetStart, reportSkipped } from "./fleetLoop";
 
 /** What the ship script reads besides the host-loop variables. */
 export const SHIP_INPUTS = ["ARTIFACT", "RELEASE_ID", "ACTOR"] as const;
 export type ShipInputs = Record<(typeof SHIP_INPUTS)[number], string>;
 
+type ShipConfig = Pick<PipelineConfig, "environment" | "hosts" | "aws" | "deploy">;
+
 /**
- * Ships $ARTIFACT to every host of $DEPLOY_HOSTS ("host[:port] ..."), one after another, with
- * `deploy <release-id> --actor <login>`. Stops at the first host that fails, exiting with its exit code,
- * and never touches the hosts after it.
+ * Per host: the release it runs now (what a rollback-all puts back), then the deploy. `switched` marks the hosts
+ * this run switched to the new release.
  */
-export function renderShipScript(config: Pick<PipelineConfig, "environment" | "deploy">): string {
+function deployKind(fleet: ShipConfig["deploy"]): string[] {
+  const maintenanceSwitches: AgentSwitch[] = fleet.maintenanceDuringMigrations ? ["--maintenance"] : [];
+  return [
+    'deploy_label() { echo "deploy $RELEASE_ID"; }',
+    "deploy_on() {",
+    '  current_release "${hosts[$1]}" >"$work/$1.previous" || return $?',
+    `  remote "\${hosts[$1]}" ${agentCall("deploy", {
+      argument: '"$RELEASE_ID"',
+      switches: maintenanceSwitches,
+      actor: '"$ACTOR"',
+    })} <"$ARTIFACT"`,
+    "}",
+    "deploy_done() {",
+    '  if [ "$2" -eq 0 ]; then',
+    "    switched[$1]=yes",
+    '    outcome[$1]="deployed"',
+    "  else",
+    '    outcome[$1]="failed: $(explain_exit "$2")"',
+    "  fi",
+    "}",
+    "",
+  ];
+}
+
+/** rollback-all: each switched host back to the release it ran before this deploy, in batches of batchSize. */
+function restoreKind(): string[] {
+  return [
+    'restore_label() { echo "back to $(cat "$work/$1.previous")"; }',
+    "restore_on() {",
+    "  local previous",
+    '  previous="$(cat "$work/$1.previous")"',
+    '  if [ -z "$previous" ]; then',
+    '    echo "no release ran here before $RELEASE_ID: nothing to go back to"',
+    `    return ${AGENT_EXIT.noRollbackTarget}`,
+    "  fi",
+    `  remote "\${hosts[$1]}" ${agentCall("rollback", { argument: '"$previous"', actor: '"$ACTOR"' })} </dev/null`,
+    "}",
+    "restore_done() {",
+    '  if [ "$2" -eq 0 ]; then',
+    '    outcome[$1]="deployed, then back to $(cat "$work/$1.previous") (rollback-all)"',
+    "  else",
+    '    outcome[$1]="deployed; going back failed: $(explain_exit "$2")"',
+    "  fi",
+    "}",
+    "",
+    "restore_switched() {",
+    "  local index start=0 switched_hosts=()",
+    '  for index in "${!switched[@]}"; do switched_hosts+=("$index"); done',
+    '  if [ "${#switched_hosts[@]}" -eq 0 ]; then return 0; fi',
+    '  echo "Putting back the ${#switched_hosts[@]} host(s) this deploy switched (deploy.onFailure rollback-all)"',
+    '  while [ "$start" -lt "${#switched_hosts[@]}" ]; do',
+    '    run_batch restore "${switched_hosts[@]:start:batch_size}"',
+    "    start=$((start + batch_size))",
+    "  done",
+    "}",
+    "",
+  ];
+}
+
+function onFailure(fleet: ShipConfig["deploy"]): string[] {
+  const action =
+    fleet.onFailure === "rollback-all"
+      ? ["  restore_switched"]
+      : [
+          '  if [ "${#switched[@]}" -gt 0 ]; then',
+          '    echo "STOP: ${#switched[@]} host(s) keep $RELEASE_ID (deploy.onFailure stop)"',
+          "  fi",
+        ];
+  return ["on_failure() {", ...action, "}", ""];
+}
+
+/**
+ * Ships $ARTIFACT to the hosts of $DEPLOY_HOSTS ("host[:port] ...") with `deploy <release-id> --actor <login>`,
+ * in the batches of deploy.batchSize (the canary alone first, then its bake, with deploy.canary). After a failed
+ * batch no further host is touched; deploy.onFailure decides what happens to the hosts already switched. Exits with
+ * the first failing host's exit code.
+ */
+export function renderShipScript(config: ShipConfig): string {
   return [
     ...scriptHeader(
-      `Deploys one release artifact to each host of ${config.environment} in turn; stops at the first failure.`,
+      `Deploys one release artifact to the hosts of ${config.environment}, batch after batch; stops after a failed batch.`,
     ),
     ...requireEnv([...HOST_LOOP_VARIABLES, ...SHIP_INPUTS]),
     ...requireMatch("RELEASE_ID", RELEASE_ID_PATTERN, "a release id (YYYYMMDDhhmmss-<commit>)"),
@@ -36,17 +116,24 @@ export function renderShipScript(config: Pick<PipelineConfig, "environment" | "d
     "fi",
     "",
     ...remoteFunction(),
+    ...currentReleaseFunction(),
     ...explainExitFunction(),
     ...readHosts(),
-    ...forEachHost({
-      call: agentCall("deploy", {
-        argument: '"$RELEASE_ID"',
-        switches: config.deploy.maintenanceDuringMigrations ? ["--maintenance"] : [],
-        actor: '"$ACTOR"',
-      }),
-      stdin: '"$ARTIFACT"',
-      label: "deploy $RELEASE_ID",
-    }),
+    ...batchSettings(hostCount(config), config.deploy),
+    `batch_size=${hostsPerBatch(hostCount(config), config.deploy.batchSize)}`,
+    `canary_bake_seconds=${config.deploy.canaryBakeSeconds}`,
+    "switched=()",
+    ...deployKind(config.deploy),
+    ...restoreKind(),
+    ...onFailure(config.deploy),
+    ...fleetFunctions("deploy"),
+    ...fleetStart(),
+    `run_batches deploy ${config.deploy.canary ? "yes" : "no"}`,
+    'if [ "$failed" -ne 0 ]; then',
+    ...reportSkipped().map((l) => `  ${l}`),
+    "  on_failure",
+    '  exit "$failed"',
+    "fi",
     'echo "Deployed $RELEASE_ID to $total host(s)."',
     "",
   ].join("\n");

@@ -1,6 +1,7 @@
 // The job shape shared by deploy, rollback and migrate: it runs in the stack's environment (secrets, reviewers,
 // URL), with an empty token, in one queue per environment.
 import { type PipelineConfig, hostCount } from "../../config/types";
+import { planBatches } from "../runner/batchPlan";
 import { BRANCH_GUARD_JOB } from "./branchGuard";
 import type { Concurrency, Permissions, Step, StepsJob } from "./model";
 
@@ -21,12 +22,22 @@ export function deployRunsConcurrency(environment: string): Concurrency {
   return { group: `deploy-runs-${environment}`, "cancel-in-progress": false };
 }
 
-/** Worst case per host: waiting for the lock, installing, the health gate; plus a margin. */
+/**
+ * Worst case per batch (the hosts of a batch run in parallel): waiting for the lock, installing, the health gate;
+ * plus the canary's bake, and with rollback-all a second pass that puts the switched hosts back; plus a margin.
+ */
 export function hostStepsTimeoutMinutes(config: Pick<PipelineConfig, "hosts" | "aws" | "deploy">): number {
-  const perHostSeconds = config.deploy.lockTimeoutSeconds + config.deploy.healthTimeoutSeconds + 600;
-  const publicCheckSeconds =
-    config.deploy.publicCheckAttempts * (config.deploy.publicCheckIntervalSeconds + 10);
-  return Math.ceil((hostCount(config) * perHostSeconds + publicCheckSeconds) / 60) + 5;
+  const { deploy } = config;
+  const batches = planBatches(hostCount(config), deploy).length;
+  const perBatchSeconds = deploy.lockTimeoutSeconds + deploy.healthTimeoutSeconds + 600;
+  const bakeSeconds = deploy.canary ? deploy.canaryBakeSeconds : 0;
+  const restoreSeconds =
+    deploy.onFailure === "rollback-all"
+      ? batches * (deploy.lockTimeoutSeconds + deploy.healthTimeoutSeconds + 60)
+      : 0;
+  const publicCheckSeconds = deploy.publicCheckAttempts * (deploy.publicCheckIntervalSeconds + 10);
+  const seconds = batches * perBatchSeconds + bakeSeconds + restoreSeconds + publicCheckSeconds;
+  return Math.ceil(seconds / 60) + 5;
 }
 
 /** Runs after the branch guard (branchGuard.ts) and the given jobs. */

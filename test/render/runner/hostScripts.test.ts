@@ -10,12 +10,23 @@ import { renderRollbackScript } from "../../../src/render/runner/rollbackScript"
 import { renderShipScript } from "../../../src/render/runner/shipScript";
 import { qaConfig } from "../workflows/fixtures";
 
+// Answers `releases` with $RELEASES_LISTING; every call to $FAIL_HOST whose verb is $FAIL_VERB (default: deploy
+// and rollback) exits with $FAIL_CODE; a deploy prints the agent's phase lines; SLOW makes deploys take a while.
 const FAKE_SSH = `#!/usr/bin/env bash
 bytes="$(wc -c | tr -d ' ')"
 echo "$* stdin=$bytes" >> "$SSH_LOG"
 if [[ " $* " == *" releases "* ]]; then printf '%s\n' "$RELEASES_LISTING"; exit 0; fi
-if [ -n "\${FAIL_HOST:-}" ] && [[ " $* " == *"@$FAIL_HOST "* ]]; then exit "$FAIL_CODE"; fi
-echo "deployed on the fake host"
+verb_fails() { [[ " $* " == *" \${FAIL_VERB:-deploy} "* ]] || { [ -z "\${FAIL_VERB:-}" ] && [[ " $* " == *" rollback "* ]]; }; }
+if [ -n "\${FAIL_HOST:-}" ] && [[ " $* " == *"@$FAIL_HOST "* ]] && verb_fails "$@"; then
+  echo "release-agent: error: failing on purpose" >&2
+  exit "$FAIL_CODE"
+fi
+if [[ " $* " == *" deploy "* ]]; then
+  if [ -n "\${SLOW:-}" ]; then sleep "$SLOW"; fi
+  echo "release-agent: phase upload 0.25s" >&2
+  echo "release-agent: phase install 1.50s" >&2
+  echo "deployed on the fake host"
+fi
 `;
 
 let dir = "";
@@ -27,7 +38,20 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function ship(env: Record<string, string>, script = renderShipScript(qaConfig())) {
+/** qaConfig with the three hosts the tests list in DEPLOY_HOSTS. */
+function threeHosts(deploy: Record<string, unknown> = {}) {
+  const hostKey = qaConfig().hosts[0]?.hostKey ?? "";
+  return qaConfig({
+    hosts: [
+      { host: "qa-1.example.com", hostKey },
+      { host: "qa-2.example.com", port: 2222, hostKey },
+      { host: "qa-3.example.com", hostKey },
+    ],
+    deploy,
+  });
+}
+
+function ship(env: Record<string, string>, script = renderShipScript(threeHosts())) {
   const result = spawnSync("bash", ["-c", script], {
     encoding: "utf8",
     env: {
@@ -40,6 +64,7 @@ function ship(env: Record<string, string>, script = renderShipScript(qaConfig())
       ARTIFACT: join(dir, "release.tgz"),
       RELEASE_ID: "20261122140501-1a2b3c4d5e6f",
       ACTOR: "octocat",
+      RELEASES_LISTING: "* 20261120100000-cccccccccccc",
       ...env,
     },
   });
@@ -50,36 +75,174 @@ function ship(env: Record<string, string>, script = renderShipScript(qaConfig())
 }
 
 describe("renderShipScript", () => {
+  const deployCalls = (calls: string[]) => calls.filter((c) => / deploy \d/.test(c));
+  const verbsSent = (calls: string[]) =>
+    calls.map((c) =>
+      c
+        .replace(/^.* deploy@/, "")
+        .replace(/ stdin=\d+$/, "")
+        .replace(/ --actor octocat$/, ""),
+    );
+
   it("deploys to every host in order with strict host key checking and the artifact on stdin", () => {
     const run = ship({});
     expect(run.status).toBe(0);
-    expect(run.calls).toHaveLength(3);
-    expect(run.calls[0]).toBe(
+    expect(deployCalls(run.calls)).toHaveLength(3);
+    expect(deployCalls(run.calls)[0]).toBe(
       `-F none -T -i ${dir}/key -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes ` +
         `-o UserKnownHostsFile=${dir}/known_hosts -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20 ` +
         `-o ServerAliveInterval=15 -o ServerAliveCountMax=4 -p 22 deploy@qa-1.example.com ` +
         `deploy 20261122140501-1a2b3c4d5e6f --actor octocat stdin=14`,
     );
-    expect(run.calls[1]).toContain("-p 2222 deploy@qa-2.example.com deploy");
+    expect(deployCalls(run.calls)[1]).toContain("-p 2222 deploy@qa-2.example.com deploy");
     expect(run.stdout).toMatch(
       /OK {3}\[1\/3\] qa-1\.example\.com: deploy 20261122140501-1a2b3c4d5e6f in \d+s/,
     );
     expect(run.stdout).toContain("Deployed 20261122140501-1a2b3c4d5e6f to 3 host(s).");
   });
 
-  it("stops at the first failing host with its exit code and never touches the later ones", () => {
-    const run = ship({ FAIL_HOST: "qa-2.example.com", FAIL_CODE: "69" });
+  it("asks each host for its current release before deploying to it (what rollback-all puts back)", () => {
+    expect(verbsSent(ship({}).calls)).toEqual([
+      "qa-1.example.com releases",
+      "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-2.example.com releases",
+      "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-3.example.com releases",
+      "qa-3.example.com deploy 20261122140501-1a2b3c4d5e6f",
+    ]);
+  });
+
+  it("prefixes each line of a host's output with the host", () => {
+    const run = ship({});
+    expect(run.stdout).toContain("[qa-2.example.com:2222] deployed on the fake host");
+    expect(run.stdout).toContain("[qa-1.example.com] release-agent: phase install 1.50s");
+  });
+
+  it("after a failing host, puts the hosts already switched back to the release each had (rollback-all)", () => {
+    const run = ship({ FAIL_HOST: "qa-3.example.com", FAIL_CODE: "69" });
     expect(run.status).toBe(69);
-    expect(run.calls).toHaveLength(2);
+    expect(run.stdout).toContain("FAIL [3/3] qa-3.example.com: exit 69: unhealthy");
+    expect(verbsSent(run.calls).slice(6)).toEqual([
+      "qa-1.example.com rollback 20261120100000-cccccccccccc",
+      "qa-2.example.com rollback 20261120100000-cccccccccccc",
+    ]);
+    expect(run.stdout).toMatch(
+      /\| qa-1\.example\.com \| deployed, then back to 20261120100000-cccccccccccc \(rollback-all\) \|/,
+    );
+  });
+
+  it("with onFailure stop, leaves the switched hosts on the new release and never touches the later ones", () => {
+    const run = ship(
+      { FAIL_HOST: "qa-2.example.com", FAIL_CODE: "69" },
+      renderShipScript(threeHosts({ onFailure: "stop" })),
+    );
+    expect(run.status).toBe(69);
+    expect(run.calls.filter((c) => c.includes("qa-3.example.com"))).toEqual([]);
+    expect(run.calls.filter((c) => c.includes(" rollback "))).toEqual([]);
     expect(run.stdout).toContain("FAIL [2/3] qa-2.example.com:2222: exit 69: unhealthy");
     expect(run.stdout).toContain("SKIP qa-3.example.com: not touched");
+    expect(run.stdout).toContain("STOP: 1 host(s) keep 20261122140501-1a2b3c4d5e6f");
+  });
+
+  it("does not go back on a host that had no release before (its first deploy)", () => {
+    const run = ship({ FAIL_HOST: "qa-2.example.com", FAIL_CODE: "69", RELEASES_LISTING: "" });
+    expect(run.status).toBe(69);
+    expect(run.calls.filter((c) => c.includes(" rollback "))).toEqual([]);
+    expect(run.stdout).toContain("no release ran here before 20261122140501-1a2b3c4d5e6f");
+  });
+
+  it("starts every host of a batch before waiting for any (batchSize 2)", () => {
+    const run = ship({ SLOW: "1" }, renderShipScript(threeHosts({ batchSize: 2 })));
+    expect(run.status).toBe(0);
+    const progress = run.stdout.split("\n").filter((line) => /^(==>|OK)/.test(line));
+    expect(progress.map((line) => line.replace(/: deploy .*$/, ""))).toEqual([
+      "==> [1/3] qa-1.example.com",
+      "==> [2/3] qa-2.example.com:2222",
+      "OK   [1/3] qa-1.example.com",
+      "OK   [2/3] qa-2.example.com:2222",
+      "==> [3/3] qa-3.example.com",
+      "OK   [3/3] qa-3.example.com",
+    ]);
+  });
+
+  it("deploys the canary alone, checks its health through the bake, then the others", () => {
+    const script = renderShipScript(threeHosts({ canary: true, canaryBakeSeconds: 1, batchSize: 2 }));
+    const run = ship({}, script);
+    expect(run.status).toBe(0);
+    const verbs = verbsSent(run.calls).map((c) => c.replace(/ 2026\S+/, ""));
+    expect(verbs.slice(0, 3)).toEqual([
+      "qa-1.example.com releases",
+      "qa-1.example.com deploy",
+      "qa-1.example.com health",
+    ]);
+    // The other two hosts in one batch, in parallel: their calls may interleave.
+    expect(verbs.slice(3).sort()).toEqual([
+      "qa-2.example.com deploy",
+      "qa-2.example.com releases",
+      "qa-3.example.com deploy",
+      "qa-3.example.com releases",
+    ]);
+    expect(run.stdout).toMatch(/OK {3}canary qa-1\.example\.com: 1 health check\(s\) in 1s/);
+  });
+
+  it("a canary that turns unhealthy in its bake goes back, and no other host is touched", () => {
+    const script = renderShipScript(threeHosts({ canary: true, canaryBakeSeconds: 1 }));
+    const run = ship({ FAIL_HOST: "qa-1.example.com", FAIL_VERB: "health", FAIL_CODE: "69" }, script);
+    expect(run.status).toBe(69);
+    expect(verbsSent(run.calls)).toEqual([
+      "qa-1.example.com releases",
+      "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-1.example.com health",
+      "qa-1.example.com rollback 20261120100000-cccccccccccc",
+    ]);
+    expect(run.stdout).toContain("SKIP qa-2.example.com:2222 qa-3.example.com: not touched");
+  });
+
+  it("writes the per-host table with the agent's phase timings to $GITHUB_STEP_SUMMARY", () => {
+    const summary = join(dir, "summary.md");
+    const run = ship(
+      { GITHUB_STEP_SUMMARY: summary, FAIL_HOST: "qa-3.example.com", FAIL_CODE: "68" },
+      renderShipScript(threeHosts({ onFailure: "stop" })),
+    );
+    expect(run.status).toBe(68);
+    const rows = readFileSync(summary, "utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("| qa-"));
+    expect(rows.map((row) => row.replace(/\| \d+s \|/, "| <time> |"))).toEqual([
+      "| qa-1.example.com | deployed | <time> | 0.25s | 1.50s | - | - | - |",
+      "| qa-2.example.com:2222 | deployed | <time> | 0.25s | 1.50s | - | - | - |",
+      "| qa-3.example.com | failed: exit 68: install failed | <time> | - | - | - | - | - |",
+    ]);
+  });
+
+  it("on SIGTERM (a cancelled run), stops the hosts in progress and puts back the ones already switched", () => {
+    const script = renderShipScript(threeHosts());
+    const wrapper = `bash -c "$SCRIPT" & pid=$!; sleep 1.5; kill -TERM "$pid"; wait "$pid"`;
+    const run = ship({ SLOW: "1", SCRIPT: script }, wrapper);
+    expect(run.status).toBe(75);
+    expect(run.stdout).toContain("Cancelled (SIGTERM): stopping the hosts in progress");
+    expect(verbsSent(run.calls)).toEqual([
+      "qa-1.example.com releases",
+      "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-2.example.com releases",
+      "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-1.example.com rollback 20261120100000-cccccccccccc",
+    ]);
+    expect(run.stdout).not.toContain("[qa-2.example.com:2222] deployed on the fake host");
+  });
+
+  it("refuses a DEPLOY_HOSTS that lists other hosts than the stack's plan (exit 64)", () => {
+    const run = ship({ DEPLOY_HOSTS: "qa-1.example.com qa-2.example.com:2222" });
+    expect(run.status).toBe(64);
+    expect(run.stderr).toContain("DEPLOY_HOSTS lists 2 host(s) but the stack has 3: run pulumi up");
+    expect(run.calls).toEqual([]);
   });
 
   it("explains an ssh failure (exit 255)", () => {
     const run = ship({ FAIL_HOST: "qa-1.example.com", FAIL_CODE: "255" });
     expect(run.status).toBe(255);
     expect(run.stdout).toContain("ssh failed (connection, host key or authentication)");
-    expect(run.calls).toHaveLength(1);
+    expect(run.calls).toHaveLength(2);
   });
 
   it.each([
@@ -101,7 +264,7 @@ describe("renderShipScript", () => {
 });
 
 describe("renderRollbackScript", () => {
-  const rollback = (env: Record<string, string>) => ship(env, renderRollbackScript(qaConfig()));
+  const rollback = (env: Record<string, string>) => ship(env, renderRollbackScript(threeHosts()));
   const LISTING = [
     "* 20261122140501-aaaaaaaaaaaa",
     "  20261121100000-bbbbbbbbbbbb",
@@ -140,7 +303,7 @@ describe("renderRollbackScript", () => {
 
 describe("renderMigrateScript", () => {
   const migrate = (action: string, maintenance = "false") =>
-    ship({ MIGRATE_ACTION: action, MIGRATE_MAINTENANCE: maintenance }, renderMigrateScript(qaConfig()));
+    ship({ MIGRATE_ACTION: action, MIGRATE_MAINTENANCE: maintenance }, renderMigrateScript(threeHosts()));
 
   it.each([
     ["migrate", "false", "migrate --actor octocat"],

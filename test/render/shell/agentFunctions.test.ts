@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
-import { AGENT_EXIT } from "../../../src/render/agentProtocol";
+import { AGENT_EXIT, DEPLOY_PHASES, PHASE_LINE_SED } from "../../../src/render/agentProtocol";
+import { spawnSync } from "node:child_process";
 import { renderEcosystem } from "../../../src/render/shell/pm2Ecosystem";
 import { AgentSandbox, type SandboxOptions, UNPRIVILEGED_ID, shellQuote, tarGz } from "./agentHarness";
 import { production, staging } from "./fixtures";
@@ -864,5 +865,29 @@ describe("export_env_file", () => {
     const result = box.run('export_env_file "$WORK_DIR/missing"\necho ok');
     expect(result.stderr).toBe("");
     expect(result.stdout).toBe("ok\n");
+  });
+});
+
+describe("phase_done", () => {
+  it("prints one line with the phase's duration in the shape the runner scripts read", () => {
+    const box = sandbox();
+    const result = box.run('started=$((${EPOCHREALTIME/./} - 1500000)); phase_done install "$started"');
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/^release-agent: phase install 1\.5\ds\n$/);
+    const read = spawnSync("sed", ["-n", `s/${PHASE_LINE_SED}/\\1=\\2/p`], {
+      input: result.stderr,
+      encoding: "utf8",
+    });
+    expect(read.stdout).toMatch(/^install=1\.5\ds\n$/);
+  });
+
+  it("is called once for each phase of the contract (DEPLOY_PHASES), and for no other", () => {
+    const phases = [
+      ...readFileSync(join(__dirname, "../../../src/render/shell/agent/verbs.sh"), "utf8").matchAll(
+        /phase_done (\w+)/g,
+      ),
+    ].map((m) => m[1]);
+    expect(phases).toHaveLength(DEPLOY_PHASES.length);
+    expect(new Set(phases)).toEqual(new Set(DEPLOY_PHASES));
   });
 });

@@ -119,6 +119,11 @@ describe("install_dependencies", () => {
       { ...PACKAGE, pnpm: { onlyBuiltDependencies: [] } },
       LOCKFILE,
     ],
+    [
+      "the app's own postinstall script changed",
+      { ...PACKAGE, scripts: { postinstall: "node scripts/setup.js" } },
+      LOCKFILE,
+    ],
   ];
   it.each(changes)("installs with pnpm when %s", (_, packageJson, lockfile) => {
     const box = sandbox();

@@ -22,7 +22,7 @@ describe("maintenancePage", () => {
 });
 
 describe("renderCaddyfile", () => {
-  it("renders the staging stack (tls acme): the url's host name, the contact email, retries and a health check", () => {
+  it("renders the staging stack (tls acme): the url's host name, the contact email, and retries", () => {
     expect(renderCaddyfile(staging)).toBe(
       [
         "# Managed by pipeline: rendered from the stack config (ingress.*); edits here are overwritten.",
@@ -72,10 +72,7 @@ describe("renderCaddyfile", () => {
         "\t}",
         "\treverse_proxy localhost:3000 {",
         "\t\tlb_try_duration 15s",
-        "\t\tlb_try_interval 250ms",
-        "\t\thealth_uri /health",
-        "\t\thealth_interval 2s",
-        "\t\thealth_timeout 2s",
+        "\t\tlb_try_interval 100ms",
         "\t}",
         "\tlog {",
         "\t\toutput file /var/log/caddy/access.log {",

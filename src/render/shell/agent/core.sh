@@ -34,6 +34,13 @@ readonly INSTALL_STAMP=.pipeline-install
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
 log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
 
+# One progress line per deploy phase with its duration: `phase_done <phase> <start>` where start was taken with
+# ${EPOCHREALTIME/./} (microseconds). The runner-side scripts read these lines (agentProtocol.ts DEPLOY_PHASES).
+phase_done() {
+  local elapsed=$((${EPOCHREALTIME/./} - $2))
+  log "$(printf 'phase %s %d.%02ds' "$1" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)))"
+}
+
 fail() {
   local code=$1
   shift

@@ -96,10 +96,12 @@ try { lock = fs.readFileSync(path.join(dir, "pnpm-lock.yaml")); } catch {}
 if (!p || typeof p !== "object") p = {};
 const built = p.pnpm && Array.isArray(p.pnpm.onlyBuiltDependencies) ? "yes" : "no";
 const keys = ["dependencies", "optionalDependencies", "devDependencies", "peerDependencies", "pnpm"];
-const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null)];
+const scriptsOf = p.scripts && typeof p.scripts === "object" ? p.scripts : {};
+const installScripts = ["preinstall", "install", "postinstall", "prepare"].map((k) => scriptsOf[k] ?? null);
+const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null), installScripts];
 const fingerprint = lock === null ? "none"
   : crypto.createHash("sha256").update(JSON.stringify(inputs)).update(lock).digest("hex");
-const scripts = p.scripts && typeof p.scripts === "object" ? Object.keys(p.scripts) : [];
+const scripts = Object.keys(scriptsOf);
 console.log(built + " " + fingerprint);
 console.log(scripts.filter((name) => /^[A-Za-z0-9:._-]+$/.test(name)).join(" "));' "$dir" "$DEPENDENCY_SCRIPTS" \
     </dev/null 9>&- 2>/dev/null) || facts="no none"
@@ -183,13 +185,16 @@ link_shared_files() {
 # killed midway never leaves a half-installed or unmigrated release that rollback could pick. STAGING_DIR holds the
 # received artifact.tgz and an empty release/.
 build_release() {
-  local release=$1 dir="$STAGING_DIR/release"
+  local release=$1 dir="$STAGING_DIR/release" started=${EPOCHREALTIME/./}
   unpack_artifact "$STAGING_DIR" || fail "$EXIT_BAD_ARTIFACT" "could not unpack the artifact of $release"
   log "installing production dependencies of $release"
   install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
   link_shared_files "$dir"
+  phase_done install "$started"
+  started=${EPOCHREALTIME/./}
   run_migrations "$dir" "$release" ||
     fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
+  phase_done migrate "$started"
   NEW_RELEASE=$release
   mv -T "$dir" "$RELEASES_DIR/$release"
   remove_tree "$STAGING_DIR"
@@ -198,11 +203,12 @@ build_release() {
 
 # The upload comes first, without the lock (receive_upload); everything after it holds the lock.
 verb_deploy() {
-  local release=$RELEASE
+  local release=$RELEASE started=${EPOCHREALTIME/./}
   refuse_existing_release "$release"
   STAGING_DIR="$RELEASES_DIR/.incoming-$release.$$"
   mkdir -p "$STAGING_DIR/release"
   receive_upload "$STAGING_DIR"
+  phase_done upload "$started"
   take_lock
   clean_leftovers
   refuse_existing_release "$release"
@@ -219,13 +225,16 @@ refuse_existing_release() {
 
 # Switch, reload, health gate; any failure switches back to <previous> (via on_exit).
 go_live() {
-  local release=$1 previous=$2
+  local release=$1 previous=$2 started=${EPOCHREALTIME/./}
   SWITCHED_FROM=$previous
   switch_current "$release"
   log "current -> $release; reloading $APP_NAME"
   pm2_start_or_reload || fail "$EXIT_RELOAD_FAILED" "pm2 could not start $release; switching back to ${previous:-no release}"
+  phase_done switch "$started"
+  started=${EPOCHREALTIME/./}
   wait_until_healthy ||
     fail "$EXIT_UNHEALTHY" "$release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s; switched back to ${previous:-no release}"
+  phase_done health "$started"
   # Healthy: from here on an interruption keeps this release (NEW_RELEASE first: in between, an undo switches
   # back without deleting the release it switches away from).
   NEW_RELEASE=""

@@ -45,14 +45,14 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "}",
   ];
   const site = ingress.tls === "off" ? `http://${siteHostName(config)}` : siteHostName(config);
+  // No active health checks: Caddy 2.6 marks its only upstream down after one failed check (a check that met a
+  // worker being replaced), and then holds every request until the next check passes. Retries alone hide a worker
+  // that exits: a request that could not be sent, or a GET whose connection was reset, goes again.
   const proxy = [
     `reverse_proxy localhost:${config.app.port} {`,
     ...(ingress.retrySeconds > 0
-      ? [`\tlb_try_duration ${ingress.retrySeconds}s`, "\tlb_try_interval 250ms"]
+      ? [`\tlb_try_duration ${ingress.retrySeconds}s`, "\tlb_try_interval 100ms"]
       : []),
-    `\thealth_uri ${config.app.healthPath}`,
-    "\thealth_interval 2s",
-    "\thealth_timeout 2s",
     ...(ingress.tls === "off" && ingress.trustedProxies.length > 0
       ? [`\ttrusted_proxies ${ingress.trustedProxies.join(" ")}`]
       : []),
