@@ -77,10 +77,14 @@ export interface Stack {
   runs: StepRun[][];
 }
 
-/** Provisions every host (in parallel) with deploy key rotation 0, as the first `pulumi up` of a stack does. */
+/**
+ * Provisions every host (in parallel) with deploy key rotation 0, as the first `pulumi up` of a stack does; `appEnv`
+ * is the app's env file (shared/.env).
+ */
 export async function provisionedStack(
   hosts: HostHandle[],
   overrides: Record<string, unknown> = {},
+  appEnv = APP_ENV,
 ): Promise<Stack> {
   const config = stackOnHosts(hosts, overrides);
   const key = generateDeployKey("pipeline-ci-0");
@@ -88,7 +92,7 @@ export async function provisionedStack(
     hosts.map((host) =>
       provisionHost(host, config, {
         npmRegistry: host.npmRegistry,
-        appEnv: APP_ENV,
+        appEnv,
         deployPublicKey: key.publicKey,
       }),
     ),
