@@ -21,19 +21,31 @@ export type ShipInputs = Record<(typeof SHIP_INPUTS)[number], string>;
 
 type ShipConfig = Pick<PipelineConfig, "environment" | "hosts" | "aws" | "deploy">;
 
+export interface ShipOptions {
+  /**
+   * The deploy workflow backed the database up in a step of its own just before (backup.beforeMigrations): each
+   * host deploys with --backup-taken instead of dumping the shared database again. Without it (the sandbox, the
+   * tests) the agent takes its own backup before the migrations.
+   */
+  backupTaken?: boolean;
+}
+
 /**
  * Per host: the release it runs now (what a rollback-all puts back), then the deploy. `switched` marks the hosts
  * this run switched to the new release.
  */
-function deployKind(fleet: ShipConfig["deploy"]): string[] {
-  const maintenanceSwitches: AgentSwitch[] = fleet.maintenanceDuringMigrations ? ["--maintenance"] : [];
+function deployKind(fleet: ShipConfig["deploy"], options: ShipOptions): string[] {
+  const switches: AgentSwitch[] = [
+    ...(fleet.maintenanceDuringMigrations ? (["--maintenance"] as const) : []),
+    ...(options.backupTaken === true ? (["--backup-taken"] as const) : []),
+  ];
   return [
     'deploy_label() { echo "deploy $RELEASE_ID"; }',
     "deploy_on() {",
     '  current_release "${hosts[$1]}" >"$work/$1.previous" || return $?',
     `  remote "\${hosts[$1]}" ${agentCall("deploy", {
       argument: '"$RELEASE_ID"',
-      switches: maintenanceSwitches,
+      switches,
       actor: '"$ACTOR"',
     })} <"$ARTIFACT"`,
     "}",
@@ -102,7 +114,7 @@ function onFailure(fleet: ShipConfig["deploy"]): string[] {
  * batch no further host is touched; deploy.onFailure decides what happens to the hosts already switched. Exits with
  * the first failing host's exit code.
  */
-export function renderShipScript(config: ShipConfig): string {
+export function renderShipScript(config: ShipConfig, options: ShipOptions = {}): string {
   return [
     ...scriptHeader(
       `Deploys one release artifact to the hosts of ${config.environment}, batch after batch; stops after a failed batch.`,
@@ -123,7 +135,7 @@ export function renderShipScript(config: ShipConfig): string {
     `batch_size=${hostsPerBatch(hostCount(config), config.deploy.batchSize)}`,
     `canary_bake_seconds=${config.deploy.canaryBakeSeconds}`,
     "switched=()",
-    ...deployKind(config.deploy),
+    ...deployKind(config.deploy, options),
     ...restoreKind(),
     ...onFailure(config.deploy),
     ...fleetFunctions("deploy"),

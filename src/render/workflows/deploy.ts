@@ -10,7 +10,9 @@ import { deployRunsConcurrency, environmentJob, hostStepsTimeoutMinutes } from "
 import { BASH_DEFAULTS, type CallJob, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
 import { singleQuote } from "../../primitives/shellQuote";
+import { backupBeforeMigrations } from "../../config/backupSchema";
 import { type ShipInputs, renderShipScript } from "../runner/shipScript";
+import { backupBeforeMigrationsSteps, backupJobPermissions } from "./backupSteps";
 import { installSteps } from "./setup";
 import { hostLoopEnv, writeSshFilesStep } from "./sshSteps";
 
@@ -70,6 +72,7 @@ function deployJob(config: PipelineConfig): StepsJob {
     name: `deploy to ${config.environment}`,
     needs: ["build"],
     timeoutMinutes: hostStepsTimeoutMinutes(config),
+    permissions: backupJobPermissions(config),
     steps: [
       recordStartStep(),
       {
@@ -78,6 +81,9 @@ function deployJob(config: PipelineConfig): StepsJob {
         with: { name: ARTIFACT_NAME, path: "${{ runner.temp }}/artifact" },
       },
       writeSshFilesStep(),
+      // Once, on the first host (the database is shared), and off-host with aws.backupBucket: the hosts then skip
+      // their own backup before the migrations.
+      ...backupBeforeMigrationsSteps(config),
       {
         name: SHIP_STEP_NAME,
         env: {
@@ -88,7 +94,7 @@ function deployJob(config: PipelineConfig): StepsJob {
             ACTOR: "${{ github.actor }}",
           } satisfies ShipInputs),
         },
-        run: renderShipScript(config),
+        run: renderShipScript(config, { backupTaken: backupBeforeMigrations(config) }),
       },
       ...outcomeSteps(config, {
         title: `Deploy to ${config.environment}`,

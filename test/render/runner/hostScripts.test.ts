@@ -112,6 +112,23 @@ describe("renderShipScript", () => {
     ]);
   });
 
+  it("deploys every host with --backup-taken when the caller backed the database up already, else without", () => {
+    const deploys = (script?: string) => {
+      rmSync(join(dir, "ssh.log"), { force: true });
+      return verbsSent(ship({}, script).calls).filter((call) => call.includes(" deploy "));
+    };
+    expect(deploys(renderShipScript(threeHosts(), { backupTaken: true }))).toEqual([
+      "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f --backup-taken",
+      "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f --backup-taken",
+      "qa-3.example.com deploy 20261122140501-1a2b3c4d5e6f --backup-taken",
+    ]);
+    expect(deploys()).toEqual([
+      "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f",
+      "qa-3.example.com deploy 20261122140501-1a2b3c4d5e6f",
+    ]);
+  });
+
   it("prefixes each line of a host's output with the host", () => {
     const run = ship({});
     expect(run.stdout).toContain("[qa-2.example.com:2222] deployed on the fake host");

@@ -5,6 +5,7 @@ import {
   ENV_SECRETS,
   REPO_SECRETS,
 } from "../../../src/render/githubNames";
+import { renderBackupScript } from "../../../src/render/runner/backupScript";
 import { renderShipScript } from "../../../src/render/runner/shipScript";
 import { renderRepositoryFiles } from "../../../src/render/workflows";
 import { SHIP_STEP_NAME } from "../../../src/render/workflows/deploy";
@@ -91,6 +92,53 @@ describe("deploy-<env>.yml", () => {
       ].sort(),
     );
     expect(ship.env?.["RELEASE_ID"]).toBe("${{ needs.build.outputs.release_id }}");
+  });
+
+  describe("backup before migrations", () => {
+    const BACKUP_STEP = "Back up the database (before migrations)";
+    const ASSUME_STEP = "Assume the backup role (GitHub OIDC)";
+    const stepNames = (config: ReturnType<typeof stagingConfig>) =>
+      jobOf(deployOf(config), "deploy").steps?.map((s) => s.name) ?? [];
+
+    it("is off by default outside production-like environments: no backup step, no --backup-taken", () => {
+      for (const config of [stagingConfig(), productionConfig({ backup: { beforeMigrations: false } })]) {
+        const deploy = jobOf(deployOf(config), "deploy");
+        expect(stepNames(config)).not.toContain(BACKUP_STEP);
+        expect(stepNamed(deploy, SHIP_STEP_NAME).run).toBe(renderShipScript(config));
+        expect(stepNamed(deploy, SHIP_STEP_NAME).run).not.toContain("--backup-taken");
+      }
+    });
+
+    it("backs up once, just before the ship step, which then deploys with --backup-taken", () => {
+      for (const config of [productionConfig(), stagingConfig({ backup: { beforeMigrations: true } })]) {
+        const deploy = jobOf(deployOf(config), "deploy");
+        const names = stepNames(config);
+        expect(names.filter((name) => name === BACKUP_STEP)).toHaveLength(1);
+        expect(names.indexOf(SHIP_STEP_NAME) - names.indexOf(BACKUP_STEP)).toBe(1);
+        expect(stepNamed(deploy, BACKUP_STEP).run).toBe(renderBackupScript(config));
+        const ship = stepNamed(deploy, SHIP_STEP_NAME).run;
+        expect(ship).toBe(renderShipScript(config, { backupTaken: true }));
+        expect(ship).toContain("--backup-taken");
+        expect(names).not.toContain(ASSUME_STEP);
+        expect(deploy.permissions).toEqual({});
+      }
+    });
+
+    it("with aws.backupBucket, assumes the backup role first (OIDC) and streams the dump to the bucket", () => {
+      const config = variantConfig();
+      const deploy = jobOf(deployOf(config), "deploy");
+      const names = stepNames(config);
+      expect(names.slice(names.indexOf(ASSUME_STEP), names.indexOf(SHIP_STEP_NAME) + 1)).toEqual([
+        ASSUME_STEP,
+        BACKUP_STEP,
+        SHIP_STEP_NAME,
+      ]);
+      expect(deploy.permissions).toEqual({ "id-token": "write" });
+      expect(stepNamed(deploy, BACKUP_STEP).env).toMatchObject({
+        AWS_BACKUP_BUCKET: "${{ vars.AWS_BACKUP_BUCKET }}",
+        AWS_BACKUP_PREFIX: "${{ vars.AWS_BACKUP_PREFIX }}",
+      });
+    });
   });
 
   it("writes the key and the pinned known_hosts from the environment, without ssh-keyscan", () => {
