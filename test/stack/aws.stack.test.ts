@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { AWS_BACKUP_VARS, ENV_VARS } from "../../src/render/githubNames";
 import { managedGitHubObjects } from "../../src/render/managedObjects";
+import { renderRepositoryFiles, secretUses } from "../../src/render/workflows";
 import { SECRETS, exampleStack, type ProgramRun, runStacks } from "./fixtures";
 import {
   AWS_MOCK,
@@ -357,6 +358,20 @@ describe("the backup bucket (aws.backupBucket)", () => {
       expect(variables[AWS_BACKUP_VARS.bucket]).toBe(output(only(T.bucket, stack), "bucket"));
       expect(variables[AWS_BACKUP_VARS.prefix]).toBe(`${stack}/`);
       expect(variables[AWS_BACKUP_VARS.region]).toBe(AWS_MOCK.region);
+    }
+  });
+
+  it("2. declares every vars.AWS_* the generated workflows read as a variable of the reading job's environment", () => {
+    for (const { config } of [staging, production]) {
+      const declared = ofStack(T.envVariable, config.stack as "staging" | "production").map(
+        (v) => `${String(input(v, "environment"))}:${String(input(v, "variableName"))}`,
+      );
+      const uses = secretUses(renderRepositoryFiles(config)).filter(
+        (use) => use.kind === "vars" && use.name.startsWith("AWS_"),
+      );
+      expect([...new Set(uses.map((use) => use.name))].sort()).toEqual(Object.values(AWS_BACKUP_VARS).sort());
+      const undeclared = uses.filter((use) => !declared.includes(`${use.environment ?? "-"}:${use.name}`));
+      expect(undeclared).toEqual([]);
     }
   });
 
