@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { migrateWorkflowPath, rollbackWorkflowPath } from "../../../src/render/githubNames";
+import {
+  migrateWorkflowPath,
+  restoreWorkflowPath,
+  rollbackWorkflowPath,
+} from "../../../src/render/githubNames";
 import { renderRepositoryFiles } from "../../../src/render/workflows";
+import { renderBackupScript } from "../../../src/render/runner/backupScript";
 import { renderMigrateScript } from "../../../src/render/runner/migrateScript";
+import { renderRestoreScript } from "../../../src/render/runner/restoreScript";
 import { renderRollbackScript } from "../../../src/render/runner/rollbackScript";
-import { jobOf, productionConfig, qaConfig, stepNamed, workflowAt } from "./fixtures";
+import { jobOf, productionConfig, qaConfig, stepNamed, variantConfig, workflowAt } from "./fixtures";
 
 const filesOf = (config = productionConfig()) => renderRepositoryFiles(config);
 
@@ -63,5 +69,91 @@ describe("migrate-<env>.yml", () => {
     expect(env?.["MIGRATE_ACTION"]).toBe("${{ inputs.action }}");
     expect(env?.["MIGRATE_MAINTENANCE"]).toBe("${{ inputs.maintenance }}");
     expect(job.concurrency?.group).toBe("deploy-qa");
+  });
+});
+
+const BACKUP_STEP = "Back up the database (before migrations)";
+const ASSUME_STEP = "Assume the backup role (GitHub OIDC)";
+const MIGRATE_STEP = "Run the migration action on the first host";
+const RESTORE_STEP = "Restore the backup on the first host";
+
+describe("migrate-<env>.yml backups", () => {
+  const migrateJob = (config: ReturnType<typeof qaConfig>) =>
+    jobOf(workflowAt(filesOf(config), migrateWorkflowPath(config.environment)), "migrate");
+  const names = (config: ReturnType<typeof qaConfig>) => migrateJob(config).steps?.map((s) => s.name) ?? [];
+
+  it("backs up first, for migrate and rollback but not status, exactly when backup.beforeMigrations is on", () => {
+    expect(names(qaConfig())).not.toContain(BACKUP_STEP);
+    expect(names(productionConfig({ backup: { beforeMigrations: false } }))).not.toContain(BACKUP_STEP);
+    const config = productionConfig();
+    const backup = stepNamed(migrateJob(config), BACKUP_STEP);
+    expect(names(config).indexOf(MIGRATE_STEP) - names(config).indexOf(BACKUP_STEP)).toBe(1);
+    expect(backup.if).toBe("inputs.action != 'status'");
+    expect(backup.run).toBe(renderBackupScript(config));
+    expect(migrateJob(config).permissions).toEqual({});
+    expect(names(config)).not.toContain(ASSUME_STEP);
+  });
+
+  it("with aws.backupBucket, assumes the backup role (id-token: write) before streaming the dump to the bucket", () => {
+    const config = variantConfig();
+    const job = migrateJob(config);
+    expect(job.permissions).toEqual({ "id-token": "write" });
+    const order = [ASSUME_STEP, BACKUP_STEP, MIGRATE_STEP].map((name) => names(config).indexOf(name));
+    expect(order[0]).toBeGreaterThan(-1);
+    expect([...order].sort((x, y) => x - y)).toEqual(order);
+    expect(stepNamed(job, ASSUME_STEP).if).toBe("inputs.action != 'status'");
+    expect(stepNamed(job, ASSUME_STEP).with).toEqual({
+      "role-to-assume": "${{ vars.AWS_BACKUP_ROLE_ARN }}",
+      "aws-region": "${{ vars.AWS_REGION }}",
+    });
+  });
+});
+
+describe("restore-<env>.yml", () => {
+  const restore = (config = productionConfig()) =>
+    workflowAt(filesOf(config), restoreWorkflowPath(config.environment));
+
+  it("is dispatched by hand with a required backup id and reason and an optional confirm", () => {
+    const dispatch = restore().on["workflow_dispatch"] as {
+      inputs: Record<string, { required: boolean; type: string }>;
+    };
+    expect(Object.keys(restore().on)).toEqual(["workflow_dispatch"]);
+    expect(dispatch.inputs["backup"]).toMatchObject({ required: true, type: "string" });
+    expect(dispatch.inputs["reason"]).toMatchObject({ required: true, type: "string" });
+    expect(dispatch.inputs["confirm"]).toMatchObject({ required: false, type: "boolean" });
+  });
+
+  it("runs in the environment (its reviewers approve), in the deploy concurrency group", () => {
+    const job = jobOf(restore(), "restore");
+    expect(restore().permissions).toEqual({});
+    expect(job.environment?.name).toBe("production");
+    expect(job.concurrency).toEqual({ group: "deploy-production", "cancel-in-progress": false });
+  });
+
+  it("runs the restore script verbatim with the inputs through env, from the host's copy without a bucket", () => {
+    const config = productionConfig();
+    const job = jobOf(restore(config), "restore");
+    const step = stepNamed(job, RESTORE_STEP);
+    expect(step.run).toBe(renderRestoreScript(config));
+    expect(step.env).toMatchObject({
+      BACKUP_ID: "${{ inputs.backup }}",
+      RESTORE_CONFIRM: "${{ inputs.confirm }}",
+      ACTOR: "${{ github.actor }}",
+    });
+    expect(Object.keys(step.env ?? {})).not.toContain("AWS_BACKUP_BUCKET");
+    expect(job.permissions).toEqual({});
+    expect(job.steps?.map((s) => s.name)).not.toContain(ASSUME_STEP);
+  });
+
+  it("with aws.backupBucket, assumes the backup role first and reads the dump from the bucket", () => {
+    const job = jobOf(restore(variantConfig()), "restore");
+    const stepNames = job.steps?.map((s) => s.name) ?? [];
+    expect(job.permissions).toEqual({ "id-token": "write" });
+    expect(stepNames.indexOf(ASSUME_STEP)).toBeGreaterThan(-1);
+    expect(stepNames.indexOf(ASSUME_STEP)).toBeLessThan(stepNames.indexOf(RESTORE_STEP));
+    expect(stepNamed(job, RESTORE_STEP).env).toMatchObject({
+      AWS_BACKUP_BUCKET: "${{ vars.AWS_BACKUP_BUCKET }}",
+      AWS_BACKUP_PREFIX: "${{ vars.AWS_BACKUP_PREFIX }}",
+    });
   });
 });
