@@ -26,30 +26,39 @@ export const AGENT_EXIT = {
 } as const;
 export type AgentExit = keyof typeof AGENT_EXIT;
 
+/** Release ids sort by time: UTC timestamp + short commit, e.g. 20261122140501-1a2b3c4d5e6f. */
+export const RELEASE_ID_PATTERN = "^[0-9]{14}-[0-9a-f]{7,40}$";
+export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";
+/** Backup ids sort by time: UTC timestamp of the dump + the release current then, e.g. 20261122150000-20261122140501-1a2b3c4d5e6f. */
+export const BACKUP_ID_PATTERN = "^[0-9]{14}-[0-9]{14}-[0-9a-f]{7,40}$";
+
 /** The kinds of positional argument a verb may take (at most one): how it is written and checked. */
 export const AGENT_ARGUMENTS = {
   releaseId: {
     usage: "release-id",
     /** The readonly variable of the agent that holds the pattern. */
     patternVariable: "RELEASE_ID_PATTERN",
+    pattern: RELEASE_ID_PATTERN,
     badExit: "badReleaseId",
     description: "a release id (YYYYMMDDhhmmss-<commit>)",
   },
   maintenanceMode: {
     usage: "on|off|status",
     patternVariable: "MAINTENANCE_MODE_PATTERN",
+    pattern: MAINTENANCE_MODE_PATTERN,
     badExit: "usage",
     description: "on, off or status",
   },
   backupId: {
     usage: "backup-id",
     patternVariable: "BACKUP_ID_PATTERN",
+    pattern: BACKUP_ID_PATTERN,
     badExit: "usage",
     description: "a backup id (YYYYMMDDhhmmss-<release-id>: when it was taken, and the release then current)",
   },
 } as const satisfies Record<
   string,
-  { usage: string; patternVariable: string; badExit: AgentExit; description: string }
+  { usage: string; patternVariable: string; pattern: string; badExit: AgentExit; description: string }
 >;
 export type AgentArgumentKind = keyof typeof AGENT_ARGUMENTS;
 
@@ -272,15 +281,10 @@ export function agentCall(name: AgentVerbName, args: AgentCallArguments = {}): s
   return words.join(" ");
 }
 
-/** Release ids sort by time: UTC timestamp + short commit, e.g. 20261122140501-1a2b3c4d5e6f. */
-export const RELEASE_ID_PATTERN = "^[0-9]{14}-[0-9a-f]{7,40}$";
 /** Shell expression a workflow step uses to make a release id (GITHUB_SHA is set by Actions). */
 export const RELEASE_ID_SHELL = '"$(date -u +%Y%m%d%H%M%S)-${GITHUB_SHA:0:12}"';
 /** GitHub logins (and bots such as dependabot[bot]) accepted by --actor. */
 export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
-export const MAINTENANCE_MODE_PATTERN = "^(on|off|status)$";
-/** Backup ids sort by time: UTC timestamp of the dump + the release current then, e.g. 20261122150000-20261122140501-1a2b3c4d5e6f. */
-export const BACKUP_ID_PATTERN = "^[0-9]{14}-[0-9]{14}-[0-9a-f]{7,40}$";
 
 /**
  * The phases of a deploy, in order; the agent prints `release-agent: phase <name> <seconds>s` on stderr at the end

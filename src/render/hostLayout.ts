@@ -7,6 +7,12 @@ export const AUDIT_HELPER_PATH = "/usr/local/lib/pipeline/audit-append";
 /** The deploy users' authorized keys: root-owned, outside their homes (sshd's AuthorizedKeysFile for them). */
 export const AUTHORIZED_KEYS_DIR = "/etc/ssh/pipeline/authorized_keys";
 
+export const PIPELINE_STATE_DIR = "/var/lib/pipeline";
+/** Root-owned directory of an app's host state outside the deploy user's home. */
+export function appStateDir(appName: string): string {
+  return `${PIPELINE_STATE_DIR}/${appName}`;
+}
+
 export interface HostLayout {
   home: string;
   appRoot: string;
@@ -33,6 +39,7 @@ export function hostLayout(
   config: Pick<PipelineConfig, "deployUser"> & { app: Pick<PipelineConfig["app"], "name"> },
 ): HostLayout {
   const home = `/home/${config.deployUser}`;
+  const maintenanceDir = `${appStateDir(config.app.name)}/maintenance`;
   const appRoot = `${home}/apps/${config.app.name}`;
   return {
     home,
@@ -47,7 +54,7 @@ export function hostLayout(
     authorizedKeys: `${AUTHORIZED_KEYS_DIR}/${config.deployUser}`,
     lockFile: `${appRoot}/.deploy.lock`,
     pnpmStore: `${home}/.local/share/pnpm/store`,
-    maintenanceDir: `/var/lib/pipeline/${config.app.name}/maintenance`,
-    maintenanceFlag: `/var/lib/pipeline/${config.app.name}/maintenance/on`,
+    maintenanceDir,
+    maintenanceFlag: `${maintenanceDir}/on`,
   };
 }

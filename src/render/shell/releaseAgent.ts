@@ -10,9 +10,6 @@ import {
   AGENT_EXIT,
   AGENT_VERBS,
   AGENT_VERB_NAMES,
-  BACKUP_ID_PATTERN,
-  MAINTENANCE_MODE_PATTERN,
-  RELEASE_ID_PATTERN,
   type AgentVerb,
   verbUsage,
 } from "../agentProtocol";
@@ -93,8 +90,6 @@ function settings(config: PipelineConfig): string {
     MIGRATE_STATUS_COMMAND: config.app.migrateStatusCommand,
     BACKUP_KEEP: config.backup.keep,
     BACKUP_BEFORE_MIGRATIONS: backupBeforeMigrations(config) ? "yes" : "no",
-    RELEASE_ID_PATTERN,
-    BACKUP_ID_PATTERN,
     ACTOR_PATTERN,
     KEY_ID_PATTERN,
     SAFE_COMMAND_PATTERN,
@@ -115,12 +110,14 @@ function databaseCommands(config: PipelineConfig): string {
   ].join("\n");
 }
 
-/** Patterns only verb_spec names (parse_arguments reads them indirectly). */
+/** The pattern of every argument kind, under the name verb_spec gives (parse_arguments reads it indirectly). */
 function argumentPatterns(): string {
-  return [
-    "# shellcheck disable=SC2034 # read as ${!pattern_variable} in parse_arguments",
-    assignments({ MAINTENANCE_MODE_PATTERN }),
-  ].join("\n");
+  return Object.values(AGENT_ARGUMENTS)
+    .flatMap(({ patternVariable, pattern }) => [
+      "# shellcheck disable=SC2034 # read as ${!pattern_variable} in parse_arguments",
+      assignments({ [patternVariable]: pattern }),
+    ])
+    .join("\n");
 }
 
 /**

@@ -1,6 +1,7 @@
 // Inner script (run as root) of the firewall step: an nftables table of its own that lets in only SSH, 80 and 443.
 import type { PipelineConfig } from "../../../config/types";
 import { quote } from "../../../primitives/shellQuote";
+import { PIPELINE_STATE_DIR } from "../../hostLayout";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
 export const FIREWALL_STEP = "firewall";
@@ -9,7 +10,7 @@ export const FIREWALL_RULES_FILE = "/etc/nftables.d/pipeline.nft";
 /** Debian's nftables.service loads this file at boot; the step adds an include of FIREWALL_RULES_FILE. */
 export const NFTABLES_CONF = "/etc/nftables.conf";
 /** `nft list table inet pipeline` right after the step's last load: a second run compares against it. */
-export const FIREWALL_LOADED_STATE = "/var/lib/pipeline/firewall.loaded";
+export const FIREWALL_LOADED_STATE = `${PIPELINE_STATE_DIR}/firewall.loaded`;
 
 type FirewallInput = Pick<PipelineConfig, "firewall">;
 

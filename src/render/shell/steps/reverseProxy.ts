@@ -1,8 +1,9 @@
 // Inner script (run as root) of the reverse-proxy step: Debian's Caddy in front of the app, its Caddyfile rendered
 // from the stack config (ingress.*), validated by Caddy before it replaces the old one, reloaded gracefully.
+import { posix } from "node:path";
 import type { PipelineConfig } from "../../../config/types";
 import { quote } from "../../../primitives/shellQuote";
-import { hostLayout } from "../../hostLayout";
+import { PIPELINE_STATE_DIR, appStateDir, hostLayout } from "../../hostLayout";
 import { ensureDirectory, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
 
@@ -104,7 +105,7 @@ function maintenanceBlock(config: PipelineConfig): string[] {
     "@maintenance {",
     "\tfile {",
     `\t\troot ${maintenanceDir}`,
-    `\t\ttry_files /${maintenanceFlag.slice(maintenanceDir.length + 1)}`,
+    `\t\ttry_files /${posix.basename(maintenanceFlag)}`,
     "\t}",
     `\tnot path ${config.app.healthPath}`,
     "}",
@@ -152,10 +153,9 @@ function indent(line: string): string {
  */
 function maintenanceDirectory(config: PipelineConfig): string[] {
   const { maintenanceDir } = hostLayout(config);
-  const appDir = maintenanceDir.slice(0, maintenanceDir.lastIndexOf("/"));
   return [
-    ensureDirectory(appDir.slice(0, appDir.lastIndexOf("/")), { mode: "0755", owner: "root:root" }),
-    ensureDirectory(appDir, { mode: "0755", owner: "root:root" }),
+    ensureDirectory(PIPELINE_STATE_DIR, { mode: "0755", owner: "root:root" }),
+    ensureDirectory(appStateDir(config.app.name), { mode: "0755", owner: "root:root" }),
     ensureDirectory(maintenanceDir, { mode: "2750", owner: `${config.deployUser}:caddy` }),
   ];
 }
