@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CADDYFILE, renderCaddyfile } from "../../src/render/shell/steps/reverseProxy";
+import { provisioningSteps } from "../../src/render/shell/provisioning";
+import { ecosystemFilePath } from "../../src/render/shell/pm2Ecosystem";
 import { provisionHost } from "../../src/sandbox";
 import type { HostHandle } from "../../src/testhost";
 import {
@@ -15,9 +17,11 @@ import {
   asRoot,
   curl,
   deployOk,
+  httpsLoad,
   localCaFile,
   makeRelease,
   provisionedStack,
+  withRoot,
 } from "./support";
 
 const pool = new HostPool("host-tests-proxy");
@@ -146,5 +150,48 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
     expect(after.slice(1)).toEqual(before.slice(1));
     expect(await asRoot(host, `grep lb_try_duration ${CADDYFILE}`)).toBe("\t\tlb_try_duration 5s\n");
     expect((await curl(host, caFile, `https://${SITE}/`)).status).toBe(200);
+  });
+
+  // The pm2 daemon is the cluster primary (src/render/shell/pm2Daemon.ts). With Node's round-robin scheduling a
+  // worker exiting at once on SIGINT could die holding a connection the daemon handed it, and the request hung
+  // (reproduced: 26 timeouts in 30 reloads). A daemon from an earlier version is restarted once by provisioning.
+  it("loses no request through the proxy across ten pm2 reloads of workers that exit at once on SIGINT", async () => {
+    const user = stack.config.deployUser;
+    const asUser = `runuser -u ${user} -- env HOME=/home/${user} PM2_HOME=/home/${user}/.pm2`;
+    const daemonEnvironment = (): Promise<string> =>
+      asRoot(
+        host,
+        `cd /; ${asUser} sh -c 'tr "\\0" "\\n" </proc/$(cat "$PM2_HOME/pm2.pid")/environ' | grep NODE_CLUSTER_SCHED_POLICY || true`,
+      );
+    expect(await daemonEnvironment()).toBe("NODE_CLUSTER_SCHED_POLICY=none\n");
+
+    // A daemon started without the setting, as an earlier version's provisioning left it.
+    await asRoot(host, `cd /; ${asUser} pm2 kill >/dev/null; ${asUser} pm2 resurrect >/dev/null`);
+    expect(await daemonEnvironment()).toBe("");
+    const step = provisioningSteps(stack.config, { npmRegistry: host.npmRegistry }).find(
+      (s) => s.name === "pm2-daemon",
+    );
+    const restart = await withRoot(host, (session) => session.exec(step?.create ?? "false"));
+    expect(restart.code).toBe(0);
+    expect(restart.stderr).toContain(`restarting the pm2 daemon of ${user} once`);
+    expect(await daemonEnvironment()).toBe("NODE_CLUSTER_SCHED_POLICY=none\n");
+    const again = await withRoot(host, (session) => session.exec(step?.create ?? "false"));
+    expect([again.code, again.stderr]).toEqual([0, ""]);
+
+    const envFile = `/home/${user}/apps/${stack.config.app.name}/shared/.env`;
+    await asRoot(host, `cd /; ${asUser} sh -c 'echo EXAMPLE_APP_DRAIN=off >>${envFile}'`);
+    const load = httpsLoad(`https://${SITE}/`, caFile, host.address, 8, 5);
+    const reloads = await asRoot(
+      host,
+      `cd /; for i in 1 2 3 4 5 6 7 8 9 10; do ${asUser} NODE_CLUSTER_SCHED_POLICY=none pm2 startOrReload ${ecosystemFilePath(stack.config)} --update-env >/dev/null 2>&1 && echo ok; done`,
+    );
+    const seen = await load.stop();
+    await asRoot(
+      host,
+      `cd /; ${asUser} sh -c 'grep -v EXAMPLE_APP_DRAIN ${envFile} >${envFile}.new; mv ${envFile}.new ${envFile}'`,
+    );
+    expect(reloads).toBe("ok\n".repeat(10));
+    expect(seen.failures).toEqual([]);
+    expect(seen.sent).toBeGreaterThan(1000);
   });
 });

@@ -265,7 +265,12 @@ describe("the VPS side", () => {
     expect(stepNames[0]?.length).toBeGreaterThan(5);
     expect(stepNames[1]).toEqual(stepNames[0]);
     // Retiring old keys, then the deploy user's own steps, run after the secret switched.
-    expect(stepNames[0]?.slice(-3)).toEqual(["retire-old-deploy-keys", "pm2-logrotate", "app-env"]);
+    expect(stepNames[0]?.slice(-4)).toEqual([
+      "retire-old-deploy-keys",
+      "pm2-logrotate",
+      "pm2-daemon",
+      "app-env",
+    ]);
     for (const chain of chains) {
       const retire = chain.findIndex((c) => c.name.endsWith("-retire-old-deploy-keys"));
       chain.forEach((c, index) => {

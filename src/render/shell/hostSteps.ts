@@ -80,7 +80,7 @@ export function hostSteps(config: PipelineConfig, options: HostStepOptions): Hos
  * that user did to them can make these fail or hang, so they come after the old deploy keys are retired: a
  * compromised deploy user can never keep a retired key authorized by breaking a step in front of the retirement.
  */
-const USER_SIDE_STEPS: readonly string[] = ["pm2-logrotate", "app-env"];
+const USER_SIDE_STEPS: readonly string[] = ["pm2-logrotate", "pm2-daemon", "app-env"];
 
 /** Where the chain splits: the steps from this index on run only after the deploy key secret has switched. */
 export function afterSecretIndex(steps: readonly HostStep[]): number {

@@ -4,14 +4,15 @@ import type { PipelineConfig } from "../../config/types";
 import { AGENT_PATH, hostLayout } from "../hostLayout";
 import { quote } from "../../primitives/shellQuote";
 import { auditLogScript } from "./auditHelper";
-import { ensureDirectory, shell, writeFile } from "./commands";
+import { argv, ensureDirectory, shell, writeFile } from "./commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
 import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
 import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
-import { pm2LogrotateScript, pm2Script } from "./steps/pm2";
+import { PM2_DAEMON_ENVIRONMENT } from "./pm2Daemon";
+import { pm2DaemonScript, pm2LogrotateScript, pm2Script } from "./steps/pm2";
 import { reverseProxyScript } from "./steps/reverseProxy";
 import { basePackagesScript, deployUserScript, sshdHardeningScript } from "./steps/system";
 
@@ -34,6 +35,7 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
     rootStep(config, "pnpm", pnpmScript(config, registry)),
     rootStep(config, "pm2", pm2Script(config, registry)),
     rootStep(config, "pm2-logrotate", pm2LogrotateScript(config)),
+    rootStep(config, "pm2-daemon", pm2DaemonScript(config)),
     appEnvStep(config),
     rootStep(config, "release-agent", releaseAgentScript(config)),
     rootStep(config, "reverse-proxy", reverseProxyScript(config)),
@@ -69,7 +71,7 @@ function appEnvStep(config: PipelineConfig): RemoteStep {
     LOAD_SYSTEM_ENVIRONMENT,
     `cd ${quote(layout.home)} || exit 1`,
     "# shellcheck disable=SC2016 # the script is expanded by the deploy user's bash",
-    `timeout 300 runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${shell(asUser)}`,
+    `timeout 300 runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${argv(...PM2_DAEMON_ENVIRONMENT)} ${shell(asUser)}`,
   ].join("\n");
   return { ...rootStep(config, "app-env", script), stdin: "appEnv", touchesSecrets: true };
 }

@@ -16,6 +16,8 @@ import {
 import { backupBeforeMigrations } from "../../config/backupSchema";
 import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
+import { argv } from "./commands";
+import { PM2_DAEMON_ENVIRONMENT } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
 const AGENT_BODY_FILES = ["core.sh", "backups.sh", "verbs.sh"] as const;
@@ -30,6 +32,7 @@ export function renderReleaseAgent(config: PipelineConfig): string {
   return [
     header(config),
     settings(config),
+    `readonly PM2_DAEMON_ENVIRONMENT=(${argv(...PM2_DAEMON_ENVIRONMENT)})`,
     databaseCommands(config),
     argumentPatterns(),
     verbTable(),

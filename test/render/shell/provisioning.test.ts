@@ -17,6 +17,7 @@ import { provisioningSteps } from "../../../src/render/shell/provisioning";
 import type { RemoteStep } from "../../../src/render/shell/remoteStep";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { npmMajorFor } from "../../../src/render/shell/steps/node";
+import { pm2UnitDropIn } from "../../../src/render/shell/steps/pm2";
 import { CI_PUBLIC_KEY, TEST_REGISTRY, production, staging } from "./fixtures";
 
 const options = { npmRegistry: TEST_REGISTRY };
@@ -29,6 +30,7 @@ const STEP_NAMES = [
   "pnpm",
   "pm2",
   "pm2-logrotate",
+  "pm2-daemon",
   "app-env",
   "release-agent",
   "reverse-proxy",
@@ -42,7 +44,7 @@ function stepNamed(steps: RemoteStep[], name: string): RemoteStep {
 
 describe("hostSteps", () => {
   /** Steps that run the deploy user's own pm2 against its own files: after old keys are retired. */
-  const USER_SIDE = ["pm2-logrotate", "app-env"];
+  const USER_SIDE = ["pm2-logrotate", "pm2-daemon", "app-env"];
   const ROOT_SIDE = STEP_NAMES.filter((n) => !USER_SIDE.includes(n));
 
   it("chains provisioning, authorizing the deploy key, reading the host key, retiring old key lines, then the user's steps", () => {
@@ -83,6 +85,7 @@ describe("hostSteps", () => {
       "read-host-key",
       "retire-old-deploy-keys",
       "pm2-logrotate",
+      "pm2-daemon",
     ]);
   });
 
@@ -140,7 +143,7 @@ describe("provisioningSteps", () => {
     expect(appEnv.stdin).toBe("appEnv");
     // Written by the deploy user in its own directory (never root through a path it controls), then a reload.
     expect(appEnv.script).toContain(
-      "runuser -u deploy -- env HOME=/home/deploy PM2_HOME=/home/deploy/.pm2 bash --norc",
+      "runuser -u deploy -- env HOME=/home/deploy PM2_HOME=/home/deploy/.pm2 NODE_CLUSTER_SCHED_POLICY=none bash --norc",
     );
     expect(appEnv.script).toContain("env_file=/home/deploy/apps/storefront/shared/.env");
     expect(appEnv.script).toContain("umask 077");
@@ -188,6 +191,27 @@ describe("provisioningSteps", () => {
     );
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:max_size 50M");
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:retain 30");
+  });
+
+  // The daemon is the cluster primary: its scheduling decides whether a reload can strand a connection.
+  it("starts the deploy user's pm2 daemon with its environment wherever provisioning may start it", () => {
+    const steps = provisioningSteps(production, { ...options });
+    const everyStart = ["pm2-logrotate", "pm2-daemon"].map((name) => stepNamed(steps, name).script);
+    for (const script of everyStart) {
+      expect(script).toContain('PM2_HOME=/home/app/.pm2 NODE_CLUSTER_SCHED_POLICY=none "$@"');
+    }
+    const appEnv = stepNamed(provisioningSteps(production, options), "app-env").script;
+    expect(appEnv).toContain("PM2_HOME=/home/app/.pm2 NODE_CLUSTER_SCHED_POLICY=none bash --norc");
+    const pm2 = stepNamed(steps, "pm2").script;
+    expect(pm2).toContain(Buffer.from(pm2UnitDropIn(production).content).toString("base64"));
+    expect(pm2UnitDropIn(production)).toEqual({
+      path: "/etc/systemd/system/pm2-app.service.d/pipeline.conf",
+      content: expect.stringContaining("[Service]\nEnvironment=NODE_CLUSTER_SCHED_POLICY=none\n") as string,
+    });
+    expect(pm2.indexOf("systemctl daemon-reload")).toBeGreaterThan(pm2.indexOf("pm2 startup systemd"));
+    const daemon = stepNamed(steps, "pm2-daemon").script;
+    expect(daemon).toContain("as_deploy_user pm2 update");
+    expect(daemon).toContain('cat "/proc/$daemon_pid/environ"');
   });
 
   it("hardens sshd through a drop-in, validated with sshd -t and checked with sshd -T before the reload", () => {

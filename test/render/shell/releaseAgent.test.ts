@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -141,6 +141,20 @@ describe("release agent structure", () => {
     });
   }
 
+  it("runs pm2 with the daemon's environment, without the lock's descriptor and without stdin", () => {
+    const bin = join(scratch, "fake-bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, "pm2"),
+      '#!/bin/bash\necho "args=$* policy=${NODE_CLUSTER_SCHED_POLICY:-unset} fd9=$([ -e /dev/fd/9 ] && echo open || echo closed) stdin=$(cat)"\n',
+      { mode: 0o755 },
+    );
+    const result = sourced(
+      `PATH=${bin}:$PATH; exec 9>"${join(scratch, "lock")}"; echo piped | pm2_cli jlist`,
+    );
+    expect(result.stdout).toBe("args=jlist policy=none fd9=closed stdin=\n");
+  });
+
   it("only defines its functions when sourced (main does not run)", () => {
     const result = sourced('declare -F main verb_deploy dispatch_verb >/dev/null && echo "functions only"');
     expect(result.stderr).toBe("");
@@ -186,7 +200,6 @@ describe("release agent structure", () => {
     expect(script).toContain('ln -sfn "$RELEASES_DIR/$1" "$APP_ROOT/current.tmp"');
     expect(script).toContain('mv -T "$APP_ROOT/current.tmp" "$CURRENT_LINK"');
     expect(script).toContain('flock -w "$LOCK_TIMEOUT_SECONDS" 9');
-    expect(script).toContain('pm2_cli() { pm2 "$@" 9>&- </dev/null; }');
     expect(script).toContain(
       'pnpm install --prod --frozen-lockfile --ignore-pnpmfile "${scripts[@]}" --store-dir "$PNPM_STORE"',
     );

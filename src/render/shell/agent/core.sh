@@ -274,8 +274,9 @@ end_maintenance_of_this_call() {
 # --- pm2, health, app environment ---
 
 # fd 9 holds the deploy lock: no child may inherit it (the long-lived pm2 daemon, a background process that a
-# migration or an install script leaves behind), or the lock outlives the agent.
-pm2_cli() { pm2 "$@" 9>&- </dev/null; }
+# migration or an install script leaves behind), or the lock outlives the agent. A daemon this starts gets its
+# environment (pm2Daemon.ts: the workers accept connections themselves, so a reload never strands one).
+pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&

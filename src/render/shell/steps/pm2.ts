@@ -2,8 +2,9 @@
 import type { PipelineConfig } from "../../../config/types";
 import { hostLayout } from "../../hostLayout";
 import { quote } from "../../../primitives/shellQuote";
-import { argv } from "../commands";
+import { argv, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
+import { PM2_DAEMON_ENVIRONMENT } from "../pm2Daemon";
 
 const PM2_VERSION = "6";
 
@@ -18,14 +19,29 @@ function asDeployUserFunction(config: PipelineConfig): string {
     "as_deploy_user() {",
     // umask 027: a pm2 daemon this starts (pm2 install does) passes it to the app and its logs: not world-readable.
     // Bounded: the user controls its own pm2 daemon and could make a call hang.
-    `  (cd ${quote(home)} && umask 027 && timeout 300 runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} "$@")`,
+    `  (cd ${quote(home)} && umask 027 && timeout 300 runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} ${argv(...PM2_DAEMON_ENVIRONMENT)} "$@")`,
     "}",
   ].join("\n");
+}
+
+/** The drop-in that gives the daemon systemd starts at boot (`pm2 resurrect`) the same environment. */
+export function pm2UnitDropIn(config: Pick<PipelineConfig, "deployUser">): { path: string; content: string } {
+  return {
+    path: `/etc/systemd/system/pm2-${config.deployUser}.service.d/pipeline.conf`,
+    content: [
+      "# Written by pipeline: the environment of every start of this pm2 daemon (see the release agent's pm2_cli).",
+      "[Service]",
+      ...PM2_DAEMON_ENVIRONMENT.map((assignment) => `Environment=${assignment}`),
+      "",
+    ].join("\n"),
+  };
 }
 
 export function pm2Script(config: PipelineConfig, npmRegistry: string): string {
   const { home } = hostLayout(config);
   const user = config.deployUser;
+  const dropIn = pm2UnitDropIn(config);
+  const dropInDirectory = dropIn.path.replace(/\/[^/]+$/, "");
   return [
     LOAD_SYSTEM_ENVIRONMENT,
     "if ! command -v pm2 >/dev/null 2>&1; then",
@@ -35,6 +51,12 @@ export function pm2Script(config: PipelineConfig, npmRegistry: string): string {
     `  if [ ! -f /etc/systemd/system/pm2-${user}.service ]; then`,
     `    ${argv("pm2", "startup", "systemd", "-u", user, "--hp", home)}`,
     "  fi",
+    `  ${argv("mkdir", "-p", dropInDirectory)}`,
+    `  before="$(cat ${quote(dropIn.path)} 2>/dev/null || true)"`,
+    ...writeFile(dropIn.path, dropIn.content, { mode: "0644", owner: "root:root" })
+      .split("\n")
+      .map((line) => `  ${line}`),
+    `  if [ "$before" != "$(cat ${quote(dropIn.path)})" ]; then systemctl daemon-reload; fi`,
     "else",
     '  echo "systemd is not running: skipped pm2 startup (the app is not restarted at boot on this host)" >&2',
     "fi",
@@ -60,6 +82,32 @@ export function pm2LogrotateScript(config: PipelineConfig): string {
     'if [ "$current" != "$wanted" ]; then',
     `  as_deploy_user pm2 set pm2-logrotate:max_size ${quote(config.vps.logMaxSize)}`,
     `  as_deploy_user pm2 set pm2-logrotate:retain ${config.vps.logRetainDays}`,
+    "fi",
+  ].join("\n");
+}
+
+/**
+ * A daemon started before its environment was set (a host provisioned by an earlier version) keeps its scheduling
+ * until it restarts: `pm2 update` saves the process list, restarts the daemon with this environment and brings the
+ * apps back (they are down for a moment, once). The pid file and /proc are read as the user, whose files they are.
+ */
+export function pm2DaemonScript(config: PipelineConfig): string {
+  const { home } = hostLayout(config);
+  return [
+    LOAD_SYSTEM_ENVIRONMENT,
+    asDeployUserFunction(config),
+    `daemon_pid="$(as_deploy_user cat ${quote(`${home}/.pm2/pm2.pid`)} 2>/dev/null || true)"`,
+    'if [[ $daemon_pid =~ ^[0-9]+$ ]] && as_deploy_user kill -0 "$daemon_pid" 2>/dev/null; then',
+    `  daemon_env="$(as_deploy_user cat "/proc/$daemon_pid/environ" 2>/dev/null | tr '\\0' '\\n' || true)"`,
+    `  wanted=(${argv(...PM2_DAEMON_ENVIRONMENT)})`,
+    "  missing=no",
+    '  for assignment in "${wanted[@]}"; do',
+    '    grep -qxF "$assignment" <<<"$daemon_env" || missing=yes',
+    "  done",
+    '  if [ "$missing" = yes ]; then',
+    `    echo "restarting the pm2 daemon of ${config.deployUser} once with ${PM2_DAEMON_ENVIRONMENT.join(" ")} (its apps are down for a moment)" >&2`,
+    "    as_deploy_user pm2 update >/dev/null",
+    "  fi",
     "fi",
   ].join("\n");
 }
