@@ -292,5 +292,11 @@ export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
  */
 export const DEPLOY_PHASES = ["upload", "install", "migrate", "switch", "health"] as const;
 export type DeployPhase = (typeof DEPLOY_PHASES)[number];
+/**
+ * Once it holds the lock, a deploy prints `release-agent: replacing <release-id>` (or `none`) on stderr: the release
+ * that served before it, what a rollback-all puts back (the runner needs no second connection to ask for it).
+ * A sed basic regex; \1 is the release id.
+ */
+export const REPLACING_LINE_SED = "^release-agent: replacing \\(.*\\)$";
 /** A sed basic regex of a phase line; \1 is the phase, \2 its duration such as 1.25s. */
 export const PHASE_LINE_SED = "^release-agent: phase \\([a-z]*\\) \\([0-9]*\\.[0-9]*s\\)$";

@@ -1,7 +1,7 @@
 // Bash building blocks of the runner-side scripts: they call the release agent on the hosts over SSH.
 // The scripts read only environment variables, so the same text runs in a workflow step and in the host tests.
 import { singleQuote } from "../../primitives/shellQuote";
-import { ACTOR_PATTERN, AGENT_EXIT, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
+import { ACTOR_PATTERN, AGENT_EXIT } from "../agentProtocol";
 
 export function scriptHeader(description: string): string[] {
   return [
@@ -89,24 +89,6 @@ export function readHosts(): string[] {
     '  echo "error: DEPLOY_HOSTS lists no host" >&2',
     `  exit ${AGENT_EXIT.usage}`,
     "fi",
-    "",
-  ];
-}
-
-/**
- * `current_release <host[:port]>`: the release the agent's `releases` verb marks current ("" when none). Only a
- * word in release id format is taken from the host's answer.
- */
-export function currentReleaseFunction(): string[] {
-  return [
-    "current_release() {",
-    `  local listing line id release_id_pattern=${singleQuote(RELEASE_ID_PATTERN)}`,
-    `  listing="$(remote "$1" ${agentCall("releases")} </dev/null)" || return $?`,
-    "  while IFS= read -r line; do",
-    '    id="${line#"* "}"',
-    '    if [ "$id" != "$line" ] && [[ $id =~ $release_id_pattern ]]; then printf \'%s\\n\' "$id"; fi',
-    '  done <<<"$listing"',
-    "}",
     "",
   ];
 }

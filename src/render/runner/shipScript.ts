@@ -1,9 +1,15 @@
 // The deploy loop, run verbatim by the deploy workflow, the sandbox and the real-host tests.
 import { type PipelineConfig, hostCount } from "../../config/types";
-import { AGENT_EXIT, type AgentSwitch, RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
+import { singleQuote } from "../../primitives/shellQuote";
+import {
+  AGENT_EXIT,
+  type AgentSwitch,
+  RELEASE_ID_PATTERN,
+  REPLACING_LINE_SED,
+  agentCall,
+} from "../agentProtocol";
 import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
 import {
-  currentReleaseFunction,
   explainExitFunction,
   readHosts,
   remoteFunction,
@@ -31,8 +37,8 @@ export interface ShipOptions {
 }
 
 /**
- * Per host: the release it runs now (what a rollback-all puts back), then the deploy. `switched` marks the hosts
- * this run switched to the new release.
+ * Per host: the deploy, which names the release it replaces (what a rollback-all puts back) in its log. `switched`
+ * marks the hosts this run switched to the new release.
  */
 function deployKind(fleet: ShipConfig["deploy"], options: ShipOptions): string[] {
   const switches: AgentSwitch[] = [
@@ -42,7 +48,6 @@ function deployKind(fleet: ShipConfig["deploy"], options: ShipOptions): string[]
   return [
     'deploy_label() { echo "deploy $RELEASE_ID"; }',
     "deploy_on() {",
-    '  current_release "${hosts[$1]}" >"$work/$1.previous" || return $?',
     `  remote "\${hosts[$1]}" ${agentCall("deploy", {
       argument: '"$RELEASE_ID"',
       switches,
@@ -64,10 +69,16 @@ function deployKind(fleet: ShipConfig["deploy"], options: ShipOptions): string[]
 /** rollback-all: each switched host back to the release it ran before this deploy, in batches of batchSize. */
 function restoreKind(): string[] {
   return [
-    'restore_label() { echo "back to $(cat "$work/$1.previous")"; }',
+    "# The release host <index> ran before this deploy, from the agent's line in the host's log (\"\" if none).",
+    "previous_of() {",
+    `  local id release_id_pattern=${singleQuote(RELEASE_ID_PATTERN)}`,
+    `  id="$(sed -n ${singleQuote(`s/${REPLACING_LINE_SED}/\\1/p`)} "$work/$1.deploy.log" 2>/dev/null | tail -n 1)"`,
+    "  if [[ $id =~ $release_id_pattern ]]; then printf '%s\\n' \"$id\"; fi",
+    "}",
+    'restore_label() { echo "back to $(previous_of "$1")"; }',
     "restore_on() {",
     "  local previous",
-    '  previous="$(cat "$work/$1.previous")"',
+    '  previous="$(previous_of "$1")"',
     '  if [ -z "$previous" ]; then',
     '    echo "no release ran here before $RELEASE_ID: nothing to go back to"',
     `    return ${AGENT_EXIT.noRollbackTarget}`,
@@ -76,7 +87,7 @@ function restoreKind(): string[] {
     "}",
     "restore_done() {",
     '  if [ "$2" -eq 0 ]; then',
-    '    outcome[$1]="deployed, then back to $(cat "$work/$1.previous") (rollback-all)"',
+    '    outcome[$1]="deployed, then back to $(previous_of "$1") (rollback-all)"',
     "  else",
     '    outcome[$1]="deployed; going back failed: $(explain_exit "$2")"',
     "  fi",
@@ -128,7 +139,6 @@ export function renderShipScript(config: ShipConfig, options: ShipOptions = {}):
     "fi",
     "",
     ...remoteFunction(),
-    ...currentReleaseFunction(),
     ...explainExitFunction(),
     ...readHosts(),
     ...batchSettings(hostCount(config), config.deploy),

@@ -11,7 +11,8 @@ import { renderShipScript } from "../../../src/render/runner/shipScript";
 import { qaConfig } from "../workflows/fixtures";
 
 // Answers `releases` with $RELEASES_LISTING; every call to $FAIL_HOST whose verb is $FAIL_VERB (default: deploy
-// and rollback) exits with $FAIL_CODE; a deploy prints the agent's phase lines; SLOW makes deploys take a while.
+// and rollback) exits with $FAIL_CODE; a deploy names the release it replaces ($REPLACING) and prints the agent's
+// phase lines; SLOW makes deploys take a while.
 const FAKE_SSH = `#!/usr/bin/env bash
 bytes="$(wc -c | tr -d ' ')"
 echo "$* stdin=$bytes" >> "$SSH_LOG"
@@ -22,6 +23,7 @@ if [ -n "\${FAIL_HOST:-}" ] && [[ " $* " == *"@$FAIL_HOST "* ]] && verb_fails "$
   exit "$FAIL_CODE"
 fi
 if [[ " $* " == *" deploy "* ]]; then
+  echo "release-agent: replacing \${REPLACING:-20261120100000-cccccccccccc}" >&2
   if [ -n "\${SLOW:-}" ]; then sleep "$SLOW"; fi
   echo "release-agent: phase upload 0.25s" >&2
   echo "release-agent: phase install 1.50s" >&2
@@ -101,15 +103,23 @@ describe("renderShipScript", () => {
     expect(run.stdout).toContain("Deployed 20261122140501-1a2b3c4d5e6f to 3 host(s).");
   });
 
-  it("asks each host for its current release before deploying to it (what rollback-all puts back)", () => {
+  it("makes one connection per host: the deploy itself names the release it replaces", () => {
     expect(verbsSent(ship({}).calls)).toEqual([
-      "qa-1.example.com releases",
       "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
-      "qa-2.example.com releases",
       "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f",
-      "qa-3.example.com releases",
       "qa-3.example.com deploy 20261122140501-1a2b3c4d5e6f",
     ]);
+  });
+
+  it("takes only a release id from the line that names the replaced release", () => {
+    const run = ship({
+      REPLACING: "20261120100000-cccccccccccc; rm -rf /",
+      FAIL_HOST: "qa-2.example.com",
+      FAIL_CODE: "69",
+    });
+    expect(run.status).toBe(69);
+    expect(verbsSent(run.calls).filter((call) => call.includes(" rollback "))).toEqual([]);
+    expect(run.stdout).toContain("[qa-1.example.com] no release ran here before 20261122140501-1a2b3c4d5e6f");
   });
 
   it("deploys every host with --backup-taken when the caller backed the database up already, else without", () => {
@@ -139,7 +149,7 @@ describe("renderShipScript", () => {
     const run = ship({ FAIL_HOST: "qa-3.example.com", FAIL_CODE: "69" });
     expect(run.status).toBe(69);
     expect(run.stdout).toContain("FAIL [3/3] qa-3.example.com: exit 69: unhealthy");
-    expect(verbsSent(run.calls).slice(6)).toEqual([
+    expect(verbsSent(run.calls).slice(3)).toEqual([
       "qa-1.example.com rollback 20261120100000-cccccccccccc",
       "qa-2.example.com rollback 20261120100000-cccccccccccc",
     ]);
@@ -162,7 +172,7 @@ describe("renderShipScript", () => {
   });
 
   it("does not go back on a host that had no release before (its first deploy)", () => {
-    const run = ship({ FAIL_HOST: "qa-2.example.com", FAIL_CODE: "69", RELEASES_LISTING: "" });
+    const run = ship({ FAIL_HOST: "qa-2.example.com", FAIL_CODE: "69", REPLACING: "none" });
     expect(run.status).toBe(69);
     expect(run.calls.filter((c) => c.includes(" rollback "))).toEqual([]);
     expect(run.stdout).toContain("no release ran here before 20261122140501-1a2b3c4d5e6f");
@@ -187,18 +197,9 @@ describe("renderShipScript", () => {
     const run = ship({}, script);
     expect(run.status).toBe(0);
     const verbs = verbsSent(run.calls).map((c) => c.replace(/ 2026\S+/, ""));
-    expect(verbs.slice(0, 3)).toEqual([
-      "qa-1.example.com releases",
-      "qa-1.example.com deploy",
-      "qa-1.example.com health",
-    ]);
+    expect(verbs.slice(0, 2)).toEqual(["qa-1.example.com deploy", "qa-1.example.com health"]);
     // The other two hosts in one batch, in parallel: their calls may interleave.
-    expect(verbs.slice(3).sort()).toEqual([
-      "qa-2.example.com deploy",
-      "qa-2.example.com releases",
-      "qa-3.example.com deploy",
-      "qa-3.example.com releases",
-    ]);
+    expect(verbs.slice(2).sort()).toEqual(["qa-2.example.com deploy", "qa-3.example.com deploy"]);
     expect(run.stdout).toMatch(/OK {3}canary qa-1\.example\.com: 1 health check\(s\) in 1s/);
   });
 
@@ -207,7 +208,6 @@ describe("renderShipScript", () => {
     const run = ship({ FAIL_HOST: "qa-1.example.com", FAIL_VERB: "health", FAIL_CODE: "69" }, script);
     expect(run.status).toBe(69);
     expect(verbsSent(run.calls)).toEqual([
-      "qa-1.example.com releases",
       "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
       "qa-1.example.com health",
       "qa-1.example.com rollback 20261120100000-cccccccccccc",
@@ -239,9 +239,7 @@ describe("renderShipScript", () => {
     expect(run.status).toBe(75);
     expect(run.stdout).toContain("Cancelled (SIGTERM): stopping the hosts in progress");
     expect(verbsSent(run.calls)).toEqual([
-      "qa-1.example.com releases",
       "qa-1.example.com deploy 20261122140501-1a2b3c4d5e6f",
-      "qa-2.example.com releases",
       "qa-2.example.com deploy 20261122140501-1a2b3c4d5e6f",
       "qa-1.example.com rollback 20261120100000-cccccccccccc",
     ]);
@@ -259,7 +257,7 @@ describe("renderShipScript", () => {
     const run = ship({ FAIL_HOST: "qa-1.example.com", FAIL_CODE: "255" });
     expect(run.status).toBe(255);
     expect(run.stdout).toContain("ssh failed (connection, host key or authentication)");
-    expect(run.calls).toHaveLength(2);
+    expect(run.calls).toHaveLength(1);
   });
 
   it.each([

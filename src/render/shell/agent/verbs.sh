@@ -213,6 +213,7 @@ verb_deploy() {
   clean_leftovers
   refuse_existing_release "$release"
   PREVIOUS=$(current_release)
+  log "replacing ${PREVIOUS:-none}"
   build_release "$release"
   go_live "$release" "$PREVIOUS"
   prune_releases "$release" "$PREVIOUS"
