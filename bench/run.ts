@@ -280,13 +280,35 @@ function report(
   for (const line of proxyReport(proxy, REPEAT)) console.log(line);
 }
 
-/** `npm run bench -- --only proxy`: just the proxy's part (on a host it provisions itself). */
-function onlyPart(): string | undefined {
+const PARTS = ["proxy", "pipeline"] as const;
+
+/**
+ * `npm run bench -- --only proxy|pipeline`: just the proxy's part, or just the pipeline's deploys and rollbacks with
+ * the agent's phase timings (on a host each provisions itself).
+ */
+function onlyPart(): (typeof PARTS)[number] | undefined {
   const index = process.argv.indexOf("--only");
   if (index === -1) return undefined;
-  const part = process.argv[index + 1];
-  if (part !== "proxy") throw new Error("--only takes one part: proxy");
+  const part = PARTS.find((name) => name === process.argv[index + 1]);
+  if (part === undefined) throw new Error(`--only takes one part: ${PARTS.join(" or ")}`);
   return part;
+}
+
+/** Each run's times and the phases the agent reported (`release-agent: phase <name> <s>s`). */
+function pipelineRunsReport(runs: SideRuns): string[] {
+  const phases = (output: string): string =>
+    [...output.matchAll(/release-agent: phase (\w+) ([\d.]+)s/g)]
+      .map(([, name, value]) => `${name} ${value}`)
+      .join(", ");
+  const line = (kind: string, run: OperationRun): string =>
+    `${kind}: serving ${run.servingSeconds?.toFixed(2) ?? "never"} s (first answer ${run.firstSeenSeconds?.toFixed(2) ?? "never"} s), ` +
+    `script ${run.totalSeconds.toFixed(2)} s, failed ${run.load.failed}/${run.load.sent}; phases (s): ${phases(run.output) || "-"}`;
+  return [
+    ...runs.deploys.map((run, i) => line(`deploy ${i + 1}`, run)),
+    ...runs.rollbacks.map((run, i) => line(`rollback ${i + 1}`, run)),
+    `deploy serving median ${figure(runs.deploys.map((r) => r.servingSeconds)).median?.toFixed(2) ?? "n/a"} s (target <= 1.5 s), ` +
+      `rollback serving median ${figure(runs.rollbacks.map((r) => r.servingSeconds)).median?.toFixed(2) ?? "n/a"} s (target <= 1 s)`,
+  ];
 }
 
 function failedPerRun(runs: readonly OperationRun[]): string {
@@ -322,6 +344,10 @@ async function main(): Promise<void> {
     log(`host ${host.address} created in ${seconds(created.ms).toFixed(1)} s`);
     if (onlyPart() === "proxy") {
       for (const line of proxyReport(await benchProxy(host, workDir, REPEAT, log), REPEAT)) console.log(line);
+      return;
+    }
+    if (onlyPart() === "pipeline") {
+      for (const line of pipelineRunsReport((await benchPipeline(host, workDir)).runs)) console.log(line);
       return;
     }
     const pipeline = await benchPipeline(host, workDir);
