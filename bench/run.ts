@@ -1,7 +1,7 @@
 // npm run bench: the pipeline's provisioning, deploy and rollback against the usual in-place deploy (inplace.ts), on
 // one fresh local host (created and destroyed here), under steady HTTP load. Prints a table; asserts nothing.
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type StepRun,
@@ -37,6 +37,7 @@ import { LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
+import { benchFleet, createFleet, fleetReport } from "./fleet";
 import { NONE, type Row, type Target, figure, formatFigure, met, renderTable } from "./table";
 
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}bench`;
@@ -280,11 +281,11 @@ function report(
   for (const line of proxyReport(proxy, REPEAT)) console.log(line);
 }
 
-const PARTS = ["proxy", "pipeline"] as const;
+const PARTS = ["proxy", "pipeline", "fleet"] as const;
 
 /**
- * `npm run bench -- --only proxy|pipeline`: just the proxy's part, or just the pipeline's deploys and rollbacks with
- * the agent's phase timings (on a host each provisions itself).
+ * `npm run bench -- --only proxy|pipeline|fleet`: just the proxy's part, just the pipeline's deploys and rollbacks
+ * with the agent's phase timings, or just the fleet deploys (on hosts each provisions itself).
  */
 function onlyPart(): (typeof PARTS)[number] | undefined {
   const index = process.argv.indexOf("--only");
@@ -338,6 +339,12 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), "bench-"));
   let session: HostSession | undefined;
   try {
+    if (onlyPart() === "fleet") {
+      const fleet = await createFleet(hosts, OWNER);
+      for (const line of fleetReport(await benchFleet(fleet, workDir, REPEAT, cpus().length, log), REPEAT))
+        console.log(line);
+      return;
+    }
     const created = await timed(() => createHost({ owner: OWNER }));
     hosts.push(created.value);
     const host = created.value;
@@ -355,7 +362,10 @@ async function main(): Promise<void> {
     session = await connect(host);
     const inPlace = await benchInPlace(host, session);
     const realApp = await benchRealApp(host, session, workDir, REPEAT, log);
+    const fleet = await benchFleet(await createFleet(hosts, OWNER), workDir, REPEAT, cpus().length, log);
     report(pipeline, inPlace, realApp, proxy);
+    console.log("");
+    for (const line of fleetReport(fleet, REPEAT)) console.log(line);
   } finally {
     session?.end();
     for (const host of [...hosts]) {
