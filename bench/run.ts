@@ -37,7 +37,7 @@ import { LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
-import { benchFleet, createFleet, fleetReport } from "./fleet";
+import { benchFleet, createFleet, fleetReport } from "./fleetDeploys";
 import { NONE, type Row, type Target, figure, formatFigure, met, renderTable } from "./table";
 
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}bench`;
