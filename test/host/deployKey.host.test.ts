@@ -120,6 +120,7 @@ describe("the CI deploy key", () => {
     expect(steps.slice(split).map((step) => step.name)).toEqual([
       "retire-old-deploy-keys",
       "pm2-logrotate",
+      "pm2-daemon",
       "app-env",
     ]);
     const afterSecret: RemoteStep[] = steps.slice(split, split + 1);

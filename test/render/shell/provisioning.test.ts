@@ -166,7 +166,14 @@ describe("provisioningSteps", () => {
     expect(distSourced.get("node")).toContain("sha256sum --check");
     expect(distSourced.get("node")).not.toContain(TEST_REGISTRY);
     for (const name of ["pnpm", "pm2"]) expect(npmSourced.get(name)).toContain(`--registry ${TEST_REGISTRY}`);
-    for (const name of ["base-packages", "deploy-user", "sshd-hardening", "pm2-logrotate", "app-env"]) {
+    for (const name of [
+      "base-packages",
+      "deploy-user",
+      "sshd-hardening",
+      "pm2-logrotate",
+      "pm2-daemon",
+      "app-env",
+    ]) {
       expect(npmSourced.get(name)).not.toContain(TEST_REGISTRY);
     }
   });
