@@ -25,6 +25,7 @@ const GROUPS_DOCUMENTED_BY_FIELD = [
   "vps",
   "firewall",
   "ingress",
+  "backup",
   "aws",
 ];
 

@@ -4,6 +4,8 @@ import { parse } from "yaml";
 import { withConfigReference } from "../../src/cli/docs";
 import { renderProjectFile } from "../../src/config/projectFile";
 import { configReference } from "../../src/config/reference";
+import { pipelineSchema } from "../../src/config/schema";
+import { objectShape } from "../../src/config/schemaWalk";
 
 describe("the config reference", () => {
   it("is documented in the README exactly as the schema states it (run npm run docs after changing the schema)", () => {
@@ -21,6 +23,14 @@ describe("the config reference", () => {
     for (const doc of docs) expect(doc.description, doc.key).not.toBe("");
     expect(docs.find((d) => d.key === "app.port")?.defaultValue).toBe(3000);
     expect(docs.find((d) => d.key === "aws.hosts.sshCidrs")?.required).toBe(true);
+  });
+
+  it("lists every field of every group of settings (backup.keep, not just backup)", () => {
+    const keys = new Set(configReference().map((doc) => doc.key));
+    for (const [group, node] of Object.entries(objectShape(pipelineSchema))) {
+      for (const field of Object.keys(objectShape(node)))
+        expect(keys, `${group}.${field}`).toContain(`${group}.${field}`);
+    }
   });
 
   it("declares the required keys without a default so that Pulumi asks for them", () => {
