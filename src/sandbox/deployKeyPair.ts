@@ -1,12 +1,8 @@
-import { utils } from "ssh2";
+import { type SshKeyPair, generateEd25519KeyPair } from "../primitives/sshKeyPair";
 
-export interface DeployKeyPair {
-  privateKey: string;
-  publicKey: string;
-}
+export type DeployKeyPair = SshKeyPair;
 
 /** An ED25519 key in OpenSSH format, as @pulumi/tls hands the stack's deploy key to the workflows. */
 export function generateDeployKey(comment: string): DeployKeyPair {
-  const pair = utils.generateKeyPairSync("ed25519", { comment });
-  return { privateKey: pair.private, publicKey: pair.public };
+  return generateEd25519KeyPair(comment);
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { utils as sshUtils } from "ssh2";
+import { generateEd25519KeyPair } from "../primitives/sshKeyPair";
 import { run } from "./command";
 import { guestFiles, type GuestFile } from "./guestFiles";
 import { saveHandle, type HostHandle } from "./handle";
@@ -147,7 +147,7 @@ async function buildHost(network: HostNetwork, owner: string): Promise<HostHandl
   const sources = await discoverOnce();
   const image = await ensureBaseImage(sources.debianMirror);
   const layers = rootLayers(stateDir, image.rootfs);
-  const rootKeys = sshUtils.generateKeyPairSync("ed25519", { comment: `root-client@${network.netns}` });
+  const rootKeys = generateEd25519KeyPair(`root-client@${network.netns}`);
   const rootPassword = randomBytes(12).toString("base64url");
   const proxyUrl = `http://${network.hostSideAddress}:${PROXY_PORT}`;
   const hostKey = await generateHostKey(layers, network.netns);
@@ -158,7 +158,7 @@ async function buildHost(network: HostNetwork, owner: string): Promise<HostHandl
       proxyUrl,
       npmRegistry: sources.npmRegistry,
       debianSources: sources.debianSources,
-      authorizedKey: rootKeys.public,
+      authorizedKey: rootKeys.publicKey,
       imageEnvironment: readFileSync(path.join(image.rootfs, "etc/environment"), "utf8"),
       imageSshdConfig: readFileSync(path.join(image.rootfs, "etc/ssh/sshd_config"), "utf8"),
     }),
@@ -173,8 +173,8 @@ async function buildHost(network: HostNetwork, owner: string): Promise<HostHandl
     port: 22,
     hostKey,
     knownHostsLine: `${network.guestAddress} ${hostKey}`,
-    rootPrivateKey: rootKeys.private,
-    rootPublicKey: rootKeys.public,
+    rootPrivateKey: rootKeys.privateKey,
+    rootPublicKey: rootKeys.publicKey,
     rootPassword,
     proxyUrl,
     npmRegistry: sources.npmRegistry,

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { utils } from "ssh2";
+import { generateEd25519KeyPair } from "../../src/primitives/sshKeyPair";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   canLoginWithPassword,
@@ -167,10 +167,10 @@ describe("disposable local Debian hosts", () => {
   });
 
   it("reports a refused pty and refused port forwarding for a restricted key", async () => {
-    const restricted = utils.generateKeyPairSync("ed25519");
-    const keyLine = `no-pty,no-port-forwarding ${restricted.public}`;
+    const restricted = generateEd25519KeyPair("restricted");
+    const keyLine = `no-pty,no-port-forwarding ${restricted.publicKey}`;
     await execOk(secondSession, `echo '${keyLine}' >> /root/.ssh/authorized_keys`);
-    const session = await connect(second, { privateKey: restricted.private });
+    const session = await connect(second, { privateKey: restricted.privateKey });
     expect(await session.tryShell()).toBe(false);
     expect(await session.tryForwardOut("127.0.0.1", 22)).toBe(false);
     expect(await execOk(session, "echo still runs commands")).toBe("still runs commands\n");
