@@ -6,6 +6,12 @@
 // open with nobody to answer: the request hangs until the client gives up (26 in 30 reloads at about 800 req/s
 // through Caddy, measured on a test host). With "none" the workers accept from the shared listening socket
 // themselves: a connection is taken by a live worker or waits in the kernel's queue for the next one.
+import { argv } from "./commands";
 
 /** `NAME=value` words, for `env` and for a systemd `Environment=` line. */
 export const PM2_DAEMON_ENVIRONMENT: readonly string[] = ["NODE_CLUSTER_SCHED_POLICY=none"];
+
+/** The assignments as quoted shell words, for `env ... <command>` and a bash array. */
+export function pm2DaemonEnvironmentWords(): string {
+  return argv(...PM2_DAEMON_ENVIRONMENT);
+}

@@ -4,14 +4,14 @@ import type { PipelineConfig } from "../../config/types";
 import { AGENT_PATH, hostLayout } from "../hostLayout";
 import { quote } from "../../primitives/shellQuote";
 import { auditLogScript } from "./auditHelper";
-import { argv, ensureDirectory, shell, writeFile } from "./commands";
+import { ensureDirectory, shell, writeFile } from "./commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
 import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
 import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
-import { PM2_DAEMON_ENVIRONMENT } from "./pm2Daemon";
+import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { pm2DaemonScript, pm2LogrotateScript, pm2Script } from "./steps/pm2";
 import { reverseProxyScript } from "./steps/reverseProxy";
 import { basePackagesScript, deployUserScript, sshdHardeningScript } from "./steps/system";
@@ -71,7 +71,7 @@ function appEnvStep(config: PipelineConfig): RemoteStep {
     LOAD_SYSTEM_ENVIRONMENT,
     `cd ${quote(layout.home)} || exit 1`,
     "# shellcheck disable=SC2016 # the script is expanded by the deploy user's bash",
-    `timeout 300 runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${argv(...PM2_DAEMON_ENVIRONMENT)} ${shell(asUser)}`,
+    `timeout 300 runuser -u ${config.deployUser} -- env HOME=${quote(layout.home)} PM2_HOME=${quote(`${layout.home}/.pm2`)} ${pm2DaemonEnvironmentWords()} ${shell(asUser)}`,
   ].join("\n");
   return { ...rootStep(config, "app-env", script), stdin: "appEnv", touchesSecrets: true };
 }

@@ -16,8 +16,7 @@ import {
 import { backupBeforeMigrations } from "../../config/backupSchema";
 import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
-import { argv } from "./commands";
-import { PM2_DAEMON_ENVIRONMENT } from "./pm2Daemon";
+import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
 const AGENT_BODY_FILES = ["core.sh", "backups.sh", "verbs.sh"] as const;
@@ -32,7 +31,7 @@ export function renderReleaseAgent(config: PipelineConfig): string {
   return [
     header(config),
     settings(config),
-    `readonly PM2_DAEMON_ENVIRONMENT=(${argv(...PM2_DAEMON_ENVIRONMENT)})`,
+    `readonly PM2_DAEMON_ENVIRONMENT=(${pm2DaemonEnvironmentWords()})`,
     databaseCommands(config),
     argumentPatterns(),
     verbTable(),

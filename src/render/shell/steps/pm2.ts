@@ -4,7 +4,7 @@ import { hostLayout } from "../../hostLayout";
 import { quote } from "../../../primitives/shellQuote";
 import { argv, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
-import { PM2_DAEMON_ENVIRONMENT } from "../pm2Daemon";
+import { PM2_DAEMON_ENVIRONMENT, pm2DaemonEnvironmentWords } from "../pm2Daemon";
 
 const PM2_VERSION = "6";
 
@@ -19,7 +19,7 @@ function asDeployUserFunction(config: PipelineConfig): string {
     "as_deploy_user() {",
     // umask 027: a pm2 daemon this starts (pm2 install does) passes it to the app and its logs: not world-readable.
     // Bounded: the user controls its own pm2 daemon and could make a call hang.
-    `  (cd ${quote(home)} && umask 027 && timeout 300 runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} ${argv(...PM2_DAEMON_ENVIRONMENT)} "$@")`,
+    `  (cd ${quote(home)} && umask 027 && timeout 300 runuser -u ${user} -- env HOME=${quote(home)} PM2_HOME=${quote(`${home}/.pm2`)} ${pm2DaemonEnvironmentWords()} "$@")`,
     "}",
   ].join("\n");
 }
@@ -99,7 +99,7 @@ export function pm2DaemonScript(config: PipelineConfig): string {
     `daemon_pid="$(as_deploy_user cat ${quote(`${home}/.pm2/pm2.pid`)} 2>/dev/null || true)"`,
     'if [[ $daemon_pid =~ ^[0-9]+$ ]] && as_deploy_user kill -0 "$daemon_pid" 2>/dev/null; then',
     `  daemon_env="$(as_deploy_user cat "/proc/$daemon_pid/environ" 2>/dev/null | tr '\\0' '\\n' || true)"`,
-    `  wanted=(${argv(...PM2_DAEMON_ENVIRONMENT)})`,
+    `  wanted=(${pm2DaemonEnvironmentWords()})`,
     "  missing=no",
     '  for assignment in "${wanted[@]}"; do',
     '    grep -qxF "$assignment" <<<"$daemon_env" || missing=yes',
