@@ -278,9 +278,12 @@ end_maintenance_of_this_call() {
 # environment (pm2Daemon.ts: the workers accept connections themselves, so a reload never strands one).
 pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 
+# pm2 startOrReload, with the workers of a running app reloaded together (pm2StartOrReload.js), in pm2_cli's
+# environment and with its closed descriptors.
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
-    pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
+    env "${PM2_DAEMON_ENVIRONMENT[@]}" node "$PM2_START_OR_RELOAD" "$PM2_PACKAGE_DIR" "$ECOSYSTEM_FILE" \
+      9>&- </dev/null >&2
 }
 
 health_once() {
