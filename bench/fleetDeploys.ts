@@ -16,6 +16,7 @@ import { type HostHandle, createHost } from "../src/testhost";
 import { figure, type Figure } from "./table";
 
 export const FLEET_SIZE = 8;
+const IDLE_SAMPLE_SECONDS = 10;
 
 const MODES = [
   { name: "8 hosts, batchSize 1 (one after another)", batchSize: 1 },
@@ -25,6 +26,8 @@ const MODES = [
 
 export interface FleetBench {
   cores: number;
+  /** Cores' worth of CPU the machine spends while every host sits idle (apps, pm2 daemons, Caddy, the kernel). */
+  idleCores: number;
   oneHost: Timing;
   modes: ({ name: string } & Timing)[];
 }
@@ -93,6 +96,10 @@ export async function benchFleet(
   });
 
   await timedDeploy(config, "warm-up deploy to every host");
+  const idleBefore = busyCpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_SECONDS * 1000));
+  const idleCores = (busyCpuSeconds() - idleBefore) / IDLE_SAMPLE_SECONDS;
+  log(`${fleet.length} hosts idle: the machine is busy ${idleCores.toFixed(2)} of ${cores} cores`);
   const first = fleet[0];
   if (!first) throw new Error("benchFleet: no host");
   const single = withBatch(1, [first]);
@@ -106,6 +113,7 @@ export async function benchFleet(
   }
   return {
     cores,
+    idleCores,
     oneHost: timing(oneHost),
     modes: MODES.map((mode, index) => ({ name: mode.name, ...timing(modeRuns[index] ?? []) })),
   };
@@ -137,6 +145,8 @@ export function fleetReport(bench: FleetBench, repeat: number): string[] {
     line("1 host", bench.oneHost),
     ...bench.modes.map((mode) => line(mode.name, mode)),
     "",
+    `While the ${FLEET_SIZE} hosts sit idle the machine is busy ${bench.idleCores.toFixed(2)} of ${bench.cores} cores (apps, pm2 daemons, Caddy): ` +
+      `part of every run's machine CPU above.`,
     `target: 8 hosts in batches (50%) <= 2x one host: ${ratio === null ? "n/a" : `${ratio.toFixed(2)}x, ${ratio <= 2 ? "met" : "NOT met"}`}. ` +
       `The ${FLEET_SIZE} local hosts share this machine's ${bench.cores} cores: a batch of 4 runs 4 agents, pm2 reloads and app boots on ` +
       `${bench.cores} cores at once, so no schedule beats the CPU floor here; on separate servers each host brings its own CPU.`,
