@@ -17,8 +17,7 @@ export function renderEcosystem(config: PipelineConfig): string {
     script: `${layout.current}/${config.app.startScript}`,
     exec_mode: "cluster",
     instances: config.app.instances,
-    // A reload replaces each worker once its replacement listens: the old one gets SIGINT and this long to drain
-    // before SIGKILL.
+    // A reload replaces workers one by one: the old one gets SIGINT and this long to drain before SIGKILL.
     kill_timeout: config.deploy.shutdownTimeoutSeconds * 1000,
     // and the new one must be listening within the health deadline, or pm2 moves on without it.
     listen_timeout: config.deploy.healthTimeoutSeconds * 1000,
