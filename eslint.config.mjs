@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["example-app/**/*.js", "src/render/shell/agent/*.js"],
+    files: ["example-app/**/*.js"],
     languageOptions: {
       sourceType: "commonjs",
       globals: {

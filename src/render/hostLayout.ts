@@ -4,8 +4,6 @@ import type { PipelineConfig } from "../config/types";
 export const AGENT_PATH = "/usr/local/lib/pipeline/release-agent";
 /** Appends one validated line to the audit log; the deploy user may run it as root (sudoers), nothing else. */
 export const AUDIT_HELPER_PATH = "/usr/local/lib/pipeline/audit-append";
-/** pm2 startOrReload with the workers reloaded together (agent/pm2StartOrReload.js); the same for every app. */
-export const PM2_START_OR_RELOAD_PATH = "/usr/local/lib/pipeline/pm2-start-or-reload.js";
 /** The deploy users' authorized keys: root-owned, outside their homes (sshd's AuthorizedKeysFile for them). */
 export const AUTHORIZED_KEYS_DIR = "/etc/ssh/pipeline/authorized_keys";
 

@@ -69,25 +69,6 @@ describe("deploying the example app", () => {
     });
   });
 
-  it("reloads the two workers together: both replacements start before either old worker exits", async () => {
-    expect(stack.config.app.instances).toBe(2);
-    const { home } = hostLayout(stack.config);
-    const daemonLog = () =>
-      asRoot(host, `cd ${home} && runuser -u ${stack.config.deployUser} -- cat ${home}/.pm2/pm2.log`);
-    const before = (await daemonLog()).split("\n").length - 1;
-    const release = makeRelease(stack.config);
-    await deployOk(stack, release);
-    const events = (await daemonLog())
-      .split("\n")
-      .slice(before)
-      .map((line) => /App \[[^\]:]+:(_old_)?\d+\] (starting|exited)/.exec(line))
-      .filter((match) => match !== null)
-      .map((match) => `${match[1] ? "old" : "new"} ${match[2]}`);
-    // pm2 alone: new starting, old exited, new starting, old exited.
-    expect(events).toEqual(["new starting", "new starting", "old exited", "old exited"]);
-    expect(await servedBuilds(host, stack.config)).toEqual([release.id]);
-  });
-
   it("keeps the previous release serving when the new one fails its health check", async () => {
     const good = makeRelease(stack.config);
     await deployOk(stack, good);

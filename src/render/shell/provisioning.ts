@@ -1,7 +1,7 @@
 // Provisioning of one host as an ordered list of idempotent steps, the first part of the host's step chain
 // (hostSteps.ts).
 import type { PipelineConfig } from "../../config/types";
-import { AGENT_PATH, PM2_START_OR_RELOAD_PATH, hostLayout } from "../hostLayout";
+import { AGENT_PATH, hostLayout } from "../hostLayout";
 import { quote } from "../../primitives/shellQuote";
 import { auditLogScript } from "./auditHelper";
 import { ensureDirectory, shell, writeFile } from "./commands";
@@ -12,7 +12,6 @@ import { type RemoteStep, rootStep } from "./remoteStep";
 import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
-import { pm2StartOrReloadCommand, pm2StartOrReloadSource } from "./pm2StartOrReload";
 import { pm2DaemonScript, pm2LogrotateScript, pm2Script } from "./steps/pm2";
 import { reverseProxyScript } from "./steps/reverseProxy";
 import { basePackagesScript, deployUserScript, sshdHardeningScript } from "./steps/system";
@@ -64,7 +63,7 @@ function appEnvStep(config: PipelineConfig): RemoteStep {
     `if [ -f ${quote(ecosystemFilePath(config))} ] && timeout 30 pm2 describe ${quote(config.app.name)} >/dev/null 2>&1; then`,
     "  umask 027",
     `  echo "shared/.env changed: reloading ${config.app.name}" >&2`,
-    `  timeout 120 ${pm2StartOrReloadCommand(ecosystemFilePath(config))} >&2 </dev/null ||`,
+    `  timeout 120 pm2 startOrReload ${quote(ecosystemFilePath(config))} --update-env >&2 ||`,
     `    echo "warning: pm2 could not reload ${config.app.name}; the new shared/.env applies at the next deploy" >&2`,
     "fi",
   ].join("\n");
@@ -82,7 +81,6 @@ function releaseAgentScript(config: PipelineConfig): string {
   return [
     ensureDirectory(directory, { mode: "0755", owner: "root:root" }),
     writeFile(AGENT_PATH, renderReleaseAgent(config), { mode: "0755", owner: "root:root" }),
-    writeFile(PM2_START_OR_RELOAD_PATH, pm2StartOrReloadSource(), { mode: "0644", owner: "root:root" }),
     auditLogScript(config),
   ].join("\n");
 }

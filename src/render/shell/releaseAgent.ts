@@ -14,11 +14,10 @@ import {
   verbUsage,
 } from "../agentProtocol";
 import { backupBeforeMigrations } from "../../config/backupSchema";
-import { AGENT_PATH, AUDIT_HELPER_PATH, PM2_START_OR_RELOAD_PATH, hostLayout } from "../hostLayout";
+import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
-import { PM2_PACKAGE_DIR } from "./pm2StartOrReload";
 
 const AGENT_BODY_FILES = ["core.sh", "backups.sh", "verbs.sh"] as const;
 
@@ -100,8 +99,6 @@ function settings(config: PipelineConfig): string {
     MAX_COMMAND_LENGTH,
     USAGE_TEXT: AGENT_VERB_NAMES.map((name) => `  ${verbUsage(name)}`).join("\n"),
     ECOSYSTEM_JS: renderEcosystem(config),
-    PM2_PACKAGE_DIR,
-    PM2_START_OR_RELOAD: PM2_START_OR_RELOAD_PATH,
   });
 }
 

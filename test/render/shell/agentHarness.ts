@@ -8,7 +8,6 @@ import { gzipSync } from "node:zlib";
 import type { PipelineConfig } from "../../../src/config/types";
 import { renderAuditHelper } from "../../../src/render/shell/auditHelper";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
-import { pm2StartOrReloadSource } from "../../../src/render/shell/pm2StartOrReload";
 
 /** The user the harness runs bash as when the tests run as root (CI): nobody. */
 export const UNPRIVILEGED_ID = 65534;
@@ -55,7 +54,7 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
-const ASSIGNMENT = /^readonly ([A-Z][A-Z0-9_]*)=('[^']*'|[^'\s]*)$/;
+const ASSIGNMENT = /^readonly ([A-Z_]+)=('[^']*'|[^'\s]*)$/;
 
 function renderedValue(raw: string): string {
   return raw.startsWith("'") ? raw.slice(1, -1) : raw;
@@ -97,8 +96,6 @@ export class AgentSandbox {
       if (value !== undefined) settings[name] = String(value);
     }
     if (options.startScript !== undefined) settings.START_SCRIPT = options.startScript;
-    settings.PM2_PACKAGE_DIR = join(this.root, "pm2-package");
-    settings.PM2_START_OR_RELOAD = join(this.root, "pm2-start-or-reload.js");
     for (const name of Object.keys(settings)) {
       if (!values.has(name)) throw new Error(`the rendered agent has no single-line setting ${name}`);
     }
@@ -129,28 +126,6 @@ export class AgentSandbox {
         { mode: 0o755 },
       );
     }
-    // The real pm2StartOrReload.js, on a stand-in of pm2's API that records startOrReload like a shim's call.
-    writeFileSync(settings.PM2_START_OR_RELOAD, pm2StartOrReloadSource());
-    mkdirSync(join(settings.PM2_PACKAGE_DIR, "lib"), { recursive: true });
-    writeFileSync(
-      join(settings.PM2_PACKAGE_DIR, "constants.js"),
-      "module.exports = { CONCURRENT_ACTIONS: 2 };\n",
-    );
-    writeFileSync(
-      join(settings.PM2_PACKAGE_DIR, "lib", "API.js"),
-      [
-        "module.exports = class {",
-        "  Client = {};",
-        "  connect(cb) { cb(); }",
-        "  disconnect(cb) { cb(); }",
-        "  _operate() {}",
-        "  _startJson(file, opts, action, cb) {",
-        `    require("fs").appendFileSync(${JSON.stringify(this.stubLog)}, "pm2 startOrReload " + file + " --update-env\\n");`,
-        "    cb(null, []);",
-        "  }",
-        "};",
-      ].join("\n"),
-    );
     // sudo -n <audit helper>: the real rendered helper, unprivileged, writing the relocated AUDIT_LOG.
     const helper = renderAuditHelper(config).replace(
       /^readonly AUDIT_LOG=.*$/m,

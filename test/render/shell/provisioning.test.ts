@@ -148,7 +148,7 @@ describe("provisioningSteps", () => {
     expect(appEnv.script).toContain("env_file=/home/deploy/apps/storefront/shared/.env");
     expect(appEnv.script).toContain("umask 077");
     expect(appEnv.script).toContain(
-      "node /usr/local/lib/pipeline/pm2-start-or-reload.js /usr/local/lib/node_modules/pm2 /home/deploy/apps/storefront/shared/ecosystem.config.js",
+      "pm2 startOrReload /home/deploy/apps/storefront/shared/ecosystem.config.js --update-env",
     );
     expect(appEnv.script).not.toMatch(/chown|chmod/);
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);

@@ -276,14 +276,11 @@ end_maintenance_of_this_call() {
 # fd 9 holds the deploy lock: no child may inherit it (the long-lived pm2 daemon, a background process that a
 # migration or an install script leaves behind), or the lock outlives the agent. A daemon this starts gets its
 # environment (pm2Daemon.ts: the workers accept connections themselves, so a reload never strands one).
-as_pm2_client() { env "${PM2_DAEMON_ENVIRONMENT[@]}" "$@" 9>&- </dev/null; }
+pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 
-pm2_cli() { as_pm2_client pm2 "$@"; }
-
-# pm2 startOrReload, with the workers of a running app reloaded together (pm2StartOrReload.js).
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
-    as_pm2_client node "$PM2_START_OR_RELOAD" "$PM2_PACKAGE_DIR" "$ECOSYSTEM_FILE" >&2
+    pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
 }
 
 health_once() {
