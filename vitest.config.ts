@@ -5,12 +5,16 @@ import { defineConfig } from "vitest/config";
 //   *.lint.test.ts   lint   actionlint, GitHub's workflow parser, shellcheck on rendered output
 //   *.stack.test.ts  stack  the Pulumi program under runtime mocks
 //   *.host.test.ts   host   real disposable Debian hosts (root on Linux)
+//   *.engine.test.ts engine the real Pulumi CLI that npm run engine:install built
 const layers = {
-  unit: { include: ["test/**/*.test.ts"], exclude: ["test/**/*.{lint,stack,host}.test.ts"] },
+  unit: { include: ["test/**/*.test.ts"], exclude: ["test/**/*.{lint,stack,host,engine}.test.ts"] },
   lint: { include: ["test/**/*.lint.test.ts"] },
   stack: { include: ["test/**/*.stack.test.ts"] },
   host: { include: ["test/**/*.host.test.ts"] },
+  engine: { include: ["test/**/*.engine.test.ts"] },
 };
+
+const slowLayers = new Set(["host", "engine"]);
 
 export default defineConfig({
   test: {
@@ -20,9 +24,9 @@ export default defineConfig({
         name,
         include: files.include,
         exclude: "exclude" in files ? files.exclude : [],
-        testTimeout: name === "host" ? 600_000 : name === "stack" ? 60_000 : 30_000,
-        hookTimeout: name === "host" ? 900_000 : 60_000,
-        fileParallelism: name !== "host",
+        testTimeout: slowLayers.has(name) ? 600_000 : name === "stack" ? 60_000 : 30_000,
+        hookTimeout: slowLayers.has(name) ? 900_000 : 60_000,
+        fileParallelism: !slowLayers.has(name),
       },
     })),
     server: { deps: { inline: ["@actions/workflow-parser"] } },

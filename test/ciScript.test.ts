@@ -12,7 +12,12 @@ describe(".ci/run", () => {
 
   it("runs the README's test commands", () => {
     const readme = readFileSync("README.md", "utf8");
-    for (const command of ["npm test", "npm run test:host"]) {
+    for (const command of [
+      "npm run engine:install",
+      "npm test",
+      "npm run test:host",
+      "npm run test:engine",
+    ]) {
       expect(readme).toContain(command);
       expect(script).toContain(command);
     }
