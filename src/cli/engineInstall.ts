@@ -1,7 +1,7 @@
 // npm run engine:install: builds the Pulumi CLI, its Node.js language host and the resource plugins from the Go
 // module proxy at the versions package-lock.json pins, into a cache outside the repository (idempotent).
 import { describe, installEngine } from "../engine/install";
-import { engineHome, engineLayout, REPO_ROOT } from "../engine/paths";
+import { engineHome, engineLayout, REPO_ROOT } from "../engine/engineLayout";
 import { enginePieces } from "../engine/pieces";
 
 if (require.main === module) {

@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { goEnvironment, missingReplaces, probeModule, readGoMod, withoutProxyAddress } from "./goModules";
-import { BUILD_MODULE_DIR, type EngineLayout, binaryName } from "./paths";
+import { BUILD_MODULE_DIR, type EngineLayout, binaryName } from "./engineLayout";
 import type { EnginePiece } from "./pieces";
 
 export type PieceStatus = "built" | "cached" | "unavailable" | "failed";

@@ -5,7 +5,7 @@
 //   {"ok": true, "changes": {...}} or {"ok": false, "error": "..."}
 import path from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { REPO_ROOT } from "./paths";
+import { REPO_ROOT } from "./engineLayout";
 
 type Operation = "preview" | "up" | "refresh" | "destroy";
 

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { runCollecting, type ScriptResult } from "../../src/sandbox/childProcess";
-import { engineLayout, REPO_ROOT } from "../../src/engine/paths";
+import { engineLayout, REPO_ROOT } from "../../src/engine/engineLayout";
 import { readInstallReport } from "../../src/engine/install";
 
 export const PASSPHRASE = "engine-tests-only";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { missingReplaces, probeModule, readGoMod } from "../../src/engine/goModules";
 import { installEngine, readInstallReport } from "../../src/engine/install";
-import { BUILD_MODULE_DIR, engineLayout, REPO_ROOT } from "../../src/engine/paths";
+import { BUILD_MODULE_DIR, engineLayout, REPO_ROOT } from "../../src/engine/engineLayout";
 import { enginePieces } from "../../src/engine/pieces";
 import { installedCli } from "./engineWorkspace";
 

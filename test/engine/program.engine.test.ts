@@ -1,7 +1,7 @@
 // index.ts itself under the real engine (an inline Automation API program: no language host binary is needed).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readInstallReport } from "../../src/engine/install";
-import { engineLayout } from "../../src/engine/paths";
+import { engineLayout } from "../../src/engine/engineLayout";
 import { generateEd25519KeyPair } from "../../src/primitives/sshKeyPair";
 import { createEngineWorkspace, type EngineWorkspace } from "./engineWorkspace";
 
