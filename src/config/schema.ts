@@ -1,6 +1,7 @@
 // The stack config users write, with every default stated once, next to its key.
 // The README's config reference is generated from these descriptions (npm run docs).
 import { z } from "zod";
+import { sshPrivateKeyType } from "../primitives/sshPrivateKeyType";
 import { appSchema } from "./appSchema";
 import { awsSchema } from "./awsSchema";
 import { backupSchema } from "./backupSchema";
@@ -219,6 +220,17 @@ export const pipelineSchema = z
         path: ["notifications", "webhook"],
         message:
           "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
+      });
+    }
+    const adminKeyType =
+      c.aws?.hosts !== undefined && c.adminPrivateKey !== undefined
+        ? sshPrivateKeyType(c.adminPrivateKey)
+        : undefined;
+    if (adminKeyType?.startsWith("ecdsa-")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["adminPrivateKey"],
+        message: `is an ECDSA key (${adminKeyType}), which aws.hosts cannot import as an EC2 key pair (EC2 takes ED25519 and RSA keys): use an ED25519 key (ssh-keygen -t ed25519 -f admin_key, then pulumi config set --secret adminPrivateKey < admin_key)`,
       });
     }
     if (c.ingress.tls === "acme" && c.ingress.acmeEmail === undefined) {

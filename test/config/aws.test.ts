@@ -1,3 +1,4 @@
+import { utils } from "ssh2";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors";
 import { loadFromValues } from "../../src/config/fromValues";
@@ -26,6 +27,30 @@ function problemsOf(values: Record<string, unknown>): string[] {
 function load(values: Record<string, unknown>) {
   return loadFromValues(values, "acme", { stack: "staging", requireSecrets: false }).config;
 }
+
+/** A private key of the type, in OpenSSH format, as ssh-keygen writes it. */
+const privateKeyOf = (type: "ed25519" | "ecdsa" | "rsa"): string =>
+  utils.generateKeyPairSync(type, type === "ecdsa" ? { bits: 256 } : type === "rsa" ? { bits: 2048 } : {})
+    .private;
+
+describe("the admin key with aws.hosts (imported as an EC2 key pair, which takes ED25519 and RSA only)", () => {
+  it("an ECDSA admin key is refused, naming the key, the reason and how to make one that works", () => {
+    const values = { ...awsValues({ hosts: AWS_HOSTS }), adminPrivateKey: privateKeyOf("ecdsa") };
+    expect(problemsOf(values)).toEqual([
+      "pipeline:adminPrivateKey: is an ECDSA key (ecdsa-sha2-nistp256), which aws.hosts cannot import as an EC2 key pair (EC2 takes ED25519 and RSA keys): use an ED25519 key (ssh-keygen -t ed25519 -f admin_key, then pulumi config set --secret adminPrivateKey < admin_key)",
+    ]);
+  });
+
+  it.each(["ed25519", "rsa"] as const)("a %s admin key is accepted", (type) => {
+    expect(problemsOf({ ...awsValues({ hosts: AWS_HOSTS }), adminPrivateKey: privateKeyOf(type) })).toEqual(
+      [],
+    );
+  });
+
+  it("an ECDSA admin key for hosts the program does not create is accepted (no key pair is imported)", () => {
+    expect(problemsOf({ ...minimalValues(), adminPrivateKey: privateKeyOf("ecdsa") })).toEqual([]);
+  });
+});
 
 describe("the aws config group", () => {
   it("is optional: a stack without it has no aws settings and deploys to its hosts list", () => {

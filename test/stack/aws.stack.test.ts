@@ -237,6 +237,17 @@ describe("EC2 hosts (aws.hosts)", () => {
   });
 });
 
+describe("the instances wait for their security group's rules", () => {
+  it("each instance depends on every ingress and egress rule of the group (a new group has no egress of its own)", () => {
+    const rules = [...ofStack(T.ingress, "staging"), ...ofStack(T.egress, "staging")]
+      .map((r) => r.name)
+      .sort();
+    expect(rules.length).toBeGreaterThanOrEqual(4);
+    for (const instance of ofStack(T.instance, "staging"))
+      expect([...(run.dependencies.get(instance.name) ?? [])].sort()).toEqual(rules);
+  });
+});
+
 describe("the backup bucket (aws.backupBucket)", () => {
   it("is versioned, encrypted, closed to the public and expires backups", () => {
     for (const stack of ["staging", "production"] as const) {

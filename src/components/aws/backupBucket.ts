@@ -11,6 +11,7 @@ import {
   githubEnvironmentSubject,
   tlsOnlyBucketPolicy,
 } from "../../render/aws/backupAccess";
+import { backupBucketResourceName, backupRoleResourceName } from "../../render/aws/autoNames";
 import { AWS_BACKUP_VARS } from "../../render/githubNames";
 import { childName } from "../naming";
 
@@ -35,7 +36,11 @@ export class BackupBucket extends pulumi.ComponentResource {
     const settings = config.aws.backupBucket;
     const inBucket = () => ({ parent: this.bucket });
 
-    this.bucket = new aws.s3.Bucket(childName(name, "bucket"), { forceDestroy: false }, { parent: this });
+    this.bucket = new aws.s3.Bucket(
+      backupBucketResourceName(childName(name, "bucket"), config.app.name, config.environment),
+      { forceDestroy: false },
+      { parent: this },
+    );
     const bucket = this.bucket.bucket;
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       childName(name, "public-access"),
@@ -88,7 +93,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     const providerArn = this.oidcProviderArn(name, config.aws.oidcProvider);
     const subject = githubEnvironmentSubject(config.githubOwner, config.repository, config.environment);
     this.role = new aws.iam.Role(
-      childName(name, "role"),
+      backupRoleResourceName(childName(name, "role"), config.app.name, config.environment),
       {
         description: `GitHub Actions of ${config.githubOwner}/${config.repository}, environment ${config.environment}: backups under ${backupPrefix(config.environment)}`,
         assumeRolePolicy: pulumi

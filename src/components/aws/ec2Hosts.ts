@@ -53,7 +53,11 @@ export class Ec2Hosts extends pulumi.ComponentResource {
       },
       parent,
     );
-    const securityGroup = this.createSecurityGroup(name, config, tags("ssh-web"));
+    const { group: securityGroup, rules: securityGroupRules } = this.createSecurityGroup(
+      name,
+      config,
+      tags("ssh-web"),
+    );
     const adminPublicKey = adminPublicKeyOf(args.adminPrivateKey, this);
     const keyPair = new aws.ec2.KeyPair(
       childName(name, "admin"),
@@ -98,8 +102,15 @@ export class Ec2Hosts extends pulumi.ComponentResource {
           tags: tags(hostName),
           volumeTags: tags(hostName),
         },
-        // A newer Debian image is for new hosts; the running ones are updated by apt, not replaced.
-        { parent: this, ignoreChanges: ["ami"], additionalSecretOutputs: ["userData"] },
+        {
+          parent: this,
+          // A newer Debian image is for new hosts; the running ones are updated by apt, not replaced.
+          ignoreChanges: ["ami"],
+          additionalSecretOutputs: ["userData"],
+          // The provider removes the default allow-all egress of a new group: the instance boots, and its host
+          // steps dial in and install packages, only once the group's own rules exist.
+          dependsOn: securityGroupRules,
+        },
       );
       const address = new aws.ec2.Eip(
         childName(name, hostName, "ip"),
@@ -125,7 +136,7 @@ export class Ec2Hosts extends pulumi.ComponentResource {
     name: string,
     config: Ec2HostsArgs["config"],
     tags: Record<string, string>,
-  ): aws.ec2.SecurityGroup {
+  ): { group: aws.ec2.SecurityGroup; rules: pulumi.Resource[] } {
     const subnetId = config.aws.hosts.subnetId;
     const vpcId =
       subnetId === undefined ? undefined : aws.ec2.getSubnetOutput({ id: subnetId }, { parent: this }).vpcId;
@@ -139,8 +150,9 @@ export class Ec2Hosts extends pulumi.ComponentResource {
       { parent: this },
     );
     const inGroup = { parent: group };
+    const rules: pulumi.Resource[] = [];
     for (const rule of securityGroupIngress(config)) {
-      new aws.vpc.SecurityGroupIngressRule(
+      const ingress = new aws.vpc.SecurityGroupIngressRule(
         childName(name, "in", rule.name),
         {
           securityGroupId: group.id,
@@ -153,18 +165,20 @@ export class Ec2Hosts extends pulumi.ComponentResource {
         },
         inGroup,
       );
+      rules.push(ingress);
     }
     for (const [family, range] of [
       ["v4", { cidrIpv4: "0.0.0.0/0" }],
       ["v6", { cidrIpv6: "::/0" }],
     ] as const) {
-      new aws.vpc.SecurityGroupEgressRule(
+      const egress = new aws.vpc.SecurityGroupEgressRule(
         childName(name, "out", family),
         { securityGroupId: group.id, ipProtocol: "-1", ...range, description: "all outbound" },
         inGroup,
       );
+      rules.push(egress);
     }
-    return group;
+    return { group, rules };
   }
 }
 
