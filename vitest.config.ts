@@ -25,6 +25,8 @@ export default defineConfig({
         fileParallelism: name !== "host",
       },
     })),
+    // Fails the run when a test leaves a file in the work tree (test/workTree/guard.ts).
+    globalSetup: ["test/workTree/guard.ts"],
     server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });
