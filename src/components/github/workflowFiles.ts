@@ -132,7 +132,14 @@ function proposeFiles(
         { parent },
       )
       .results.apply((listed): Proposal | undefined => {
-        const rejecting = rejectingPullRequest(listed);
+        const rejecting = rejectingPullRequest(
+          Array.isArray(listed)
+            ? listed
+            : reportMalformed(
+                `pipeline:files: GitHub returned no list of the pull requests of ${head} (the program cannot tell whether this generation was turned down)`,
+                [],
+              ),
+        );
         if (rejecting === undefined) return openProposal(name, config, files, parent, baseBranch, head);
         void pulumi.log.warn(rejectedGenerationWarning(config, head, baseBranch, rejecting), parent);
         return undefined;
