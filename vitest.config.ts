@@ -29,6 +29,8 @@ export default defineConfig({
         fileParallelism: !slowLayers.has(name),
       },
     })),
+    // Fails the run when a test leaves a file in the work tree (test/workTree/guard.ts).
+    globalSetup: ["test/workTree/guard.ts"],
     server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });

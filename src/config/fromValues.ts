@@ -2,6 +2,7 @@
 import type { z } from "zod";
 import { ConfigError, MISSING_ADMIN_KEY } from "./errors";
 import { PROJECT, type SecretKey } from "./keys";
+import { crossFieldProblems, type ParsedFields } from "./crossFieldRules";
 import { editDistance, hostKeyFix, isProductionLike } from "./rules";
 import { pipelineSchema } from "./schema";
 import { arrayElement, objectShape } from "./schemaWalk";
@@ -34,16 +35,15 @@ export function loadFromValues(
   const problems: string[] = [];
   if (!githubOwner) problems.push("github:owner: is not set (pulumi config set github:owner <user-or-org>)");
 
-  const parsed = pipelineSchema.safeParse(decodeJsonStrings(dropUnsetPlaceholders(values)), {
-    reportInput: true,
-  });
+  const input = decodeJsonStrings(dropUnsetPlaceholders(values));
+  const parsed = pipelineSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) problems.push(...firstIssuePerPath(parsed.error.issues).flatMap(describeIssue));
-  if (parsed.success && githubOwner) problems.push(...foreignTeams(parsed.data.reviewers, githubOwner));
-  if (parsed.success && options.requireSecrets && webhookSecretMissing(parsed.data)) {
-    problems.push(
-      `${PROJECT}:notificationWebhook: is not set, but notifications.webhook is true in the stack that owns repository settings (pulumi config set --secret notificationWebhook <url>)`,
-    );
-  }
+  const context = { githubOwner, requireSecrets: options.requireSecrets };
+  problems.push(
+    ...crossFieldProblems(fieldsThatParse(input), context).map(
+      ({ path, message }) => `${PROJECT}:${formatPath(path)}: ${message}`,
+    ),
+  );
   if (
     options.requireSecrets &&
     (values["adminPrivateKey"] === undefined || values["adminPrivateKey"] === "")
@@ -73,23 +73,18 @@ export function loadFromValues(
   return { config, secrets };
 }
 
-function webhookSecretMissing(c: {
-  ownsRepositorySettings: boolean;
-  notifications: { webhook: boolean };
-  notificationWebhook?: string;
-}): boolean {
-  return c.ownsRepositorySettings && c.notifications.webhook && c.notificationWebhook === undefined;
-}
-
-/** The environment API resolves team slugs inside github:owner; a team of another organization cannot review. */
-function foreignTeams(reviewers: readonly string[], githubOwner: string): string[] {
-  return reviewers.flatMap((reviewer, index) => {
-    const org = reviewer.includes("/") ? reviewer.split("/")[0] : undefined;
-    if (org === undefined || org.toLowerCase() === githubOwner.toLowerCase()) return [];
-    return [
-      `${PROJECT}:reviewers[${index}]: team '${reviewer}' belongs to '${org}', not to github:owner '${githubOwner}' (use a team of ${githubOwner})`,
-    ];
-  });
+/**
+ * Each top-level key that passes its own schema, with its parsed value; a key left out that may be left out is
+ * present with the value undefined (the cross-field rules tell "not set" from "did not parse").
+ */
+function fieldsThatParse(input: Record<string, unknown>): ParsedFields {
+  const fields: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(pipelineSchema.shape)) {
+    const result = schema.safeParse(input[key]);
+    if (result.success) fields[key] = result.data;
+  }
+  // Each value is the output of its own key's schema.
+  return fields as ParsedFields;
 }
 
 /** Pulumi.yaml declares optional keys with the default "" (a declared key without default is required). */

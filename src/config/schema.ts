@@ -1,7 +1,7 @@
 // The stack config users write, with every default stated once, next to its key.
 // The README's config reference is generated from these descriptions (npm run docs).
+// Rules between keys live in crossFieldRules.ts: they run on the keys that parsed, whatever else failed.
 import { z } from "zod";
-import { sshPrivateKeyType } from "../primitives/sshPrivateKeyType";
 import { appSchema } from "./appSchema";
 import { awsSchema } from "./awsSchema";
 import { backupSchema } from "./backupSchema";
@@ -63,284 +63,143 @@ const hostSchema = z.strictObject({
   }),
 });
 
-export const pipelineSchema = z
-  .strictObject({
-    repository: matching(
-      REPOSITORY_NAME,
-      "is not a GitHub repository name",
-      "use the repository name without the owner, e.g. my-app",
-    ).describe("The app repository (under github:owner). Required."),
-    environment: matching(
-      ENVIRONMENT_NAME,
-      "is not a valid environment name",
-      "use letters, digits, '.', '_' or '-', e.g. staging",
-    ).describe("GitHub environment this stack owns (staging, production, ...). Required."),
-    branch: text("use a branch name such as main")
-      .superRefine((name, ctx) => {
-        const problem = branchNameProblem(name);
-        if (problem)
+export const pipelineSchema = z.strictObject({
+  repository: matching(
+    REPOSITORY_NAME,
+    "is not a GitHub repository name",
+    "use the repository name without the owner, e.g. my-app",
+  ).describe("The app repository (under github:owner). Required."),
+  environment: matching(
+    ENVIRONMENT_NAME,
+    "is not a valid environment name",
+    "use letters, digits, '.', '_' or '-', e.g. staging",
+  ).describe("GitHub environment this stack owns (staging, production, ...). Required."),
+  branch: text("use a branch name such as main")
+    .superRefine((name, ctx) => {
+      const problem = branchNameProblem(name);
+      if (problem)
+        ctx.addIssue({
+          code: "custom",
+          message: `${problem}, which GitHub rejects (use a branch name such as main or release/1.x)`,
+        });
+    })
+    .describe("Branch whose pushes deploy to this environment. Required."),
+  url: text("use the public https URL")
+    .refine((u) => httpsUrlProblem(u) === undefined, {
+      error: "is not an http(s) URL (use the environment's public URL, e.g. https://staging.example.com)",
+    })
+    .describe("Public URL of the environment: shown on deployments and checked after each deploy. Required."),
+  reviewers: z
+    .array(
+      text("use a GitHub login or org/team").refine((r) => GITHUB_LOGIN.test(r) || GITHUB_TEAM.test(r), {
+        error: "is neither a GitHub login nor an org/team slug (for example octocat or my-org/ops)",
+      }),
+      { error: "must be a list of GitHub logins and org/team slugs (for example [octocat, my-org/ops])" },
+    )
+    .max(6, {
+      error: "has more than 6 entries, GitHub's limit for required reviewers (keep at most 6, or use a team)",
+    })
+    .refine((list) => new Set(list.map((r) => r.toLowerCase())).size === list.length, {
+      error: "names a reviewer twice (list each login or team once)",
+    })
+    .default([])
+    .describe(
+      "Required reviewers of deployments: logins and org/team slugs (at most 6). Needs a public repo or a paid plan.",
+    ),
+  waitTimer: integer(0, 43200, "use minutes from 0 to 43200 (30 days)")
+    .default(0)
+    .describe("Minutes a deployment waits before it starts. Needs a public repo or a paid plan."),
+  preventSelfReview: boolean()
+    .optional()
+    .describe(
+      "Whoever triggered a deployment cannot approve it. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
+    ),
+  hosts: z
+    .array(hostSchema, {
+      error:
+        "must be a list of {name?, host, port?, hostKey} (for example [{name: web-1, host: vps1.example.com, hostKey: ssh-ed25519 AAAA...}])",
+    })
+    .min(1, { error: "is empty (list at least one host to deploy to)" })
+    .max(20, { error: "lists more than 20 hosts (split them into several stacks)" })
+    .refine((list) => new Set(list.map((h) => `${h.host.toLowerCase()}:${h.port}`)).size === list.length, {
+      error: "lists the same host and port twice (keep one entry per server)",
+    })
+    .transform((list) => list.map((h, index) => ({ ...h, name: h.name ?? defaultHostName(index) })))
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((h, index) => {
+        if (seen.has(h.name)) {
           ctx.addIssue({
             code: "custom",
-            message: `${problem}, which GitHub rejects (use a branch name such as main or release/1.x)`,
+            path: [index, "name"],
+            message: `'${h.name}' is the name of an earlier host (give every host its own name; a host without one is called host-<position>)`,
           });
-      })
-      .describe("Branch whose pushes deploy to this environment. Required."),
-    url: text("use the public https URL")
-      .refine((u) => httpsUrlProblem(u) === undefined, {
-        error: "is not an http(s) URL (use the environment's public URL, e.g. https://staging.example.com)",
-      })
-      .describe(
-        "Public URL of the environment: shown on deployments and checked after each deploy. Required.",
-      ),
-    reviewers: z
-      .array(
-        text("use a GitHub login or org/team").refine((r) => GITHUB_LOGIN.test(r) || GITHUB_TEAM.test(r), {
-          error: "is neither a GitHub login nor an org/team slug (for example octocat or my-org/ops)",
-        }),
-        { error: "must be a list of GitHub logins and org/team slugs (for example [octocat, my-org/ops])" },
-      )
-      .max(6, {
-        error:
-          "has more than 6 entries, GitHub's limit for required reviewers (keep at most 6, or use a team)",
-      })
-      .refine((list) => new Set(list.map((r) => r.toLowerCase())).size === list.length, {
-        error: "names a reviewer twice (list each login or team once)",
-      })
-      .default([])
-      .describe(
-        "Required reviewers of deployments: logins and org/team slugs (at most 6). Needs a public repo or a paid plan.",
-      ),
-    waitTimer: integer(0, 43200, "use minutes from 0 to 43200 (30 days)")
-      .default(0)
-      .describe("Minutes a deployment waits before it starts. Needs a public repo or a paid plan."),
-    preventSelfReview: boolean()
-      .optional()
-      .describe(
-        "Whoever triggered a deployment cannot approve it. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
-      ),
-    hosts: z
-      .array(hostSchema, {
-        error:
-          "must be a list of {name?, host, port?, hostKey} (for example [{name: web-1, host: vps1.example.com, hostKey: ssh-ed25519 AAAA...}])",
-      })
-      .min(1, { error: "is empty (list at least one host to deploy to)" })
-      .max(20, { error: "lists more than 20 hosts (split them into several stacks)" })
-      .refine((list) => new Set(list.map((h) => `${h.host.toLowerCase()}:${h.port}`)).size === list.length, {
-        error: "lists the same host and port twice (keep one entry per server)",
-      })
-      .transform((list) => list.map((h, index) => ({ ...h, name: h.name ?? defaultHostName(index) })))
-      .superRefine((list, ctx) => {
-        const seen = new Set<string>();
-        list.forEach((h, index) => {
-          if (seen.has(h.name)) {
-            ctx.addIssue({
-              code: "custom",
-              path: [index, "name"],
-              message: `'${h.name}' is the name of an earlier host (give every host its own name; a host without one is called host-<position>)`,
-            });
-          }
-          seen.add(h.name);
-        });
-      })
-      .optional()
-      .describe(
-        "Servers of this environment, deployed in this order (one after another, or in batches: deploy.batchSize): {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
-      ),
-    adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
-      .default("root")
-      .describe("User Pulumi connects as to provision the hosts (root, or a user with passwordless sudo)."),
-    adminPrivateKey: text("pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519")
-      .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
-        error:
-          "is not a PEM or OpenSSH private key (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
-      })
-      .optional()
-      .describe("Secret. Private key of adminUser. Required by pulumi up/preview; not needed to render."),
-    deployUser: matching(UNIX_USER, "is not a valid Unix user name", "for example deploy")
-      .default("deploy")
-      .describe("Unprivileged user that owns the releases, runs pm2 and receives deploys."),
-    deployKeyRotation: integer(0, 1_000_000, "bump the integer by one to rotate the key")
-      .default(0)
-      .describe(
-        "Bump to rotate the CI deploy key: the new key is authorized first, the secret switched, the old key removed.",
-      ),
-    ownsRepositorySettings: boolean()
-      .default(false)
-      .describe(
-        "Exactly one stack sets this: it manages the repository-wide objects (CI, release, Dependabot, repository secrets).",
-      ),
-    appEnv: text("pulumi config set --secret appEnv < .env.production")
-      .refine(
-        (env) =>
-          env
-            .split("\n")
-            .every(
-              (line) =>
-                line.trim() === "" ||
-                line.trimStart().startsWith("#") ||
-                /^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(line),
-            ),
-        {
-          error: "has a line that is not KEY=value or a comment (fix the .env content)",
-        },
-      )
-      .optional()
-      .describe("Secret. Contents of the app's .env on the hosts (shared/.env, mode 0600). Default: none."),
-    notificationWebhook: text("use the webhook URL")
-      .refine((u) => httpsUrlProblem(u) === undefined, {
-        error: "is not an http(s) URL (paste the Slack/Discord/Teams incoming-webhook URL)",
-      })
-      .optional()
-      .describe("Secret, repository-wide. Incoming-webhook URL notified of deploy results. Default: none."),
-    app: appSchema,
-    deploy: deploySchema,
-    protection: protectionSchema,
-    release: releaseSchema,
-    dependencyUpdates: dependencyUpdatesSchema,
-    notifications: notificationsSchema,
-    files: filesSchema,
-    vps: vpsSchema,
-    firewall: firewallSchema,
-    ingress: ingressSchema,
-    backup: backupSchema,
-    aws: awsSchema,
-  })
-  .superRefine((c, ctx) => {
-    for (const problem of hostSourceProblems(c)) ctx.addIssue({ code: "custom", ...problem });
-    if (c.deployUser === c.adminUser || c.deployUser === "root") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["deployUser"],
-        message: `must differ from adminUser and root (use an unprivileged user such as deploy)`,
+        }
+        seen.add(h.name);
       });
-    }
-    if (c.notificationWebhook !== undefined && c.ownsRepositorySettings && !c.notifications.webhook) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["notifications", "webhook"],
-        message:
-          "is false, but notificationWebhook is set (set notifications.webhook: true in every stack so the workflows use it)",
-      });
-    }
-    const adminKeyType =
-      c.aws?.hosts !== undefined && c.adminPrivateKey !== undefined
-        ? sshPrivateKeyType(c.adminPrivateKey)
-        : undefined;
-    if (adminKeyType?.startsWith("ecdsa-")) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["adminPrivateKey"],
-        message: `is an ECDSA key (${adminKeyType}), which aws.hosts cannot import as an EC2 key pair (EC2 takes ED25519 and RSA keys): use an ED25519 key (ssh-keygen -t ed25519 -f admin_key, then pulumi config set --secret adminPrivateKey < admin_key)`,
-      });
-    }
-    if (c.ingress.tls === "acme" && c.ingress.acmeEmail === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["ingress", "acmeEmail"],
-        message:
-          "is required when ingress.tls is acme (the contact of the Let's Encrypt account, e.g. ops@example.com; or set ingress.tls to internal or off)",
-      });
-    }
-    if (c.ingress.tls === "acme" && httpsUrlProblem(c.url) === undefined && isIpAddressUrl(c.url)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["ingress", "tls"],
-        message:
-          "is acme, but url names an IP address, which Let's Encrypt does not certify (use a DNS name in url, or set ingress.tls to internal or off)",
-      });
-    }
-    const notThroughProxy = c.ingress.tls === "off" ? undefined : proxyBypassProblem(c.url);
-    if (notThroughProxy !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["url"],
-        message: `${notThroughProxy}, but the hosts' proxy serves ingress.tls ${c.ingress.tls} on https port 443, and the deploy workflows check url through it (use https://${hostNameOf(c.url)}, or set ingress.tls to off when TLS ends at a load balancer in front)`,
-      });
-    }
-    const programBranch = c.files.branch;
-    if (
-      programBranch !== undefined &&
-      [c.branch, c.files.baseBranch].some(
-        (b) => b !== undefined && (b === programBranch || b.startsWith(`${programBranch}/`)),
-      )
-    ) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["files", "branch"],
-        message: `must not be, or contain, the deploy branch or baseBranch (use a branch of its own such as pipeline/${c.environment})`,
-      });
-    }
-    if (c.notificationWebhook !== undefined && !c.ownsRepositorySettings) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["notificationWebhook"],
-        message:
-          "is a repository secret, but this stack does not own repository settings (set it in the stack with ownsRepositorySettings: true)",
-      });
-    }
-  });
-
-/**
- * Hosts come from exactly one place: the hosts list, or aws.hosts (the program creates them). A DNS record needs
- * hosts whose addresses the program knows (aws.hosts) and a url inside the zone.
- */
-function hostSourceProblems(c: {
-  url: string;
-  hosts?: unknown[];
-  aws?: { hosts?: unknown; dnsZone?: string };
-}): Array<{ path: PropertyKey[]; message: string }> {
-  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
-  const awsHosts = c.aws?.hosts !== undefined;
-  if (c.hosts !== undefined && awsHosts) {
-    problems.push({
-      path: ["aws", "hosts"],
-      message:
-        "is set together with hosts (hosts lists servers you run, aws.hosts makes the program create them: keep one of the two)",
-    });
-  }
-  if (c.hosts === undefined && !awsHosts) {
-    problems.push({
-      path: ["hosts"],
-      message:
-        "is required (list your servers: pulumi config set --path 'hosts[0].host' <address>, with their hostKey; or set aws.hosts to let the program create them on EC2)",
-    });
-  }
-  const zone = c.aws?.dnsZone;
-  if (zone !== undefined && !awsHosts) {
-    problems.push({
-      path: ["aws", "dnsZone"],
-      message:
-        "is set without aws.hosts (the record points at the Elastic IPs of the hosts the program creates: set aws.hosts, or remove aws.dnsZone and point DNS at your hosts yourself)",
-    });
-  }
-  if (zone !== undefined && httpsUrlProblem(c.url) === undefined) {
-    const name = new URL(c.url).hostname.toLowerCase();
-    if (name !== zone && !name.endsWith(`.${zone}`)) {
-      problems.push({
-        path: ["aws", "dnsZone"],
-        message: `is '${zone}', but url's host name '${name}' is not inside it (use the zone that holds ${name}, or change url)`,
-      });
-    }
-  }
-  return problems;
-}
-
-/** Why `url` would not reach the hosts' proxy over HTTPS (undefined: it does, or it is no URL at all). */
-function proxyBypassProblem(url: string): string | undefined {
-  if (httpsUrlProblem(url) !== undefined) return undefined;
-  const parsed = new URL(url);
-  if (parsed.protocol !== "https:") return `is ${parsed.protocol.slice(0, -1)}`;
-  if (parsed.port !== "") return `names port ${parsed.port}`;
-  return undefined;
-}
-
-function hostNameOf(url: string): string {
-  return new URL(url).hostname;
-}
-
-function isIpAddressUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.startsWith("[");
-}
+    })
+    .optional()
+    .describe(
+      "Servers of this environment, deployed in this order (one after another, or in batches: deploy.batchSize): {name, host, port (default 22), hostKey (required: the host's ed25519 or ecdsa public key, read on its console, never with ssh-keyscan)}. name (default host-<position>: host-1, host-2, ...) names the host's resources and must stay the same when its address or port changes; removing a host that is not the last renumbers the hosts after it, which re-runs their steps unless every host has a name. Required, unless aws.hosts lets the program create the hosts.",
+    ),
+  adminUser: matching(UNIX_USER, "is not a valid Unix user name", "for example root or admin")
+    .default("root")
+    .describe("User Pulumi connects as to provision the hosts (root, or a user with passwordless sudo)."),
+  adminPrivateKey: text("pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519")
+    .refine((k) => /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(k), {
+      error:
+        "is not a PEM or OpenSSH private key (pulumi config set --secret adminPrivateKey < ~/.ssh/id_ed25519)",
+    })
+    .optional()
+    .describe("Secret. Private key of adminUser. Required by pulumi up/preview; not needed to render."),
+  deployUser: matching(UNIX_USER, "is not a valid Unix user name", "for example deploy")
+    .default("deploy")
+    .describe("Unprivileged user that owns the releases, runs pm2 and receives deploys."),
+  deployKeyRotation: integer(0, 1_000_000, "bump the integer by one to rotate the key")
+    .default(0)
+    .describe(
+      "Bump to rotate the CI deploy key: the new key is authorized first, the secret switched, the old key removed.",
+    ),
+  ownsRepositorySettings: boolean()
+    .default(false)
+    .describe(
+      "Exactly one stack sets this: it manages the repository-wide objects (CI, release, Dependabot, repository secrets).",
+    ),
+  appEnv: text("pulumi config set --secret appEnv < .env.production")
+    .refine(
+      (env) =>
+        env
+          .split("\n")
+          .every(
+            (line) =>
+              line.trim() === "" ||
+              line.trimStart().startsWith("#") ||
+              /^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(line),
+          ),
+      {
+        error: "has a line that is not KEY=value or a comment (fix the .env content)",
+      },
+    )
+    .optional()
+    .describe("Secret. Contents of the app's .env on the hosts (shared/.env, mode 0600). Default: none."),
+  notificationWebhook: text("use the webhook URL")
+    .refine((u) => httpsUrlProblem(u) === undefined, {
+      error: "is not an http(s) URL (paste the Slack/Discord/Teams incoming-webhook URL)",
+    })
+    .optional()
+    .describe("Secret, repository-wide. Incoming-webhook URL notified of deploy results. Default: none."),
+  app: appSchema,
+  deploy: deploySchema,
+  protection: protectionSchema,
+  release: releaseSchema,
+  dependencyUpdates: dependencyUpdatesSchema,
+  notifications: notificationsSchema,
+  files: filesSchema,
+  vps: vpsSchema,
+  firewall: firewallSchema,
+  ingress: ingressSchema,
+  backup: backupSchema,
+  aws: awsSchema,
+});
 
 export type PipelineSchemaOutput = z.output<typeof pipelineSchema>;

@@ -182,6 +182,11 @@ export const filesSchema = z
       .describe(
         "Branch the files must reach: the one GitHub reads workflow_dispatch workflows from. Default: the repository's default branch, read from GitHub.",
       ),
+    repropose: integer(0, 1_000_000, "bump the integer by one to propose the files again")
+      .default(0)
+      .describe(
+        "pullRequest mode: bump by one to propose files again whose pull request was closed without merging (a new generation: a new branch and pull request). Until then pulumi up proposes nothing for them and says so.",
+      ),
   })
   .prefault({})
   .describe("How pulumi up writes the generated workflow files into the repository.");

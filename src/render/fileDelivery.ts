@@ -3,7 +3,9 @@
 // pullRequest mode: each generation of the files (their rendered text together with what the base branch holds
 // at those paths) gets a fresh branch <prefix>/<generation> from the base branch, every file committed on it in
 // order, and a pull request into the base branch. When the base branch already holds exactly the rendered
-// files, there is nothing to propose: no branch, no commits, no pull request.
+// files, there is nothing to propose: no branch, no commits, no pull request. When the generation's pull request
+// was closed and the base branch does not hold its files, the team turned it down: nothing is proposed again for
+// it (no branch, no commits that would run CI, no pull request) until the files change or files.repropose does.
 // direct mode: the files are committed to the base branch itself, each commit marked [skip ci].
 import { createHash } from "node:crypto";
 import type { PipelineConfig } from "../config/types";
@@ -18,17 +20,20 @@ export function programBranchPrefix(config: Pick<PipelineConfig, "files" | "stac
 
 /**
  * Identifies one generation: changes when a rendered file changes, when the base branch's copy of a generated
- * path changes (an edit by hand) or when the base branch is another one; never when unrelated commits land on
- * the base branch.
+ * path changes (an edit by hand), when the base branch is another one or when files.repropose is bumped; never
+ * when unrelated commits land on the base branch.
  * @param baseContents what the base branch holds at each file's path (undefined: no such file)
+ * @param repropose files.repropose; 0 leaves the key as it was before the setting existed
  */
 export function generationKey(
   files: readonly RepositoryFile[],
   baseContents: ReadonlyArray<string | undefined>,
   baseBranch: string,
+  repropose: number,
 ): string {
   const hash = createHash("sha256");
   hash.update(JSON.stringify(baseBranch));
+  if (repropose > 0) hash.update(JSON.stringify({ repropose }));
   files.forEach((file, index) => {
     hash.update(JSON.stringify([file.path, file.content, baseContents[index] ?? null]));
   });
@@ -41,6 +46,43 @@ export function baseIsCurrent(
   baseContents: ReadonlyArray<string | undefined>,
 ): boolean {
   return files.every((file, index) => baseContents[index] === file.content);
+}
+
+/** A pull request GitHub lists for a generation's branch. GitHub's state is open or closed (merged ones too). */
+export interface ListedPullRequest {
+  number: number;
+  state: string;
+}
+
+/**
+ * The pull request that turned the generation down: closed, none open. Only asked while the base branch does not
+ * hold the files, so it was closed without merging (or merged and reverted): either way the team does not want
+ * this generation. Undefined: propose it (again).
+ */
+export function rejectingPullRequest(
+  pullRequests: readonly ListedPullRequest[],
+): ListedPullRequest | undefined {
+  if (pullRequests.some((pullRequest) => pullRequest.state !== "closed")) return undefined;
+  return pullRequests.reduce<ListedPullRequest | undefined>(
+    (latest, pullRequest) =>
+      latest === undefined || pullRequest.number > latest.number ? pullRequest : latest,
+    undefined,
+  );
+}
+
+/** What `pulumi up` says (a warning) when it proposes nothing because the generation was turned down. */
+export function rejectedGenerationWarning(
+  config: Pick<PipelineConfig, "files" | "stack">,
+  head: string,
+  baseBranch: string,
+  pullRequest: ListedPullRequest,
+): string {
+  return [
+    `pipeline:files: pull request #${pullRequest.number} (${head} into ${baseBranch}) was closed and ${baseBranch} does not hold its files,`,
+    `so stack ${config.stack} proposes them no more: no branch, no commits, no pull request.`,
+    `To propose the same files again, bump files.repropose (pulumi config set --path files.repropose ${config.files.repropose + 1}) and run pulumi up;`,
+    `a change of the stack config or of those files on ${baseBranch} makes a new proposal too.`,
+  ].join(" ");
 }
 
 /**
@@ -82,7 +124,8 @@ export function pullRequestText(
       "Review and merge it like any change: the required checks run on its last commit. Do not edit its branch or",
       "these files by hand: change the stack config and run `pulumi up`, which replaces this pull request with a new",
       `one (on a new \`${prefix}/…\` branch) whenever the files or their copies on the base branch change.`,
-      "Closing it without merging leaves the files as they are until the next change.",
+      "Closing it without merging turns these files down: `pulumi up` proposes nothing more until they change, or until",
+      "`files.repropose` is bumped.",
     ].join("\n"),
   };
 }

@@ -6,6 +6,8 @@ import {
   generationKey,
   programBranchPrefix,
   pullRequestText,
+  rejectedGenerationWarning,
+  rejectingPullRequest,
 } from "../../src/render/fileDelivery";
 import { managedGitHubObjects } from "../../src/render/managedObjects";
 import { renderRepositoryFiles } from "../../src/render/workflows";
@@ -25,17 +27,27 @@ describe("programBranchPrefix", () => {
 });
 
 describe("generationKey", () => {
-  const key = generationKey(files, [undefined, undefined], "main");
+  const key = generationKey(files, [undefined, undefined], "main", 0);
 
   it("is 12 hex digits, stable for the same input", () => {
     expect(key).toMatch(/^[0-9a-f]{12}$/);
-    expect(generationKey(files, [undefined, undefined], "main")).toBe(key);
+    expect(generationKey(files, [undefined, undefined], "main", 0)).toBe(key);
+  });
+
+  it("is, with files.repropose at 0, the key of the versions before that setting (no new generation on upgrade)", () => {
+    expect(key).toBe("d4e6a2bc460f");
+  });
+
+  it("changes with each bump of files.repropose", () => {
+    const bumped = generationKey(files, [undefined, undefined], "main", 1);
+    expect(bumped).not.toBe(key);
+    expect(generationKey(files, [undefined, undefined], "main", 2)).not.toBe(bumped);
   });
 
   it("changes with a rendered file, with the base branch's copy of a file, and with the base branch", () => {
-    expect(generationKey([a, { ...b, content: "b2\n" }], [undefined, undefined], "main")).not.toBe(key);
-    expect(generationKey(files, ["edited by hand\n", undefined], "main")).not.toBe(key);
-    expect(generationKey(files, [undefined, undefined], "trunk")).not.toBe(key);
+    expect(generationKey([a, { ...b, content: "b2\n" }], [undefined, undefined], "main", 0)).not.toBe(key);
+    expect(generationKey(files, ["edited by hand\n", undefined], "main", 0)).not.toBe(key);
+    expect(generationKey(files, [undefined, undefined], "trunk", 0)).not.toBe(key);
   });
 });
 
@@ -44,6 +56,44 @@ describe("baseIsCurrent", () => {
     expect(baseIsCurrent(files, ["a\n", "b\n"])).toBe(true);
     expect(baseIsCurrent(files, ["a\n", undefined])).toBe(false);
     expect(baseIsCurrent(files, ["a\n", "b"])).toBe(false);
+  });
+});
+
+describe("rejectingPullRequest", () => {
+  it("is the latest closed pull request of the generation's branch when none is open", () => {
+    expect(
+      rejectingPullRequest([
+        { number: 7, state: "closed" },
+        { number: 12, state: "closed" },
+      ]),
+    ).toEqual({ number: 12, state: "closed" });
+  });
+
+  it("is undefined when the branch has no pull request yet, or an open one", () => {
+    expect(rejectingPullRequest([])).toBeUndefined();
+    expect(
+      rejectingPullRequest([
+        { number: 7, state: "closed" },
+        { number: 12, state: "open" },
+      ]),
+    ).toBeUndefined();
+  });
+});
+
+describe("rejectedGenerationWarning", () => {
+  it("names the pull request, says nothing is proposed, and gives the next files.repropose value", () => {
+    const config = productionConfig({ files: { repropose: 2 } });
+    expect(
+      rejectedGenerationWarning(config, "pipeline/production/0123456789ab", "main", {
+        number: 42,
+        state: "closed",
+      }),
+    ).toBe(
+      "pipeline:files: pull request #42 (pipeline/production/0123456789ab into main) was closed and main does not hold its files, " +
+        "so stack production proposes them no more: no branch, no commits, no pull request. " +
+        "To propose the same files again, bump files.repropose (pulumi config set --path files.repropose 3) and run pulumi up; " +
+        "a change of the stack config or of those files on main makes a new proposal too.",
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 // How the generated files reach the repository (pipeline:files), under mocks: the order of the resources,
 // the commit messages, and what each stack registers when the base branch is or is not current.
-import { beforeAll, describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SKIP_CI, generationKey } from "../../src/render/fileDelivery";
 import { renderRepositoryFiles } from "../../src/render/workflows";
 import { exampleStack, type ProgramRun, runStacks } from "./fixtures";
@@ -37,7 +38,7 @@ describe("pullRequest mode (the default): a branch per stack, its files in order
       const files = renderRepositoryFiles(config);
       const base = files.map((f) => (f.path === ".github/workflows/ci.yml" ? "name: CI\n" : undefined));
       expect(input(branch, "branch")).toBe(
-        `pipeline/${config.stack}/${generationKey(files, base, DEFAULT_BRANCH)}`,
+        `pipeline/${config.stack}/${generationKey(files, base, DEFAULT_BRANCH, 0)}`,
       );
       expect(input(branch, "sourceBranch")).toBe(DEFAULT_BRANCH);
     }
@@ -145,5 +146,87 @@ describe("direct mode: files committed to the base branch, then its protection",
       const last = ofStack(run, T.file, stack).at(-1);
       expect(run.dependencies.get(protection?.name ?? "")).toEqual([last?.name]);
     }
+  });
+});
+
+describe("pullRequest mode when the generation's pull request was closed without merging", () => {
+  // After `pulumi refresh`, a closed pull request whose branch was deleted is all that is left of the generation in
+  // the state. GitHub lists that pull request as closed for the generation's branch, and the base branch still
+  // lacks the files: the team turned the generation down.
+  const production = exampleStack("production");
+  const staging = exampleStack("staging");
+  const headOf = (config: typeof production.config, repropose: number) => {
+    const files = renderRepositoryFiles(config);
+    return `pipeline/${config.stack}/${generationKey(
+      files,
+      files.map(() => undefined),
+      DEFAULT_BRANCH,
+      repropose,
+    )}`;
+  };
+  const closed = {
+    number: 42,
+    baseRef: DEFAULT_BRANCH,
+    headRef: headOf(production.config, 0),
+    state: "closed",
+  } as const;
+  const warnings: string[] = [];
+  let warned: Promise<void>;
+  beforeEach(() => {
+    warnings.length = 0;
+    warned = new Promise((resolve) => {
+      vi.spyOn(pulumi.log, "warn").mockImplementation((message) => {
+        warnings.push(message);
+        resolve();
+        return Promise.resolve();
+      });
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
+
+  it("registers no branch, no commit and no pull request for it, and says why and how to propose it again", async () => {
+    const run = await runStacks([staging, production], new Map(), [closed]);
+    expect(ofStack(run, T.branch, "production")).toEqual([]);
+    expect(ofStack(run, T.file, "production")).toEqual([]);
+    expect(ofStack(run, T.pullRequest, "production")).toEqual([]);
+    await warned;
+    expect(warnings).toEqual([
+      `pipeline:files: pull request #42 (${closed.headRef} into main) was closed and main does not hold its files, ` +
+        "so stack production proposes them no more: no branch, no commits, no pull request. " +
+        "To propose the same files again, bump files.repropose (pulumi config set --path files.repropose 1) and run pulumi up; " +
+        "a change of the stack config or of those files on main makes a new proposal too.",
+    ]);
+    // GitHub was asked about exactly this generation's branch, closed pull requests included.
+    expect(
+      run.runtime.callArgs
+        .filter((c) => c.token === "github:index/getRepositoryPullRequests:getRepositoryPullRequests")
+        .map((c) => c.inputs),
+    ).toContainEqual({
+      baseRepository: "storefront",
+      baseRef: DEFAULT_BRANCH,
+      headRef: `${production.config.githubOwner}:${closed.headRef}`,
+      state: "all",
+    });
+    // The other stack's generation was not turned down: it is proposed as usual.
+    expect(ofStack(run, T.branch, "staging")).toHaveLength(1);
+    expect(ofStack(run, T.pullRequest, "staging")).toHaveLength(1);
+  });
+
+  it("proposes the files again, on a new branch with a new pull request, once files.repropose is bumped", async () => {
+    const bumped = exampleStack("production", { files: { repropose: 1 } });
+    const run = await runStacks([bumped], new Map(), [closed]);
+    const [branch] = ofStack(run, T.branch, "production");
+    expect(input(branch, "branch")).toBe(headOf(bumped.config, 1));
+    expect(input(branch, "branch")).not.toBe(closed.headRef);
+    expect(ofStack(run, T.file, "production").length).toBeGreaterThan(2);
+    expect(input(ofStack(run, T.pullRequest, "production")[0], "headRef")).toBe(headOf(bumped.config, 1));
+    expect(warnings).toEqual([]);
+  });
+
+  it("keeps a generation whose pull request is open (reopened, or another one from the same branch)", async () => {
+    const run = await runStacks([production], new Map(), [closed, { ...closed, number: 43, state: "open" }]);
+    expect(input(ofStack(run, T.branch, "production")[0], "branch")).toBe(closed.headRef);
+    expect(ofStack(run, T.pullRequest, "production")).toHaveLength(1);
+    expect(warnings).toEqual([]);
   });
 });

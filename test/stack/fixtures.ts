@@ -6,7 +6,7 @@ import { loadFromValues } from "../../src/config/fromValues";
 import { readStackFile } from "../../src/config/fromStackFile";
 import type { PipelineConfig, PipelineSecrets } from "../../src/config/types";
 import { createPipeline, type PipelineOutputs } from "../../src/pipeline";
-import { type MockRuntime, awaitOutput, installMocks, settled } from "./mockRuntime";
+import { type MockPullRequest, type MockRuntime, awaitOutput, installMocks, settled } from "./mockRuntime";
 
 export const SECRETS = {
   adminPrivateKey: generateKeyPairSync("ed25519")
@@ -73,8 +73,9 @@ export interface ProgramRun {
 export async function runStacks(
   stacks: Array<{ config: PipelineConfig; secrets: PipelineSecrets }>,
   baseFiles?: Map<string, string>,
+  pullRequests?: readonly MockPullRequest[],
 ): Promise<ProgramRun> {
-  const runtime = installMocks("test", baseFiles);
+  const runtime = installMocks("test", baseFiles, pullRequests);
   const names = new WeakMap<pulumi.Resource, string>();
   const dependencies = new Map<string, string[]>();
   const aliases = new Map<string, string[]>();

@@ -24,6 +24,16 @@ export interface MockRuntime {
   hostKeys: Map<string, string>;
   /** What the base branch holds, by path (github.getRepositoryFile); a path not listed does not exist. */
   baseFiles: Map<string, string>;
+  /** The repository's pull requests (github.getRepositoryPullRequests); none unless a test lists some. */
+  pullRequests: readonly MockPullRequest[];
+}
+
+/** A pull request as GitHub lists it: state is open or closed (merged ones are closed too). */
+export interface MockPullRequest {
+  number: number;
+  baseRef: string;
+  headRef: string;
+  state: "open" | "closed";
 }
 
 /** The default branch github.getRepository reports. */
@@ -83,8 +93,19 @@ function u32(n: number): Buffer {
   return b;
 }
 
-export function installMocks(stack: string, baseFiles = new Map<string, string>()): MockRuntime {
-  const runtime: MockRuntime = { resources: [], calls: [], callArgs: [], hostKeys: new Map(), baseFiles };
+export function installMocks(
+  stack: string,
+  baseFiles = new Map<string, string>(),
+  pullRequests: readonly MockPullRequest[] = [],
+): MockRuntime {
+  const runtime: MockRuntime = {
+    resources: [],
+    calls: [],
+    callArgs: [],
+    hostKeys: new Map(),
+    baseFiles,
+    pullRequests,
+  };
   let elasticIps = 0;
   pulumi.runtime.setMocks(
     {
@@ -138,6 +159,9 @@ export function installMocks(stack: string, baseFiles = new Map<string, string>(
             ? { id: "-", repository: inputs["repository"], file: inputs["file"] }
             : { id: `${inputs["repository"]}/${inputs["file"]}`, content, sha: "0".repeat(40) };
         }
+        if (args.token === "github:index/getRepositoryPullRequests:getRepositoryPullRequests") {
+          return { ...inputs, results: listPullRequests(runtime.pullRequests, inputs) };
+        }
         throw new Error(`unmocked provider call ${args.token}`);
       },
     },
@@ -146,6 +170,23 @@ export function installMocks(stack: string, baseFiles = new Map<string, string>(
     false,
   );
   return runtime;
+}
+
+/** GitHub's pull request list filters: head is `owner:branch`, state open (the default), closed or all. */
+function listPullRequests(
+  pullRequests: readonly MockPullRequest[],
+  filter: Record<string, string>,
+): MockPullRequest[] {
+  const head = filter["headRef"];
+  if (head !== undefined && !/^[^:]+:./.test(head))
+    throw new Error(`GitHub wants head as owner:branch: ${head}`);
+  const state = filter["state"] ?? "open";
+  return pullRequests.filter(
+    (pullRequest) =>
+      (head === undefined || head.slice(head.indexOf(":") + 1) === pullRequest.headRef) &&
+      (filter["baseRef"] === undefined || filter["baseRef"] === pullRequest.baseRef) &&
+      (state === "all" || state === pullRequest.state),
+  );
 }
 
 export function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {

@@ -7,6 +7,8 @@ import {
   generationKey,
   programBranchPrefix,
   pullRequestText,
+  rejectedGenerationWarning,
+  rejectingPullRequest,
 } from "../../render/fileDelivery";
 import type { RepositoryFile } from "../../render/workflows";
 import { childName } from "../naming";
@@ -80,7 +82,11 @@ function commitChain(
 
 /**
  * pullRequest mode. Reads what the base branch holds at the generated paths; when it differs from the rendered
- * files, makes the branch <prefix>/<generation> from the base, commits every file on it and opens a pull request.
+ * files, makes the branch <prefix>/<generation> from the base, commits every file on it and opens a pull request,
+ * unless GitHub lists that branch's pull request as closed (turned down: nothing is registered, a warning says how
+ * to propose again). The lookup asks GitHub, not the state: a refresh drops the deleted branch and its files but
+ * keeps the closed pull request, and registering them again would recreate the branch and run CI on it for a pull
+ * request that stays closed.
  * A new generation replaces all three: github_branch renames on a name change (Update), so `replaceOnChanges`
  * makes a fresh branch from the base instead; `branch` and `head_ref` are ForceNew for files and pull requests.
  * The old pull request is closed by the provider's Delete (a no-op once merged or closed), the old branch
@@ -113,28 +119,62 @@ function proposeFiles(
       ),
   );
   return pulumi.all([base, pulumi.all(baseContents)]).apply(([baseBranch, contents]) => {
-    if (baseIsCurrent(files, contents)) return undefined;
-    const head = `${programBranchPrefix(config)}/${generationKey(files, contents, baseBranch)}`;
-    const branch = new github.Branch(
-      childName(name, "program-branch"),
-      { repository, branch: head, sourceBranch: baseBranch },
-      { parent, replaceOnChanges: ["branch"] },
-    );
-    const committed = commitChain(
-      name,
-      "proposed-file",
-      config,
-      files,
-      { parent, retainOnDelete: true },
-      [branch],
-      branch.branch,
-    );
-    const text = pullRequestText(config, files);
-    const pullRequest = new github.RepositoryPullRequest(
-      childName(name, "pull-request"),
-      { baseRepository: repository, baseRef: baseBranch, headRef: branch.branch, ...text },
-      { parent, dependsOn: committed.slice(-1) },
-    );
-    return { branch, files: committed, pullRequest };
+    if (baseIsCurrent(files, contents)) return pulumi.output<Proposal | undefined>(undefined);
+    const head = `${programBranchPrefix(config)}/${generationKey(files, contents, baseBranch, config.files.repropose)}`;
+    return github
+      .getRepositoryPullRequestsOutput(
+        {
+          baseRepository: repository,
+          baseRef: baseBranch,
+          headRef: `${config.githubOwner}:${head}`,
+          state: "all",
+        },
+        { parent },
+      )
+      .results.apply((listed): Proposal | undefined => {
+        const rejecting = rejectingPullRequest(
+          Array.isArray(listed)
+            ? listed
+            : reportMalformed(
+                `pipeline:files: GitHub returned no list of the pull requests of ${head} (the program cannot tell whether this generation was turned down)`,
+                [],
+              ),
+        );
+        if (rejecting === undefined) return openProposal(name, config, files, parent, baseBranch, head);
+        void pulumi.log.warn(rejectedGenerationWarning(config, head, baseBranch, rejecting), parent);
+        return undefined;
+      });
   });
+}
+
+function openProposal(
+  name: string,
+  config: PipelineConfig,
+  files: readonly RepositoryFile[],
+  parent: pulumi.Resource,
+  baseBranch: string,
+  head: string,
+): Proposal {
+  const repository = config.repository;
+  const branch = new github.Branch(
+    childName(name, "program-branch"),
+    { repository, branch: head, sourceBranch: baseBranch },
+    { parent, replaceOnChanges: ["branch"] },
+  );
+  const committed = commitChain(
+    name,
+    "proposed-file",
+    config,
+    files,
+    { parent, retainOnDelete: true },
+    [branch],
+    branch.branch,
+  );
+  const text = pullRequestText(config, files);
+  const pullRequest = new github.RepositoryPullRequest(
+    childName(name, "pull-request"),
+    { baseRepository: repository, baseRef: baseBranch, headRef: branch.branch, ...text },
+    { parent, dependsOn: committed.slice(-1) },
+  );
+  return { branch, files: committed, pullRequest };
 }
