@@ -244,7 +244,11 @@ describe("the backup bucket (aws.backupBucket)", () => {
       expect(input(only(T.versioning, stack), "bucket")).toBe(bucket);
       expect(input(only(T.versioning, stack), "versioningConfiguration")).toEqual({ status: "Enabled" });
       expect(input(only(T.encryption, stack), "rules")).toEqual([
-        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: true,
+          blockedEncryptionTypes: ["SSE-C"],
+        },
       ]);
       expect(plain(only(T.publicAccess, stack).inputs)).toEqual({
         bucket,
@@ -262,7 +266,7 @@ describe("the backup bucket (aws.backupBucket)", () => {
     });
   });
 
-  it("refuses every request without TLS", () => {
+  it("refuses every request without TLS, and every write with a customer's key (SSE-C)", () => {
     const bucket = String(output(only(T.bucket, "staging"), "bucket"));
     expect(statementsOf(input(only(T.bucketPolicy, "staging"), "policy"))).toEqual([
       {
@@ -272,6 +276,14 @@ describe("the backup bucket (aws.backupBucket)", () => {
         Action: "s3:*",
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyCustomerKeys",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
       },
     ]);
   });
@@ -303,7 +315,7 @@ describe("the backup bucket (aws.backupBucket)", () => {
     }
   });
 
-  it("allows the role to put, get and list under the environment's prefix, and nothing else", () => {
+  it("allows the role to put (new keys only), get and list under the environment's prefix, and nothing else", () => {
     const bucket = String(output(only(T.bucket, "production"), "bucket"));
     const policy = only(T.rolePolicy, "production");
     expect(input(policy, "role")).toBe(`${only(T.role, "production").name}-id`);
@@ -313,6 +325,13 @@ describe("the backup bucket (aws.backupBucket)", () => {
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `arn:aws:s3:::${bucket}/production/*`,
+      },
+      {
+        Sid: "WriteOnlyNewKeys",
+        Effect: "Deny",
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "ListOwnBackups",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  backupBucketPolicy,
   backupPrefix,
   backupRolePolicy,
   backupRoleTrustPolicy,
@@ -26,5 +27,43 @@ describe("backup access policies", () => {
       "repo:a/b:environment:c",
     ).Statement;
     expect(Object.keys(statement?.Condition ?? {})).toEqual(["StringEquals"]);
+  });
+
+  it("lets the role write only new keys: every put without If-None-Match is denied, under any prefix", () => {
+    const statements = backupRolePolicy("b", "staging").Statement;
+    const denies = statements.filter((statement) => statement.Effect === "Deny");
+    expect(denies).toEqual([
+      {
+        Sid: "WriteOnlyNewKeys",
+        Effect: "Deny",
+        Action: "s3:PutObject",
+        Resource: "arn:aws:s3:::b/*",
+        Condition: { Null: { "s3:if-none-match": "true" } },
+      },
+    ]);
+    // Nothing else the role may do replaces or removes an object.
+    const allowed = statements.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat());
+    expect(allowed).toEqual(["s3:PutObject", "s3:GetObject", "s3:ListBucket"]);
+  });
+
+  it("has the bucket refuse, for every principal, requests without TLS and writes with a customer's key (SSE-C)", () => {
+    expect(backupBucketPolicy("b").Statement).toEqual([
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyCustomerKeys",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: "arn:aws:s3:::b/*",
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
+      },
+    ]);
   });
 });
