@@ -266,7 +266,7 @@ describe("the backup bucket (aws.backupBucket)", () => {
     });
   });
 
-  it("refuses every request without TLS, and every write with a customer's key (SSE-C)", () => {
+  it("refuses every request without TLS, every write that could replace an object, and every write with a customer's key (SSE-C)", () => {
     const bucket = String(output(only(T.bucket, "staging"), "bucket"));
     expect(statementsOf(input(only(T.bucketPolicy, "staging"), "policy"))).toEqual([
       {
@@ -276,6 +276,14 @@ describe("the backup bucket (aws.backupBucket)", () => {
         Action: "s3:*",
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "DenyCustomerKeys",
@@ -315,7 +323,7 @@ describe("the backup bucket (aws.backupBucket)", () => {
     }
   });
 
-  it("allows the role to put (new keys only), get and list under the environment's prefix, and nothing else", () => {
+  it("allows the role to put, get and list under the environment's prefix, and nothing else", () => {
     const bucket = String(output(only(T.bucket, "production"), "bucket"));
     const policy = only(T.rolePolicy, "production");
     expect(input(policy, "role")).toBe(`${only(T.role, "production").name}-id`);
@@ -325,13 +333,6 @@ describe("the backup bucket (aws.backupBucket)", () => {
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `arn:aws:s3:::${bucket}/production/*`,
-      },
-      {
-        Sid: "WriteOnlyNewKeys",
-        Effect: "Deny",
-        Action: "s3:PutObject",
-        Resource: `arn:aws:s3:::${bucket}/*`,
-        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "ListOwnBackups",

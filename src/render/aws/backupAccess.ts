@@ -1,7 +1,7 @@
 // Who may read and write the backup bucket, as IAM policy documents: the role that only one environment's
-// GitHub workflows can assume (through GitHub's OIDC provider), what that role may do (write each backup once,
-// never over an existing one), and the bucket's own policy that refuses requests not made over TLS and objects
-// encrypted with a customer's key. Pure: the AWS component turns them into JSON.
+// GitHub workflows can assume (through GitHub's OIDC provider), what that role may do, and the bucket's own policy
+// that refuses requests not made over TLS, writes that could replace an object, and objects encrypted with a
+// customer's key. Pure: the AWS component turns them into JSON.
 
 /** GitHub Actions' OIDC issuer (the `iss` of its tokens) and the audience aws-actions/configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -57,12 +57,7 @@ export function backupRoleTrustPolicy(oidcProviderArn: string, subject: string):
   };
 }
 
-/**
- * Put and get objects under the environment's prefix, and list only that prefix; nothing else. Every write must be
- * conditional (`If-None-Match: *`, S3's conditional writes): S3 then refuses a key that exists, so the role can
- * add backups but never replace one. A request without the header is denied, which also leaves out multipart
- * uploads (their first requests cannot carry it) and copies.
- */
+/** Put and get objects under the environment's prefix, and list only that prefix; nothing else. */
 export function backupRolePolicy(bucket: string, environment: string): PolicyDocument {
   const prefix = backupPrefix(environment);
   return {
@@ -73,13 +68,6 @@ export function backupRolePolicy(bucket: string, environment: string): PolicyDoc
         Effect: "Allow",
         Action: ["s3:PutObject", "s3:GetObject"],
         Resource: `arn:aws:s3:::${bucket}/${prefix}*`,
-      },
-      {
-        Sid: "WriteOnlyNewKeys",
-        Effect: "Deny",
-        Action: "s3:PutObject",
-        Resource: `arn:aws:s3:::${bucket}/*`,
-        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "ListOwnBackups",
@@ -93,10 +81,12 @@ export function backupRolePolicy(bucket: string, environment: string): PolicyDoc
 }
 
 /**
- * Refuses every request made without TLS, whoever makes it (AWS's documented pattern: a Deny for every principal
- * and every S3 action when aws:SecureTransport is false), and every write that brings its own encryption key
- * (SSE-C): an object under a key only its writer holds is a backup nobody else can restore. Its wildcards only
- * take rights away.
+ * For every principal: refuses requests made without TLS (AWS's documented pattern: a Deny for every S3 action
+ * when aws:SecureTransport is false); refuses every write without `If-None-Match: *` (AWS's pattern for enforcing
+ * S3's conditional writes), so that S3 refuses a key that exists and a backup is written once, never replaced
+ * (this also leaves out multipart uploads, whose first requests cannot carry the header, and copies); and refuses
+ * writes that bring their own encryption key (SSE-C: a backup only its writer could read). Its wildcards only take
+ * rights away.
  */
 export function backupBucketPolicy(bucket: string): PolicyDocument {
   return {
@@ -109,6 +99,14 @@ export function backupBucketPolicy(bucket: string): PolicyDocument {
         Action: "s3:*",
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "DenyCustomerKeys",

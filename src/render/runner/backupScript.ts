@@ -38,12 +38,12 @@ function currentReleaseOfFirstHost(): string[] {
   ];
 }
 
-/** S3's limit for one PutObject request, the only kind of write the backup role may make (backupAccess.ts). */
+/** S3's limit for one PutObject request, the only kind of write the bucket policy allows (backupAccess.ts). */
 export const MAX_BACKUP_UPLOAD_BYTES = 5 * 1024 ** 3;
 
 /**
  * The dump goes to a private file on the runner first; only when the agent succeeded is it uploaded, in one
- * conditional write (`--if-none-match '*'`: S3 refuses a key that exists, and the role may write no other way)
+ * conditional write (`--if-none-match '*'`: S3 refuses a key that exists, and the bucket allows no other write)
  * with its SHA-256 in the object's metadata, which a restore checks before it sends the dump to the host. A failed
  * or cut-off dump never reaches S3.
  */

@@ -29,24 +29,7 @@ describe("backup access policies", () => {
     expect(Object.keys(statement?.Condition ?? {})).toEqual(["StringEquals"]);
   });
 
-  it("lets the role write only new keys: every put without If-None-Match is denied, under any prefix", () => {
-    const statements = backupRolePolicy("b", "staging").Statement;
-    const denies = statements.filter((statement) => statement.Effect === "Deny");
-    expect(denies).toEqual([
-      {
-        Sid: "WriteOnlyNewKeys",
-        Effect: "Deny",
-        Action: "s3:PutObject",
-        Resource: "arn:aws:s3:::b/*",
-        Condition: { Null: { "s3:if-none-match": "true" } },
-      },
-    ]);
-    // Nothing else the role may do replaces or removes an object.
-    const allowed = statements.filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat());
-    expect(allowed).toEqual(["s3:PutObject", "s3:GetObject", "s3:ListBucket"]);
-  });
-
-  it("has the bucket refuse, for every principal, requests without TLS and writes with a customer's key (SSE-C)", () => {
+  it("has the bucket refuse, for every principal, requests without TLS, writes that could replace an object and writes with a customer's key (SSE-C)", () => {
     expect(backupBucketPolicy("b").Statement).toEqual([
       {
         Sid: "DenyWithoutTls",
@@ -55,6 +38,14 @@ describe("backup access policies", () => {
         Action: "s3:*",
         Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: "arn:aws:s3:::b/*",
+        Condition: { Null: { "s3:if-none-match": "true" } },
       },
       {
         Sid: "DenyCustomerKeys",

@@ -3,8 +3,8 @@
 // (s3rver). `ssh` is a stand-in that answers like the agent: the current release for `releases`, a dump (or a
 // failure after part of one) for `backup`, and it records what `restore` receives. Debian's awscli 2.9 predates
 // AWS_ENDPOINT_URL and S3's conditional writes, and s3rver ignores If-None-Match: an `aws` shim adds --endpoint-url,
-// does what S3 does with `--if-none-match '*'` (PreconditionFailed when the key exists; the backup role may write
-// no other way, see backupAccess.ts) and runs the real CLI.
+// does what S3 does with `--if-none-match '*'` (PreconditionFailed when the key exists; the bucket policy allows
+// no other write, see backupAccess.ts) and runs the real CLI.
 import { execFile, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
