@@ -115,35 +115,43 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
   });
 
   it("keeps the database password out of every process's command line while a dump runs", async () => {
-    // A session holding an exclusive lock on the table makes pg_dump wait, visibly, until it is cancelled.
-    await asRoot(
-      host,
-      `cd / && setsid runuser -u postgres -- psql -X -d ${ROLE} -c ${quote("LOCK TABLE notes IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)")} > /dev/null 2>&1 < /dev/null &`,
-    );
     const asPostgres = (statement: string) =>
       asRoot(host, `cd / && runuser -u postgres -- psql -X -tA -d ${ROLE} -c ${quote(statement)}`);
-    await eventually(
-      "the lock on notes is held",
-      async () =>
-        (
-          await asPostgres(
-            "SELECT count(*) FROM pg_locks WHERE relation = 'notes'::regclass AND granted AND mode = 'AccessExclusiveLock'",
-          )
-        ).trim() === "1",
+    const locksOnNotes = (granted: boolean) =>
+      `SELECT count(*) FROM pg_locks WHERE relation = 'notes'::regclass AND ${granted ? "" : "NOT "}granted`;
+    // A session holding an exclusive lock on the table makes pg_dump wait, visibly, until the session ends.
+    const holder = "test-holds-notes";
+    await asRoot(
+      host,
+      `cd /; setsid runuser -u postgres -- env PGAPPNAME=${holder} psql -X -d ${ROLE} -c ${quote("LOCK TABLE notes IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)")} > /dev/null 2>&1 < /dev/null &`,
     );
-    const backup = agent("backup");
-    const asNobody = (command: string) =>
-      asRoot(host, `cd / && runuser -u nobody -- bash -c ${quote(command)}`);
-    const dumpWaits = () =>
-      asPostgres("SELECT count(*) FROM pg_locks WHERE relation = 'notes'::regclass AND NOT granted");
-    await eventually("pg_dump waits for the lock", async () => (await dumpWaits()).trim() !== "0", 300);
-    const processList = await asNobody("ps -eo args");
-    const commandLines = await asNobody(
-      "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done 2>/dev/null",
-    );
-    await asPostgres(
-      "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LOCK TABLE notes%'",
-    );
+    const releaseLock = () =>
+      asPostgres(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${holder}'`,
+      );
+    let processList: string;
+    let commandLines: string;
+    let backup: ReturnType<typeof agent>;
+    try {
+      await eventually(
+        "the lock on notes is held",
+        async () => (await asPostgres(locksOnNotes(true))).trim() !== "0",
+      );
+      backup = agent("backup --actor octocat");
+      await eventually(
+        "pg_dump waits for the lock",
+        async () => (await asPostgres(locksOnNotes(false))).trim() !== "0",
+        300,
+      );
+      const asNobody = (command: string) =>
+        asRoot(host, `cd / && runuser -u nobody -- bash -c ${quote(command)}`);
+      processList = await asNobody("ps -eo args");
+      commandLines = await asNobody(
+        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done 2> /dev/null || true",
+      );
+    } finally {
+      await releaseLock();
+    }
     const result = await backup;
     expect(result.code, result.stderr).toBe(0);
     // Debian's pg_dump wrapper execs /usr/lib/postgresql/<major>/bin/pg_dump with the same arguments.
