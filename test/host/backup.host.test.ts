@@ -153,15 +153,16 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
       await releaseLock();
     }
     const result = await backup;
+    // The later tests expect only the first backup on the host.
+    const taken = (await backups()).map((line) => line.split(" ")[0]).filter((id) => id !== backupId);
+    for (const id of taken) await asRoot(host, `rm ${backupsDir()}/${id}.dump`);
     expect(result.code, result.stderr).toBe(0);
+    expect(taken).toHaveLength(1);
     // Debian's pg_dump wrapper execs /usr/lib/postgresql/<major>/bin/pg_dump with the same arguments.
     expect(processList).toMatch(/^\S*pg_dump --format=custom$/m);
     expect(commandLines).toMatch(/^\S*pg_dump --format=custom $/m);
     expect(processList).not.toContain(PASSWORD);
     expect(commandLines).not.toContain(PASSWORD);
-    const taken = (await backups()).map((line) => line.split(" ")[0]).filter((id) => id !== backupId);
-    expect(taken).toHaveLength(1);
-    await asRoot(host, `rm ${backupsDir()}/${taken[0]}.dump`);
   });
 
   it("stops a deploy whose backup fails (bad database credentials) before anything changes: the previous release keeps serving", async () => {
