@@ -49,7 +49,9 @@ export const backupBucketSchema = z.strictObject({
     .describe("Days after which a backup is deleted (becomes a noncurrent version)."),
   noncurrentExpireDays: integer(1, 3650, "use days such as 7")
     .default(7)
-    .describe("Days a deleted or overwritten backup stays recoverable as a noncurrent version."),
+    .describe(
+      "Days a deleted backup stays recoverable as a noncurrent version (the bucket policy lets no write replace one).",
+    ),
 });
 
 export const awsSchema = z
@@ -72,7 +74,7 @@ export const awsSchema = z
     backupBucket: backupBucketSchema
       .optional()
       .describe(
-        "An S3 bucket for database backups (versioned, encrypted, public access blocked, TLS only, lifecycle expiry) and an IAM role that only this environment's GitHub workflows can assume, through OIDC. Default: none; {} creates it with the defaults below.",
+        "An S3 bucket for database backups (versioned, encrypted, SSE-C refused, public access blocked, TLS only, lifecycle expiry) and an IAM role that only this environment's GitHub workflows can assume, through OIDC, which may add backups (conditional writes only) but never replace one. Default: none; {} creates it with the defaults below.",
       ),
     oidcProvider: text("use create or the provider's ARN")
       .refine((v) => v === "create" || GITHUB_OIDC_PROVIDER_ARN.test(v), {

@@ -3,9 +3,11 @@
 import { z } from "zod";
 import { boolean, integer, isProductionLike, text } from "./rules";
 
-export const DEFAULT_DUMP_COMMAND = 'pg_dump --format=custom "$DATABASE_URL"';
+// No connection string on the command line (/proc/<pid>/cmdline is world-readable): the agent gives libpq the
+// app's DATABASE_URL as PG* variables.
+export const DEFAULT_DUMP_COMMAND = "pg_dump --format=custom";
 export const DEFAULT_RESTORE_COMMAND =
-  'pg_restore --clean --if-exists --no-owner --single-transaction --dbname "$DATABASE_URL"';
+  'pg_restore --clean --if-exists --no-owner --single-transaction --dbname "$PGDATABASE"';
 
 function command(fix: string) {
   return text(fix)
@@ -17,18 +19,18 @@ function command(fix: string) {
 export const backupSchema = z
   .strictObject({
     dumpCommand: command(
-      'use one bash command line that writes the dump to stdout, such as pg_dump --format=custom "$DATABASE_URL"',
+      "use one bash command line that writes the dump to stdout, such as pg_dump --format=custom",
     )
       .default(DEFAULT_DUMP_COMMAND)
       .describe(
-        "Bash command that writes a dump of the app's database to stdout. It runs as the deploy user in the current release's directory with the app's environment (shared/.env: DATABASE_URL and the rest), like a migration.",
+        "Bash command that writes a dump of the app's database to stdout. It runs as the deploy user in the current release's directory with the app's environment (shared/.env: DATABASE_URL and the rest), like a migration, plus libpq's variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, ...) taken from a postgres:// DATABASE_URL: a command that names neither the URL nor the password keeps them out of the host's process list. Provisioning installs Debian's postgresql-client when this or restoreCommand runs pg_dump, pg_restore or psql.",
       ),
     restoreCommand: command(
-      'use one bash command line that reads a dump from stdin, such as pg_restore ... --dbname "$DATABASE_URL"',
+      'use one bash command line that reads a dump from stdin, such as pg_restore ... --dbname "$PGDATABASE"',
     )
       .default(DEFAULT_RESTORE_COMMAND)
       .describe(
-        "Bash command that reads a dump (written by dumpCommand) from stdin and restores it, in the same environment. The default restores in one transaction: a damaged dump changes nothing.",
+        "Bash command that reads a dump (written by dumpCommand) from stdin and restores it, in the same environment (with the same PG* variables). The default restores in one transaction: a damaged dump changes nothing.",
       ),
     keep: integer(1, 1000, "use a count such as 7")
       .default(7)

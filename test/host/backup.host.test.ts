@@ -1,5 +1,6 @@
-// Database backups against a real PostgreSQL (Debian's package) on the host: a deploy whose release has migrations
-// dumps the database first (0600, the deploy user's), a dump that fails stops the deploy before anything changes,
+// Database backups against a real PostgreSQL (Debian's package) on the host: provisioning installs the client
+// (pg_dump) on a stock host, a deploy whose release has migrations dumps the database first (0600, the deploy
+// user's) without the password on any command line, a dump that fails stops the deploy before anything changes,
 // and a restore replaces the database only in maintenance mode or when confirmed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quote } from "../../src/primitives/shellQuote";
@@ -13,6 +14,7 @@ import {
   type Stack,
   agentReleases,
   asRoot,
+  eventually,
   auditEntries,
   currentRelease,
   deploy,
@@ -30,7 +32,7 @@ const DATABASE_URL = `postgres://${ROLE}:${PASSWORD}@127.0.0.1/${ROLE}`;
 /** The app's migration: creates the table it needs, through the app's own DATABASE_URL. */
 const MIGRATE_COMMAND = `psql -X -v ON_ERROR_STOP=1 "$DATABASE_URL" -c 'CREATE TABLE IF NOT EXISTS notes (body text NOT NULL)'`;
 
-/** Installs Debian's PostgreSQL, starts its cluster without systemd and creates the app's role and database. */
+/** Installs Debian's PostgreSQL server, starts its cluster without systemd and creates the app's role and database. */
 async function installPostgres(host: HostHandle): Promise<void> {
   await asRoot(
     host,
@@ -49,6 +51,7 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
   let stack: Stack;
   let host: HostHandle;
   let backupId: string;
+  let clientAfterProvisioning: string;
 
   const agent = (command: string) => callAgent(host, stack.config.deployUser, stack.files, command);
   const sql = (statement: string) =>
@@ -63,7 +66,6 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
 
   beforeAll(async () => {
     [host] = (await pool.create(1)) as [HostHandle];
-    await installPostgres(host);
     stack = await provisionedStack(
       [host],
       {
@@ -73,11 +75,17 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
       },
       `${APP_ENV}DATABASE_URL=${DATABASE_URL}\n`,
     );
+    clientAfterProvisioning = await asRoot(host, "command -v pg_dump pg_restore || true");
+    await installPostgres(host);
     await deployOk(stack, makeRelease(stack.config));
   });
 
   afterAll(async () => {
     await pool.destroy();
+  });
+
+  it("has pg_dump and pg_restore from provisioning alone, before the database server is installed", () => {
+    expect(clientAfterProvisioning).toBe("/usr/bin/pg_dump\n/usr/bin/pg_restore\n");
   });
 
   it("takes no backup before the first deploy (no release was live), whose migration created the table", async () => {
@@ -104,6 +112,57 @@ describe("database backups and restore (PostgreSQL on the host)", () => {
     expect(await asRoot(host, `pg_restore --data-only --file - ${file}`)).toContain(
       "written before the deploy",
     );
+  });
+
+  it("keeps the database password out of every process's command line while a dump runs", async () => {
+    const asPostgres = (statement: string) =>
+      asRoot(host, `cd / && runuser -u postgres -- psql -X -tA -d ${ROLE} -c ${quote(statement)}`);
+    const locksOnNotes = (granted: boolean) =>
+      `SELECT count(*) FROM pg_locks WHERE relation = 'notes'::regclass AND ${granted ? "" : "NOT "}granted`;
+    // A session holding an exclusive lock on the table makes pg_dump wait, visibly, until the session ends.
+    const holder = "test-holds-notes";
+    await asRoot(
+      host,
+      `cd /; setsid runuser -u postgres -- env PGAPPNAME=${holder} psql -X -d ${ROLE} -c ${quote("LOCK TABLE notes IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)")} > /dev/null 2>&1 < /dev/null &`,
+    );
+    const releaseLock = () =>
+      asPostgres(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '${holder}'`,
+      );
+    let processList: string;
+    let commandLines: string;
+    let backup: ReturnType<typeof agent>;
+    try {
+      await eventually(
+        "the lock on notes is held",
+        async () => (await asPostgres(locksOnNotes(true))).trim() !== "0",
+      );
+      backup = agent("backup --actor octocat");
+      await eventually(
+        "pg_dump waits for the lock",
+        async () => (await asPostgres(locksOnNotes(false))).trim() !== "0",
+        300,
+      );
+      const asNobody = (command: string) =>
+        asRoot(host, `cd / && runuser -u nobody -- bash -c ${quote(command)}`);
+      processList = await asNobody("ps -eo args");
+      commandLines = await asNobody(
+        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done 2> /dev/null || true",
+      );
+    } finally {
+      await releaseLock();
+    }
+    const result = await backup;
+    // The later tests expect only the first backup on the host.
+    const taken = (await backups()).map((line) => line.split(" ")[0]).filter((id) => id !== backupId);
+    for (const id of taken) await asRoot(host, `rm ${backupsDir()}/${id}.dump`);
+    expect(result.code, result.stderr).toBe(0);
+    expect(taken).toHaveLength(1);
+    // Debian's pg_dump wrapper execs /usr/lib/postgresql/<major>/bin/pg_dump with the same arguments.
+    expect(processList).toMatch(/^\S*pg_dump --format=custom$/m);
+    expect(commandLines).toMatch(/^\S*pg_dump --format=custom $/m);
+    expect(processList).not.toContain(PASSWORD);
+    expect(commandLines).not.toContain(PASSWORD);
   });
 
   it("stops a deploy whose backup fails (bad database credentials) before anything changes: the previous release keeps serving", async () => {

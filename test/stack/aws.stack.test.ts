@@ -255,7 +255,11 @@ describe("the backup bucket (aws.backupBucket)", () => {
       expect(input(only(T.versioning, stack), "bucket")).toBe(bucket);
       expect(input(only(T.versioning, stack), "versioningConfiguration")).toEqual({ status: "Enabled" });
       expect(input(only(T.encryption, stack), "rules")).toEqual([
-        { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+          bucketKeyEnabled: true,
+          blockedEncryptionTypes: ["SSE-C"],
+        },
       ]);
       expect(plain(only(T.publicAccess, stack).inputs)).toEqual({
         bucket,
@@ -273,7 +277,7 @@ describe("the backup bucket (aws.backupBucket)", () => {
     });
   });
 
-  it("refuses every request without TLS", () => {
+  it("refuses every request without TLS, every write that could replace an object, and every write with a customer's key (SSE-C)", () => {
     const bucket = String(output(only(T.bucket, "staging"), "bucket"));
     expect(statementsOf(input(only(T.bucketPolicy, "staging"), "policy"))).toEqual([
       {
@@ -283,6 +287,22 @@ describe("the backup bucket (aws.backupBucket)", () => {
         Action: "s3:*",
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:if-none-match": "true" } },
+      },
+      {
+        Sid: "DenyCustomerKeys",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
       },
     ]);
   });

@@ -5,11 +5,11 @@ import type { PipelineConfig } from "../../config/types";
 import {
   GITHUB_OIDC_URL,
   STS_AUDIENCE,
+  backupBucketPolicy,
   backupPrefix,
   backupRolePolicy,
   backupRoleTrustPolicy,
   githubEnvironmentSubject,
-  tlsOnlyBucketPolicy,
 } from "../../render/aws/backupAccess";
 import { backupBucketResourceName, backupRoleResourceName } from "../../render/aws/autoNames";
 import { AWS_BACKUP_VARS } from "../../render/githubNames";
@@ -20,9 +20,9 @@ export interface BackupBucketArgs {
 }
 
 /**
- * The backup bucket (versioned, encrypted, public access blocked, TLS only, expiring) and the role that only
- * this stack's GitHub environment can assume through GitHub's OIDC provider, allowed to put, get and list
- * objects under `<environment>/` and nothing else.
+ * The backup bucket (versioned, encrypted, SSE-C refused, public access blocked, TLS only, expiring) and the role
+ * that only this stack's GitHub environment can assume through GitHub's OIDC provider, allowed to add (never
+ * replace), get and list objects under `<environment>/` and nothing else.
  */
 export class BackupBucket extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket;
@@ -54,9 +54,10 @@ export class BackupBucket extends pulumi.ComponentResource {
       inBucket(),
     );
     new aws.s3.BucketPolicy(
+      // Named for its first statement: a new name would delete the bucket's one policy after writing its successor.
       childName(name, "tls-only"),
-      { bucket, policy: bucket.apply((b) => JSON.stringify(tlsOnlyBucketPolicy(b))) },
-      // S3 refuses a policy while the access block is being written; the Deny is no public policy.
+      { bucket, policy: bucket.apply((b) => JSON.stringify(backupBucketPolicy(b))) },
+      // S3 refuses a policy while the access block is being written; a Deny is no public policy.
       { ...inBucket(), dependsOn: [publicAccess] },
     );
     const versioning = new aws.s3.BucketVersioning(
@@ -68,7 +69,13 @@ export class BackupBucket extends pulumi.ComponentResource {
       childName(name, "encryption"),
       {
         bucket,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+        rules: [
+          {
+            applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" },
+            bucketKeyEnabled: true,
+            blockedEncryptionTypes: ["SSE-C"],
+          },
+        ],
       },
       inBucket(),
     );

@@ -1,6 +1,7 @@
 // Who may read and write the backup bucket, as IAM policy documents: the role that only one environment's
-// GitHub workflows can assume (through GitHub's OIDC provider), what that role may do, and the bucket's own
-// policy that refuses every request not made over TLS. Pure: the AWS component turns them into JSON.
+// GitHub workflows can assume (through GitHub's OIDC provider), what that role may do, and the bucket's own policy
+// that refuses requests not made over TLS, writes that could replace an object, and objects encrypted with a
+// customer's key. Pure: the AWS component turns them into JSON.
 
 /** GitHub Actions' OIDC issuer (the `iss` of its tokens) and the audience aws-actions/configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -80,10 +81,14 @@ export function backupRolePolicy(bucket: string, environment: string): PolicyDoc
 }
 
 /**
- * Refuses every request made without TLS, whoever makes it (AWS's documented pattern: a Deny for every principal
- * and every S3 action when aws:SecureTransport is false). Its wildcards only take rights away.
+ * For every principal: refuses requests made without TLS (AWS's documented pattern: a Deny for every S3 action
+ * when aws:SecureTransport is false); refuses every write without `If-None-Match: *` (AWS's pattern for enforcing
+ * S3's conditional writes), so that S3 refuses a key that exists and a backup is written once, never replaced
+ * (this also leaves out multipart uploads, whose first requests cannot carry the header, and copies); and refuses
+ * writes that bring their own encryption key (SSE-C: a backup only its writer could read). Its wildcards only take
+ * rights away.
  */
-export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
+export function backupBucketPolicy(bucket: string): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -94,6 +99,22 @@ export function tlsOnlyBucketPolicy(bucket: string): PolicyDocument {
         Action: "s3:*",
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
         Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:if-none-match": "true" } },
+      },
+      {
+        Sid: "DenyCustomerKeys",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: `arn:aws:s3:::${bucket}/*`,
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
       },
     ],
   };

@@ -1,6 +1,6 @@
 // The backup call, run verbatim by the migrate and deploy workflows and the tests: the agent dumps the database on
-// the first host (the database is shared), keeps a local copy, and with AWS_BACKUP_BUCKET set the dump is streamed
-// to s3://$AWS_BACKUP_BUCKET/$AWS_BACKUP_PREFIX<backup-id>.dump.
+// the first host (the database is shared), keeps a local copy, and with AWS_BACKUP_BUCKET set the dump is copied,
+// once and for good, to s3://$AWS_BACKUP_BUCKET/$AWS_BACKUP_PREFIX<backup-id>.dump.
 import type { PipelineConfig } from "../../config/types";
 import { singleQuote } from "../../primitives/shellQuote";
 import { RELEASE_ID_PATTERN, agentCall } from "../agentProtocol";
@@ -38,35 +38,39 @@ function currentReleaseOfFirstHost(): string[] {
   ];
 }
 
+/** S3's limit for one PutObject request, the only kind of write the bucket policy allows (backupAccess.ts). */
+export const MAX_BACKUP_UPLOAD_BYTES = 5 * 1024 ** 3;
+
 /**
- * The dump goes to `aws s3 cp -` through a FIFO that this script holds open: the upload sees the end of its input
- * only after the agent succeeded. When the agent or ssh fails, the upload is killed before that end, so S3 never
- * completes an object from a failed or cut-off dump (an upload from stdin completes at EOF, whatever came before).
+ * The dump goes to a private file on the runner first; only when the agent succeeded is it uploaded, in one
+ * conditional write (`--if-none-match '*'`: S3 refuses a key that exists, and the bucket allows no other write)
+ * with its SHA-256 in the object's metadata, which a restore checks before it sends the dump to the host. A failed
+ * or cut-off dump never reaches S3.
  */
-function streamToS3(call: string): string[] {
+function uploadToS3(call: string): string[] {
+  const bucket = `$${AWS_BACKUP_VARS.bucket}`;
   return [
-    `object="s3://$${AWS_BACKUP_VARS.bucket}/\${${AWS_BACKUP_VARS.prefix}:-}$backup_id.dump"`,
-    'fifo_dir="$(mktemp -d)"',
-    "trap 'rm -rf \"$fifo_dir\"' EXIT",
-    'mkfifo "$fifo_dir/dump"',
-    'aws s3 cp --only-show-errors - "$object" < "$fifo_dir/dump" &',
-    "upload=$!",
-    'exec 3> "$fifo_dir/dump"',
+    `key="\${${AWS_BACKUP_VARS.prefix}:-}$backup_id.dump"`,
+    `object="s3://${bucket}/$key"`,
+    "umask 077",
+    'dump="$(mktemp "${RUNNER_TEMP:-/tmp}/backup.XXXXXX")"',
+    "trap 'rm -f \"$dump\"' EXIT",
     "status=0",
-    `remote "$first" ${call} < /dev/null >&3 || status=$?`,
+    `remote "$first" ${call} < /dev/null > "$dump" || status=$?`,
     'if [ "$status" -ne 0 ]; then',
-    '  kill "$upload" 2> /dev/null || true',
-    '  wait "$upload" 2> /dev/null || true',
-    "  exec 3>&-",
     '  echo "FAIL $first: backup $backup_id: $(explain_exit "$status"); nothing was uploaded"',
     '  exit "$status"',
     "fi",
-    "exec 3>&-",
-    'if ! wait "$upload"; then',
-    '  echo "FAIL upload of backup $backup_id to $object (the host keeps its local copy)"',
+    `if [ "$(stat -c %s "$dump")" -gt ${MAX_BACKUP_UPLOAD_BYTES} ]; then`,
+    '  echo "FAIL upload of backup $backup_id: the dump is larger than 5 GiB, the most S3 takes in one write (the host keeps its local copy)"',
     "  exit 1",
     "fi",
-    'echo "OK   $first: backup $backup_id, copied to $object"',
+    'sha256="$(sha256sum "$dump" | cut -d " " -f 1)"',
+    `if ! aws s3api put-object --bucket "${bucket}" --key "$key" --body "$dump" --if-none-match '*' --metadata "sha256=$sha256" > /dev/null; then`,
+    '  echo "FAIL upload of backup $backup_id to $object: refused or failed (an existing backup is never replaced; the host keeps its local copy)"',
+    "  exit 1",
+    "fi",
+    'echo "OK   $first: backup $backup_id, copied to $object (SHA-256 $sha256)"',
   ];
 }
 
@@ -98,7 +102,7 @@ export function renderBackupScript(config: Pick<PipelineConfig, "environment">):
     ...currentReleaseOfFirstHost(),
     `echo "==> $first: backup $backup_id"`,
     `if [ -n "\${${AWS_BACKUP_VARS.bucket}:-}" ]; then`,
-    ...streamToS3(call).map((line) => `  ${line}`),
+    ...uploadToS3(call).map((line) => `  ${line}`),
     "else",
     ...keepOnHost(call).map((line) => `  ${line}`),
     "fi",

@@ -1,6 +1,7 @@
 // The restore call, run verbatim by the restore workflow and the tests: restores a backup on the first host (the
-// database is shared). With AWS_BACKUP_BUCKET set the dump comes from S3: downloaded whole first, so a download
-// that fails midway never reaches the database; without it, the host restores its local copy.
+// database is shared). With AWS_BACKUP_BUCKET set the dump comes from S3: downloaded whole and checked against the
+// SHA-256 recorded at backup time first, so a download that fails midway or a changed object never reaches the
+// database; without it, the host restores its local copy.
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_EXIT, BACKUP_ID_PATTERN, agentCall } from "../agentProtocol";
 import { AWS_BACKUP_VARS } from "../githubNames";
@@ -42,14 +43,30 @@ function confirmCases(): string[] {
   ];
 }
 
+/**
+ * The object and its metadata in one request, whole, into a private file; its SHA-256 must be the one the backup
+ * step recorded (backupScript.ts) before anything reaches the host.
+ */
 function downloadFromS3(): string[] {
+  const bucket = `$${AWS_BACKUP_VARS.bucket}`;
   return [
-    `object="s3://$${AWS_BACKUP_VARS.bucket}/\${${AWS_BACKUP_VARS.prefix}:-}$BACKUP_ID.dump"`,
+    `key="\${${AWS_BACKUP_VARS.prefix}:-}$BACKUP_ID.dump"`,
+    `object="s3://${bucket}/$key"`,
     "umask 077",
     'dump="$(mktemp "${RUNNER_TEMP:-/tmp}/restore.XXXXXX")"',
     "trap 'rm -f \"$dump\"' EXIT",
     'echo "Downloading $object"',
-    'aws s3 cp --only-show-errors "$object" "$dump"',
+    `recorded="$(aws s3api get-object --bucket "${bucket}" --key "$key" --query Metadata.sha256 --output text "$dump")"`,
+    'actual="$(sha256sum "$dump" | cut -d " " -f 1)"',
+    "if ! [[ $recorded =~ ^[0-9a-f]{64}$ ]]; then",
+    '  echo "FAIL $object has no recorded SHA-256 (metadata sha256): not restored, nothing was changed"',
+    "  exit 1",
+    "fi",
+    'if [ "$actual" != "$recorded" ]; then',
+    '  echo "FAIL $object has the SHA-256 $actual, the backup recorded $recorded: the object was changed or damaged; not restored, nothing was changed"',
+    "  exit 1",
+    "fi",
+    'echo "SHA-256 $actual verified"',
   ];
 }
 

@@ -11,6 +11,7 @@ import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
 import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
+import { POSTGRES_CLIENT_STEP, postgresClientScript, usesPostgresClient } from "./steps/postgresClient";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { pm2DaemonScript, pm2LogrotateScript, pm2Script } from "./steps/pm2";
 import { reverseProxyScript } from "./steps/reverseProxy";
@@ -37,6 +38,7 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
     rootStep(config, "pm2-logrotate", pm2LogrotateScript(config)),
     rootStep(config, "pm2-daemon", pm2DaemonScript(config)),
     appEnvStep(config),
+    ...(usesPostgresClient(config) ? [rootStep(config, POSTGRES_CLIENT_STEP, postgresClientScript())] : []),
     rootStep(config, "release-agent", releaseAgentScript(config)),
     rootStep(config, "reverse-proxy", reverseProxyScript(config)),
   ];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  backupBucketPolicy,
   backupPrefix,
   backupRolePolicy,
   backupRoleTrustPolicy,
@@ -26,5 +27,34 @@ describe("backup access policies", () => {
       "repo:a/b:environment:c",
     ).Statement;
     expect(Object.keys(statement?.Condition ?? {})).toEqual(["StringEquals"]);
+  });
+
+  it("has the bucket refuse, for every principal, requests without TLS, writes that could replace an object and writes with a customer's key (SSE-C)", () => {
+    expect(backupBucketPolicy("b").Statement).toEqual([
+      {
+        Sid: "DenyWithoutTls",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:*",
+        Resource: ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+      {
+        Sid: "DenyOverwrites",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: "arn:aws:s3:::b/*",
+        Condition: { Null: { "s3:if-none-match": "true" } },
+      },
+      {
+        Sid: "DenyCustomerKeys",
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "s3:PutObject",
+        Resource: "arn:aws:s3:::b/*",
+        Condition: { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } },
+      },
+    ]);
   });
 });

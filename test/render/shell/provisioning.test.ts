@@ -32,6 +32,7 @@ const STEP_NAMES = [
   "pm2-logrotate",
   "pm2-daemon",
   "app-env",
+  "postgresql-client",
   "release-agent",
   "reverse-proxy",
 ];
@@ -115,6 +116,28 @@ describe("provisioningSteps", () => {
     const names = provisioningSteps(staging, options).map((s) => s.name);
     expect(names).toEqual(STEP_NAMES);
     for (const name of names) expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+  });
+
+  it("installs Debian's postgresql-client when a backup command runs pg_dump, pg_restore or psql by name, and only then", () => {
+    const names = (backup: Partial<typeof staging.backup>) =>
+      provisioningSteps({ ...staging, backup: { ...staging.backup, ...backup } }, options).map((s) => s.name);
+    expect(names({})).toContain("postgresql-client"); // the defaults
+    expect(names({ dumpCommand: "psql -c 'select 1' && pg_dump -Fc" })).toContain("postgresql-client");
+    expect(names({ dumpCommand: "mysqldump app", restoreCommand: "mysql app" })).not.toContain(
+      "postgresql-client",
+    );
+    expect(
+      names({ dumpCommand: "/usr/lib/postgresql/17/bin/pg_dump -Fc", restoreCommand: "my_pg_restore.sh" }),
+    ).not.toContain("postgresql-client");
+  });
+
+  it("installs the client only when it is missing (a second run changes nothing)", () => {
+    const script = stepNamed(provisioningSteps(staging, options), "postgresql-client").script;
+    expect(script).toContain("packages=(postgresql-client)");
+    expect(script).toContain(
+      `if ! dpkg -s "$package" 2>/dev/null | grep -qx 'Status: install ok installed'; then missing+=("$package"); fi`,
+    );
+    expect(script).toContain('if [ "${#missing[@]}" -gt 0 ]; then');
   });
 
   it("wraps every script with asRoot for the configured admin user", () => {

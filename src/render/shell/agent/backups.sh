@@ -24,24 +24,36 @@ make_backups_dir() {
 # Dumps the database with the environment of <release> into <id>.dump: into a temporary file first, renamed only
 # when the dump command succeeded, so a failed or interrupted dump leaves nothing that looks like a backup.
 take_backup() {
-  local id=$1 release=$2 target
+  local id=$1 release=$2 target errors status=0
   target=$(backup_file "$id")
   [ ! -e "$target" ] || fail "$EXIT_BACKUP_FAILED" "backup $id exists already"
   make_backups_dir
   BACKUP_PARTIAL="$BACKUPS_DIR/.partial-$id.$$"
   log "backing up the database with the environment of $release"
-  if ! (
+  errors=$(
     umask 077
-    run_in_release "$RELEASES_DIR/$release" "$DUMP_COMMAND" >"$BACKUP_PARTIAL"
-  ); then
+    run_database_command "$RELEASES_DIR/$release" "$DUMP_COMMAND" 2>&1 >"$BACKUP_PARTIAL"
+  ) || status=$?
+  if [ -n "$errors" ]; then printf '%s\n' "$errors" >&2; fi
+  if [ "$status" -ne 0 ]; then
     rm -f "$BACKUP_PARTIAL"
     BACKUP_PARTIAL=""
+    fail_on_version_mismatch "$errors"
     fail "$EXIT_BACKUP_FAILED" "the dump command (backup.dumpCommand) failed; no backup was kept and nothing was changed"
   fi
   mv -T "$BACKUP_PARTIAL" "$target"
   BACKUP_PARTIAL=""
   log "backup $id: $(stat -c %s "$target") bytes"
   prune_backups "$id"
+}
+
+# pg_dump refuses a server of a newer major version than its own: "aborting because of server version mismatch",
+# with the detail "server version: 16.4 (...); pg_dump version: 15.8 (...)". Debian 12's client is 15.
+fail_on_version_mismatch() {
+  local errors=$1 versions='server version: ([0-9]+)[^;]*; pg_dump version: ([0-9]+)' server=newer client=older
+  [[ $errors == *"aborting because of server version mismatch"* ]] || return 0
+  if [[ $errors =~ $versions ]]; then server=${BASH_REMATCH[1]} client=${BASH_REMATCH[2]}; fi
+  fail "$EXIT_BACKUP_FAILED" "the database server is PostgreSQL $server but pg_dump is version $client, which refuses to dump a newer server: install postgresql-client-$server on the host (from the PostgreSQL project's apt repository), or set backup.dumpCommand to a pg_dump of version $server or newer. No backup was kept and nothing was changed"
 }
 
 # Keeps the BACKUP_KEEP newest backups and <spare>.
@@ -125,7 +137,7 @@ verb_restore() {
   current=$(current_release)
   [ -n "$current" ] || fail "$EXIT_RELEASE_NOT_FOUND" "there is no current release (deploy first): the restore runs with its environment"
   log "restoring backup $BACKUP_ID with the environment of $current"
-  run_in_release "$RELEASES_DIR/$current" "$RESTORE_COMMAND" "$dump" ||
+  run_database_command "$RELEASES_DIR/$current" "$RESTORE_COMMAND" "$dump" ||
     fail "$EXIT_RESTORE_FAILED" "the restore command (backup.restoreCommand) failed"
   log "restored backup $BACKUP_ID"
 }

@@ -297,15 +297,30 @@ wait_until_healthy() {
   done
 }
 
-# Runs a configured command (migrations, dumps, restores) in a release directory with the app's environment;
-# stdin is <input> (default: nothing).
+# Enters a release directory with the app's environment (in the caller's subshell).
+enter_release() {
+  cd "$1" || return 1
+  export NODE_ENV=production
+  export_env_file "$ENV_FILE"
+  export PORT="$APP_PORT"
+}
+
+# Runs a configured command (migrations) in a release directory with the app's environment; stdin is <input>
+# (default: nothing).
 run_in_release() {
   local dir=$1 command=$2
   (
-    cd "$dir" || exit 1
-    export NODE_ENV=production
-    export_env_file "$ENV_FILE"
-    export PORT="$APP_PORT"
+    enter_release "$dir" || exit 1
+    bash -c "$command" <"${3:-/dev/null}" 9>&-
+  )
+}
+
+# The same for a dump or restore command, with libpq's PG* variables taken from DATABASE_URL (libpq.sh).
+run_database_command() {
+  local dir=$1 command=$2
+  (
+    enter_release "$dir" || exit 1
+    export_libpq_environment || exit 1
     bash -c "$command" <"${3:-/dev/null}" 9>&-
   )
 }

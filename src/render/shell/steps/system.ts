@@ -21,11 +21,17 @@ const BASE_PACKAGES = [
 ] as const;
 
 export function basePackagesScript(): string {
+  return aptInstallMissingScript(BASE_PACKAGES);
+}
+
+/** Installs the Debian packages that are not installed yet (a second run changes nothing). */
+export function aptInstallMissingScript(packages: readonly string[]): string {
   return [
     "export DEBIAN_FRONTEND=noninteractive",
     LOAD_SYSTEM_ENVIRONMENT,
+    `packages=(${packages.join(" ")})`,
     "missing=()",
-    `for package in ${BASE_PACKAGES.join(" ")}; do`,
+    'for package in "${packages[@]}"; do',
     `  if ! dpkg -s "$package" 2>/dev/null | grep -qx 'Status: install ok installed'; then missing+=("$package"); fi`,
     "done",
     'if [ "${#missing[@]}" -gt 0 ]; then',
