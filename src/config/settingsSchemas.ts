@@ -227,7 +227,7 @@ export const vpsSchema = z
       })
       .default("https://nodejs.org/dist")
       .describe(
-        "Base URL (https) of the Node.js distribution (nodeSource 'nodejs'). The tarball must match its SHA-256 in SHASUMS256.txt; with Node.js release keys in the repository (none ship yet), SHASUMS256.txt must also carry a valid signature by one of them.",
+        "Base URL (https) of the Node.js distribution (nodeSource 'nodejs'). SHASUMS256.txt must carry a valid signature (SHASUMS256.txt.sig) by one of the Node.js release keys in src/render/shell/steps/node-release-keys/, and the tarball must match its SHA-256 there.",
       ),
     npmRegistry: text("use the registry URL the hosts can reach")
       .superRefine((u, ctx) => {

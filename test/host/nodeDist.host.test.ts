@@ -91,7 +91,7 @@ function testCertificates(dir: string, address: string): { ca: string; key: stri
 }
 
 /** A throwaway signing key in its own GnuPG home: signs like a releaser, exports the public keyring. */
-function testSigner(dir: string): { keyring: Buffer; sign: (data: Buffer) => Buffer } {
+function testSigner(dir: string): { keyring: Buffer; fingerprint: string; sign: (data: Buffer) => Buffer } {
   const home = join(dir, "gnupg");
   mkdirSync(home, { mode: 0o700 });
   const gpg = (args: string[], input?: Buffer) =>
@@ -107,6 +107,7 @@ function testSigner(dir: string): { keyring: Buffer; sign: (data: Buffer) => Buf
   ]);
   return {
     keyring: gpg(["--export"]),
+    fingerprint: /^fpr:+([0-9A-F]{40}):/m.exec(gpg(["--with-colons", "--list-keys"]).toString())?.[1] ?? "",
     sign: (data) => gpg(["--detach-sign", "--output", "-"], data),
   };
 }
@@ -186,8 +187,12 @@ describe("installing Node from the Node.js distribution (vps.nodeSource: nodejs)
   it("refuses a SHASUMS256.txt whose signature is missing or not by a key of the keyring, and installs nothing", async () => {
     const stranger = testSigner(mkdtempSync(join(dir, "stranger-")));
     publishChecksum(tarballSha256(), stranger.sign);
-    await expect(runSteps(host, steps)).rejects.toThrow(
+    const refused = runSteps(host, steps);
+    await expect(refused).rejects.toThrow(
       /step node failed[\s\S]*SHASUMS256\.txt has no valid signature by a Node\.js release key[\s\S]*No public key/,
+    );
+    await expect(refused).rejects.toThrow(
+      `SHASUMS256.txt is signed by key ${stranger.fingerprint}, which is not among this pipeline's Node.js release keys`,
     );
     files.delete(`${sums}.sig`);
     await expect(runSteps(host, steps)).rejects.toThrow(/step node failed/);

@@ -1,6 +1,7 @@
 // Every third-party action the generated workflows use, pinned to a full commit SHA (tags are mutable).
-// Each SHA is the commit of the named release tag. The pins are owned here: update them in this file (and
-// pulumi up), never through Dependabot's github-actions ecosystem, which would edit the generated files.
+// Each SHA is the commit of the named release tag. The pins are owned here, kept current by Renovate in this
+// repository (renovate.json: sha and version move together); in the app repositories, Dependabot's github-actions
+// ecosystem stays off, since it would edit the generated files.
 
 export interface ActionPin {
   repository: string;
@@ -11,13 +12,13 @@ export interface ActionPin {
 export const ACTIONS = {
   checkout: {
     repository: "actions/checkout",
-    sha: "11bd71901bbe5b1630ceea73d27597364c9af683",
-    version: "v4.2.2",
+    sha: "3d3c42e5aac5ba805825da76410c181273ba90b1",
+    version: "v7.0.1",
   },
   setupNode: {
     repository: "actions/setup-node",
-    sha: "49933ea5288caeca8642d1e84afbd3f7d6820020",
-    version: "v4.4.0",
+    sha: "820762786026740c76f36085b0efc47a31fe5020",
+    version: "v7.0.0",
   },
   setupPnpm: {
     repository: "pnpm/action-setup",
@@ -26,23 +27,23 @@ export const ACTIONS = {
   },
   uploadArtifact: {
     repository: "actions/upload-artifact",
-    sha: "ea165f8d65b6e75b540449e92b4886f43607fa02",
-    version: "v4.6.2",
+    sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
+    version: "v7.0.0",
   },
   downloadArtifact: {
     repository: "actions/download-artifact",
-    sha: "d3f86a106a0bac45b974a628896c90dbdf5c8093",
-    version: "v4.3.0",
+    sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
+    version: "v8.0.1",
   },
   githubScript: {
     repository: "actions/github-script",
-    sha: "60a0d83039c74a4aee543508d2ffcb1c3799cdea",
-    version: "v7.0.1",
+    sha: "ed597411d8f924073f98dfc5c65a23a2325f34cd",
+    version: "v8.0.0",
   },
   configureAwsCredentials: {
     repository: "aws-actions/configure-aws-credentials",
-    sha: "61815dcd50bd041e203e49132bacad1fd04d2708",
-    version: "v5.1.1",
+    sha: "e6de054238d6b7531b4efff3b6587d9aade6a06c",
+    version: "v6.2.3",
   },
   pulumi: {
     repository: "pulumi/actions",

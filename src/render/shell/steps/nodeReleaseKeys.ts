@@ -4,24 +4,25 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-const KEY_DIR = join(__dirname, "node-release-keys");
+/** Where the keys ship: node-release-keys/<fingerprint>.asc. */
+export const NODE_RELEASE_KEY_DIR = join(__dirname, "node-release-keys");
 
-/** Fingerprints of the keys in the keyring: the file names of node-release-keys/<fingerprint>.asc (none yet). */
-export function nodeReleaseKeyFingerprints(): string[] {
-  return readdirSync(KEY_DIR)
+/** Fingerprints of the keys in the keyring: the file names of <dir>/<fingerprint>.asc. */
+export function nodeReleaseKeyFingerprints(dir: string = NODE_RELEASE_KEY_DIR): string[] {
+  return readdirSync(dir)
     .filter((name) => /^[0-9A-F]{40}\.asc$/.test(name))
     .map((name) => name.slice(0, 40))
     .sort();
 }
 
 /** The armored key file of one fingerprint. */
-export function nodeReleaseKeyArmored(fingerprint: string): string {
-  return readFileSync(join(KEY_DIR, `${fingerprint}.asc`), "utf8");
+export function nodeReleaseKeyArmored(fingerprint: string, dir: string = NODE_RELEASE_KEY_DIR): string {
+  return readFileSync(join(dir, `${fingerprint}.asc`), "utf8");
 }
 
-/** The binary keyring gpgv reads: every key, de-armored, one after another. */
-export function nodeReleaseKeyring(): Buffer {
-  return Buffer.concat(nodeReleaseKeyFingerprints().map((fp) => dearmor(nodeReleaseKeyArmored(fp))));
+/** The binary keyring gpgv reads: every key of `dir`, de-armored, one after another. */
+export function nodeReleaseKeyring(dir: string = NODE_RELEASE_KEY_DIR): Buffer {
+  return Buffer.concat(nodeReleaseKeyFingerprints(dir).map((fp) => dearmor(nodeReleaseKeyArmored(fp, dir))));
 }
 
 /**
