@@ -37,7 +37,7 @@ export const deploySchema = z
     uploadIdleTimeoutSeconds: integer(5, 3600, "use seconds, such as 60")
       .default(60)
       .describe(
-        "A deploy whose artifact upload sends nothing for this long is given up (the upload runs before the deploy lock, so it never blocks a rollback).",
+        "A deploy whose artifact upload (or a restore whose dump on stdin) sends nothing for this long is given up (the upload runs before the deploy lock, so it never blocks a rollback).",
       ),
     dependencyScripts: z
       .enum(["listed", "none"], { error: 'must be "listed" or "none"' })

@@ -40,6 +40,7 @@ export interface SandboxOptions {
   keepReleases?: number;
   lockTimeoutSeconds?: number;
   maxArtifactBytes?: number;
+  maxRestoreBytes?: number;
   uploadIdleTimeoutSeconds?: number;
   startScript?: string;
 }
@@ -90,6 +91,7 @@ export class AgentSandbox {
       KEEP_RELEASES: options.keepReleases,
       LOCK_TIMEOUT_SECONDS: options.lockTimeoutSeconds,
       MAX_ARTIFACT_BYTES: options.maxArtifactBytes,
+      MAX_RESTORE_BYTES: options.maxRestoreBytes,
       UPLOAD_IDLE_TIMEOUT_SECONDS: options.uploadIdleTimeoutSeconds,
     };
     for (const [name, value] of Object.entries(numbers)) {
