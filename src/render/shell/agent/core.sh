@@ -162,6 +162,7 @@ on_exit() {
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
   discard_backup_files_in_the_making
   end_maintenance_of_this_call
+  exec 9>&- # the deploy lock goes before the audit line: an audit write that waits must not keep it
   if [ "$AUDITED" = yes ]; then audit "$code"; fi
   exit "$code"
 }
