@@ -260,7 +260,7 @@ export const firewallSchema = z
     enabled: boolean()
       .default(true)
       .describe(
-        "An nftables table of the pipeline's own (inet pipeline, /etc/nftables.d/pipeline.nft) drops every inbound packet except the ports sshd listens on (read on each host with sshd -T), 80, 443 and extraTcpPorts; the app port and pm2 answer only the host itself. false removes that table.",
+        "An nftables table of the pipeline's own (inet pipeline, /etc/nftables.d/pipeline.nft) drops every inbound packet except the ports sshd listens on (read on each host from sshd -T: its port and listenaddress lines), 80, 443 and extraTcpPorts; the app port and pm2 answer only the host itself. A rule set that would drop the SSH connection running the step is not loaded (the step fails, the old rules stay). false removes that table.",
       ),
     extraTcpPorts: z
       .array(integer(1, 65535, "use a TCP port such as 8443"), {
