@@ -37,6 +37,11 @@ export const backupSchema = z
       .describe(
         "Dumps kept on each host under shared/backups/ (mode 0600); older ones are removed after each backup.",
       ),
+    maxRestoreMegabytes: integer(1, 1048576, "use megabytes, such as 10240")
+      .default(10240)
+      .describe(
+        "Largest dump restore --stdin accepts (MiB; the restore workflow streams its copy from S3 this way): a larger stream is refused before it fills the disk, and one that sends nothing for deploy.uploadIdleTimeoutSeconds is given up. Raise it when your dumps are larger.",
+      ),
     beforeMigrations: boolean()
       .optional()
       .describe(

@@ -37,7 +37,7 @@ export const deploySchema = z
     uploadIdleTimeoutSeconds: integer(5, 3600, "use seconds, such as 60")
       .default(60)
       .describe(
-        "A deploy whose artifact upload sends nothing for this long is given up (the upload runs before the deploy lock, so it never blocks a rollback).",
+        "A deploy whose artifact upload (or a restore whose dump on stdin) sends nothing for this long is given up (the upload runs before the deploy lock, so it never blocks a rollback).",
       ),
     dependencyScripts: z
       .enum(["listed", "none"], { error: 'must be "listed" or "none"' })
@@ -265,7 +265,7 @@ export const firewallSchema = z
     enabled: boolean()
       .default(true)
       .describe(
-        "An nftables table of the pipeline's own (inet pipeline, /etc/nftables.d/pipeline.nft) drops every inbound packet except the ports sshd listens on (read on each host with sshd -T), 80, 443 and extraTcpPorts; the app port and pm2 answer only the host itself. false removes that table.",
+        "An nftables table of the pipeline's own (inet pipeline, /etc/nftables.d/pipeline.nft) drops every inbound packet except the ports sshd listens on (read on each host from sshd -T: its port and listenaddress lines), 80, 443 and extraTcpPorts; the app port and pm2 answer only the host itself. A rule set that would drop the SSH connection running the step is not loaded (the step fails, the old rules stay). false removes that table.",
       ),
     extraTcpPorts: z
       .array(integer(1, 65535, "use a TCP port such as 8443"), {

@@ -17,7 +17,7 @@ export const AGENT_EXIT = {
   lockTimeout: 73,
   reloadFailed: 74,
   interrupted: 75, // a signal (cancelled run, lost connection): whatever was half done is undone
-  uploadRefused: 76, // the artifact upload exceeded deploy.maxArtifactMegabytes or stalled (uploadIdleTimeoutSeconds)
+  uploadRefused: 76, // an upload (the artifact, a restore's dump) exceeded its cap or stalled (uploadIdleTimeoutSeconds)
   noProxy: 77, // maintenance mode asked of a host without the reverse proxy's maintenance directory
   backupFailed: 78, // the dump command failed: no backup file was kept, nothing was changed
   backupNotFound: 79, // no local copy of that backup (and none streamed on stdin)
@@ -225,14 +225,22 @@ export const AGENT_VERBS = {
   },
   restore: {
     summary:
-      "Restore a backup into the database (backup.restoreCommand, with the current release's environment): the host's local copy, or with --stdin the dump on stdin. Refused unless maintenance mode is on or --confirm is given.",
+      "Restore a backup into the database (backup.restoreCommand, with the current release's environment): the host's local copy, or with --stdin the dump on stdin (at most backup.maxRestoreMegabytes). Refused unless maintenance mode is on or --confirm is given.",
     argument: { kind: "backupId", required: true },
     takesActor: true,
     switches: ["--confirm", "--stdin"],
     audited: true,
     readsArtifact: false,
     implementation: "verb_restore",
-    exits: [...ALWAYS, "restoreRefused", "backupNotFound", "lockTimeout", "releaseNotFound", "restoreFailed"],
+    exits: [
+      ...ALWAYS,
+      "restoreRefused",
+      "uploadRefused",
+      "backupNotFound",
+      "lockTimeout",
+      "releaseNotFound",
+      "restoreFailed",
+    ],
   },
 } as const satisfies Record<string, AgentVerb>;
 

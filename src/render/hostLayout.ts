@@ -8,6 +8,12 @@ export const AUDIT_HELPER_PATH = "/usr/local/lib/pipeline/audit-append";
 export const AUTHORIZED_KEYS_DIR = "/etc/ssh/pipeline/authorized_keys";
 
 export const PIPELINE_STATE_DIR = "/var/lib/pipeline";
+/**
+ * Root-only (0700) directory of the audit helper's locks: the log itself is readable by the deploy user, who could
+ * hold a lock on it, so the helper serialises its writers on a file nobody else can open.
+ */
+export const AUDIT_LOCK_DIR = `${PIPELINE_STATE_DIR}/audit-locks`;
+
 /** Root-owned directory of an app's host state outside the deploy user's home. */
 export function appStateDir(appName: string): string {
   return `${PIPELINE_STATE_DIR}/${appName}`;
@@ -25,6 +31,8 @@ export interface HostLayout {
   backups: string;
   /** Root-owned, outside the home: the deploy user and the code it runs can neither change nor truncate it. */
   auditLog: string;
+  /** What the audit helper locks (in AUDIT_LOCK_DIR), never the log. */
+  auditLock: string;
   /** Root-owned: the only keys sshd accepts for the deploy user. */
   authorizedKeys: string;
   lockFile: string;
@@ -51,6 +59,7 @@ export function hostLayout(
     logs: `${appRoot}/shared/logs`,
     backups: `${appRoot}/shared/backups`,
     auditLog: `/var/log/pipeline/${config.app.name}/audit.log`,
+    auditLock: `${AUDIT_LOCK_DIR}/${config.app.name}.lock`,
     authorizedKeys: `${AUTHORIZED_KEYS_DIR}/${config.deployUser}`,
     lockFile: `${appRoot}/.deploy.lock`,
     pnpmStore: `${home}/.local/share/pnpm/store`,

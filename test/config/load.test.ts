@@ -478,6 +478,12 @@ describe("loadConfig", () => {
       /^pipeline:deploy\.maxArtifactMegabytes: must be at least 1 \(use megabytes, such as 1024\)/,
     ],
     [
+      "restore cap of 0 MiB",
+      "backup.maxRestoreMegabytes",
+      0,
+      /^pipeline:backup\.maxRestoreMegabytes: must be at least 1 \(use megabytes, such as 10240\)/,
+    ],
+    [
       "upload idle timeout below 5 s",
       "deploy.uploadIdleTimeoutSeconds",
       2,

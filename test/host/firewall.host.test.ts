@@ -18,8 +18,10 @@ import {
   type Stack,
   asRoot,
   deployOk,
+  eventually,
   generateDeployKey,
   makeRelease,
+  withRoot,
   writeRunnerFiles,
 } from "./support";
 
@@ -132,6 +134,66 @@ describe("firewall (nftables) on a provisioned host, probed from another network
       session.end();
     }
     expect(await probe(host, 8443)).toBe("timeout");
+  });
+
+  it("keeps SSH open on a host whose sshd listens only through ListenAddress on another port, and refuses a rule set that would drop the connection running it", async () => {
+    const LISTEN_DROP_IN = "/etc/ssh/sshd_config.d/10-listen.conf";
+    const on2222 = { ...host, port: 2222 };
+    /** Reloads sshd through a connection on its current port, and waits until it answers on the new one. */
+    const reloadSshd = async (from: HostHandle, to: HostHandle): Promise<void> => {
+      await withRoot(from, (s) => s.exec('kill -HUP "$(pgrep -o -x sshd)"'));
+      await eventually(`sshd answers on port ${to.port}`, async () => {
+        try {
+          return (await withRoot(to, (s) => s.exec("true"))).code === 0;
+        } catch {
+          return false;
+        }
+      });
+    };
+    // From a blank slate: no firewall, then sshd on 2222 only. `sshd -T` still says `port 22`.
+    await asRoot(
+      host,
+      firewallStep({ ...stack.config, firewall: { enabled: false, extraTcpPorts: [] } }, host).create,
+    );
+    await asRoot(host, `printf 'ListenAddress 0.0.0.0:2222\\n' >${LISTEN_DROP_IN}`);
+    await reloadSshd(host, on2222);
+    try {
+      expect(await asRoot(on2222, "/usr/sbin/sshd -T | grep -E '^(port|listenaddress) ' | sort")).toBe(
+        "listenaddress 0.0.0.0:2222\nport 22\n",
+      );
+      const session = await connect(on2222);
+      try {
+        const loaded = await session.exec(firewallStep(stack.config, host).create, { timeoutMs: 300_000 });
+        expect(loaded.code, loaded.stderr).toBe(0);
+        expect(loaded.stderr).toContain("firewall loaded: inbound TCP 22, 2222 (sshd), 80, 443;");
+        // The next connection gets in.
+        expect(await probe(host, 2222)).toBe("connected");
+        expect((await withRoot(on2222, (s) => s.exec("echo in"))).stdout).toBe("in\n");
+
+        // A connection on a port the rules would not open (as behind a port forward or socket activation that
+        // sshd -T does not show): refused before anything is written or loaded.
+        const fingerprint = `nft list table inet pipeline; stat -c '%i %.9Y' ${FIREWALL_RULES_FILE} ${FIREWALL_LOADED_STATE}`;
+        const before = (await session.exec(fingerprint)).stdout;
+        const elsewhere = "SSH_CONNECTION='10.200.0.1 50000 10.200.0.2 2299'; ";
+        const refused = await session.exec(
+          elsewhere +
+            firewallStep({ ...stack.config, firewall: { enabled: true, extraTcpPorts: [8443] } }, host)
+              .create,
+          { timeoutMs: 300_000 },
+        );
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+          "not loading the firewall: it opens TCP 22 2222 80 443 8443 but not 2299, the port of the SSH connection running this step",
+        );
+        expect(refused.stderr).toContain("pipeline:firewall.extraTcpPorts");
+        expect((await session.exec(fingerprint)).stdout).toBe(before);
+      } finally {
+        session.end();
+      }
+    } finally {
+      await asRoot(on2222, `rm -f ${LISTEN_DROP_IN}`);
+      await reloadSshd(on2222, host);
+    }
   });
 
   it("removes its table when disabled, and the app port answers again", async () => {

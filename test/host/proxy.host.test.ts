@@ -73,7 +73,7 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
     expect(await asRoot(host, "ss -Hltn | awk '{print $4}' | sort")).not.toContain(":2019");
   });
 
-  it("serves the app over TLS for the url's host name, with the security headers and without Server", async () => {
+  it("serves the app over TLS for the url's host name, with the security headers, without Server, and without HTTP/3 (no Alt-Svc)", async () => {
     const answer = await curl(host, caFile, `https://${SITE}/`);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ build: releaseId });
@@ -82,6 +82,8 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
     expect(answer.headers).toContain("x-frame-options: sameorigin");
     expect(answer.headers).toContain("referrer-policy: strict-origin-when-cross-origin");
     expect(answer.headers).not.toMatch(/^server:/m);
+    // Caddy 2.6 advertises HTTP/3 on UDP 443 unless told otherwise: the firewall and the security group open TCP only.
+    expect(answer.headers).not.toMatch(/^alt-svc:/m);
   });
 
   it("answers the health path through the proxy", async () => {

@@ -113,6 +113,38 @@ describe("root and the deploy user", () => {
     });
   });
 
+  it("lets the deploy user stall no audit write: a deploy completes and is audited while it holds a lock on the log", async () => {
+    const { auditLog, auditLock } = hostLayout(stack.config);
+    const held = "/tmp/audit-log-lock-held";
+    // What the helper locks instead: a file in a directory only root may enter.
+    expect(await asRoot(host, `stat -c '%U:%G %a' ${auditLock.replace(/\/[^/]+$/, "")}`)).toBe(
+      "root:root 700\n",
+    );
+    // The attacker: an exclusive lock on a read-only descriptor of the log it may read, held past the deploy.
+    await asRoot(
+      host,
+      asUser(
+        `setsid bash -c 'exec 7<${auditLog} && flock -x 7 && echo $$ >${held} && exec sleep 600' </dev/null >/dev/null 2>&1 &`,
+      ),
+    );
+    try {
+      await eventually("the deploy user holds its lock on the audit log", async () =>
+        (await asRoot(host, `test -s ${held} && echo yes || true`)).includes("yes"),
+      );
+      const release = makeRelease(stack.config);
+      await deployOk(stack, release);
+      expect((await auditEntries(host, stack.config)).at(-1)).toMatchObject({
+        verb: "deploy",
+        release: release.id,
+        result: "ok",
+      });
+      // The lock was held throughout: root cannot take it now either.
+      expect(await asRoot(host, `flock -n ${auditLog} true && echo free || echo held`)).toBe("held\n");
+    } finally {
+      await asRoot(host, `kill "$(cat ${held})"; rm -f ${held}`);
+    }
+  });
+
   it("refuses an existing deploy user in the sudo group, naming the group and the fix", async () => {
     const config = stackOnHosts([host], { deployUser: "ops" });
     await asRoot(host, "useradd --create-home --user-group --groups sudo,adm ops");

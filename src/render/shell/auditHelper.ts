@@ -5,8 +5,11 @@
 // alphabet (no spaces inside values, no control characters): a caller cannot forge a timestamp or a second line.
 import type { PipelineConfig } from "../../config/types";
 import { quote } from "../../primitives/shellQuote";
-import { AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
+import { AUDIT_HELPER_PATH, AUDIT_LOCK_DIR, PIPELINE_STATE_DIR, hostLayout } from "../hostLayout";
 import { argv, ensureDirectory, writeFile } from "./commands";
+
+/** How long the helper waits for another audit write before it gives up its line (exit 75). */
+export const AUDIT_LOCK_WAIT_SECONDS = 10;
 
 /** What the agent sends on stdin: `key=… actor=… verb=… release=… result=… exit=N[ signal=SIGX]`. */
 export const AUDIT_LINE_PATTERN =
@@ -20,6 +23,8 @@ export function renderAuditHelper(config: PipelineConfig): string {
     "# line, after the time, when the line has the audit format, and refuses anything else.",
     "set -euo pipefail",
     `readonly AUDIT_LOG=${quote(hostLayout(config).auditLog)}`,
+    `readonly AUDIT_LOCK=${quote(hostLayout(config).auditLock)}`,
+    `readonly LOCK_WAIT_SECONDS=${AUDIT_LOCK_WAIT_SECONDS}`,
     `readonly LINE_PATTERN=${quote(AUDIT_LINE_PATTERN)}`,
     "IFS= read -r -n 512 line || true",
     '[[ $line =~ $LINE_PATTERN ]] || { echo "audit-append: not an audit line" >&2; exit 65; }',
@@ -27,8 +32,11 @@ export function renderAuditHelper(config: PipelineConfig): string {
     // The caller's resource limits come along through sudo: a file-size limit set to end mid-line would leave a
     // cut line for the next entry to be glued to. Root lifts it; one writer at a time; every line starts fresh.
     "ulimit -f unlimited",
+    // The lock is a root-only file, never the log: the deploy user may read the log, and a lock it held on it
+    // would hold up every audit write. The wait is bounded all the same.
+    'exec 8>>"$AUDIT_LOCK"',
+    'flock -w "$LOCK_WAIT_SECONDS" 8 || { echo "audit-append: $AUDIT_LOCK stayed locked for ${LOCK_WAIT_SECONDS}s; line not written" >&2; exit 75; }',
     'exec 9>>"$AUDIT_LOG"',
-    "flock 9",
     'if [ -s "$AUDIT_LOG" ] && [ -n "$(tail -c 1 "$AUDIT_LOG")" ]; then printf \'\\n\' >&9; fi',
     'printf \'%s %s\\n\' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$line" >&9',
     "",
@@ -47,8 +55,9 @@ export function auditSudoersRule(config: PipelineConfig): string {
 export const AUDIT_SUDOERS_FILE = "/etc/sudoers.d/pipeline-audit";
 
 /**
- * Installs the helper, the log directory (root:<deploy group> 0750: the deploy user may read the log) and the
- * sudoers rule, checked with `visudo -c` before it is put in place (a broken sudoers file would lock out sudo).
+ * Installs the helper, the log directory (root:<deploy group> 0750: the deploy user may read the log), the
+ * helper's root-only lock directory and the sudoers rule, checked with `visudo -c` before it is put in place (a
+ * broken sudoers file would lock out sudo).
  */
 export function auditLogScript(config: PipelineConfig): string {
   const { auditLog } = hostLayout(config);
@@ -61,6 +70,8 @@ export function auditLogScript(config: PipelineConfig): string {
     `chown root:"$group" ${quote(logDir)}`,
     argv("chmod", "0750", logDir),
     `if [ ! -f ${quote(auditLog)} ]; then install -m 0640 -o root -g "$group" /dev/null ${quote(auditLog)}; fi`,
+    ensureDirectory(PIPELINE_STATE_DIR, { mode: "0755", owner: "root:root" }),
+    ensureDirectory(AUDIT_LOCK_DIR, { mode: "0700", owner: "root:root" }),
     writeFile(AUDIT_HELPER_PATH, renderAuditHelper(config), { mode: "0755", owner: "root:root" }),
     `rule=${quote(auditSudoersRule(config))}`,
     `if [ "$(cat ${AUDIT_SUDOERS_FILE} 2>/dev/null || true)" != "\${rule%$'\\n'}" ]; then`,

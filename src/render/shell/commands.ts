@@ -11,13 +11,19 @@ export function argv(...words: string[]): string {
  * Runs a command string in a fresh bash with strict mode. `--norc`: bash started by sshd (Debian builds it with
  * SSH_SOURCE_BASHRC) would otherwise source /etc/bash.bashrc, which fails under -u (`PS1: unbound variable`).
  */
-export function shell(script: string): string {
-  return `bash --norc -euo pipefail -c ${quote(script)}`;
+export function shell(script: string, callerVariables: readonly string[] = []): string {
+  const args = callerVariables.map((name) => ` "\${${name}-}"`).join("");
+  return `bash --norc -euo pipefail -c ${quote(script)}${args === "" ? "" : ` bash${args}`}`;
 }
 
-/** Wraps a whole script so that it runs as root, whether the admin user is root or a passwordless sudoer. */
-export function asRoot(script: string, adminUser: string): string {
-  return adminUser === "root" ? shell(script) : `sudo -n ${shell(script)}`;
+/**
+ * Wraps a whole script so that it runs as root, whether the admin user is root or a passwordless sudoer.
+ * `callerVariables`: variables of the calling session the script gets as $1, $2, ... (sudo resets the environment),
+ * expanded by the admin user's login shell.
+ */
+export function asRoot(script: string, adminUser: string, callerVariables: readonly string[] = []): string {
+  const command = shell(script, callerVariables);
+  return adminUser === "root" ? command : `sudo -n ${command}`;
 }
 
 export interface FileOptions {

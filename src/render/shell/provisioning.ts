@@ -9,7 +9,7 @@ import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
 import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
-import { FIREWALL_STEP, firewallScript } from "./steps/firewall";
+import { FIREWALL_CALLER_VARIABLES, FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
 import { POSTGRES_CLIENT_STEP, postgresClientScript, usesPostgresClient } from "./steps/postgresClient";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
@@ -31,7 +31,7 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
     rootStep(config, "base-packages", basePackagesScript()),
     rootStep(config, "deploy-user", deployUserScript(config)),
     rootStep(config, SSHD_HARDENING_STEP, sshdHardeningScript(config)),
-    rootStep(config, FIREWALL_STEP, firewallScript(config)),
+    rootStep(config, FIREWALL_STEP, firewallScript(config), FIREWALL_CALLER_VARIABLES),
     rootStep(config, "node", nodeScript(config, registry)),
     rootStep(config, "pnpm", pnpmScript(config, registry)),
     rootStep(config, "pm2", pm2Script(config, registry)),

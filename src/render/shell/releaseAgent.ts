@@ -91,6 +91,7 @@ function settings(config: PipelineConfig): string {
     MIGRATE_ROLLBACK_COMMAND: config.app.migrateRollbackCommand,
     MIGRATE_STATUS_COMMAND: config.app.migrateStatusCommand,
     BACKUP_KEEP: config.backup.keep,
+    MAX_RESTORE_BYTES: config.backup.maxRestoreMegabytes * 1024 * 1024,
     BACKUP_BEFORE_MIGRATIONS: backupBeforeMigrations(config) ? "yes" : "no",
     ACTOR_PATTERN,
     KEY_ID_PATTERN,

@@ -22,6 +22,7 @@ export function rootStep(
   config: Pick<PipelineConfig, "adminUser">,
   name: string,
   script: string,
+  callerVariables: readonly string[] = [],
 ): RemoteStep {
-  return { name, script, create: asRoot(script, config.adminUser), touchesSecrets: false };
+  return { name, script, create: asRoot(script, config.adminUser, callerVariables), touchesSecrets: false };
 }

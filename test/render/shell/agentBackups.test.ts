@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
 import { AGENT_EXIT, BACKUP_ID_PATTERN } from "../../../src/render/agentProtocol";
-import { AgentSandbox } from "./agentHarness";
+import { AgentSandbox, type SandboxOptions } from "./agentHarness";
 import { production, staging } from "./fixtures";
 
 const RELEASE = "20261122140501-1a2b3c4";
@@ -25,8 +25,12 @@ function withBackup(config: PipelineConfig, backup: Partial<PipelineConfig["back
 }
 
 /** A sandbox with a current release and DATABASE_URL in the app's env file. */
-function sandbox(backup: Partial<PipelineConfig["backup"]> = {}, config = staging): AgentSandbox {
-  const box = new AgentSandbox(withBackup(config, backup));
+function sandbox(
+  backup: Partial<PipelineConfig["backup"]> = {},
+  config = staging,
+  options: SandboxOptions = {},
+): AgentSandbox {
+  const box = new AgentSandbox(withBackup(config, backup), options);
   sandboxes.push(box);
   const setup = box.run(
     [
@@ -174,6 +178,62 @@ describe("verb_restore", () => {
     expect(box.run(`BACKUP_ID=${id}; SWITCHES=" --confirm --stdin "; verb_restore`).status).toBe(
       AGENT_EXIT.backupNotFound,
     );
+  });
+
+  describe("with --stdin, the cap and the watchdog of the artifact upload", () => {
+    const STREAM = `BACKUP_ID=${id}; SWITCHES=" --confirm --stdin "; trap on_exit EXIT`;
+    function streamBox(options: SandboxOptions): AgentSandbox {
+      const box = sandbox({}, staging, options);
+      box.run('mkdir -p "$BACKUPS_DIR"');
+      return box;
+    }
+    /** Nothing restored, nothing kept: the backups directory is as empty as before. */
+    function expectNothingRestored(box: AgentSandbox): void {
+      expect(existsSync(`${box.settings.APP_HOME}/restored`)).toBe(false);
+      expect(readdirSync(box.path("BACKUPS_DIR"))).toEqual([]);
+    }
+
+    it("restores a dump of exactly MAX_RESTORE_BYTES", () => {
+      const box = streamBox({ maxRestoreBytes: 3000 });
+      const result = box.run(`${STREAM}; verb_restore`, Buffer.alloc(3000, "d"));
+      expect(result.status, result.stderr).toBe(0);
+      expect(restored(box)).toBe("d".repeat(3000));
+    });
+
+    it("refuses a dump one byte larger than MAX_RESTORE_BYTES with uploadRefused, naming backup.maxRestoreMegabytes", () => {
+      const box = streamBox({ maxRestoreBytes: 3000 });
+      const result = box.run(`${STREAM}; verb_restore`, Buffer.alloc(3001, "d"));
+      expect(result.status).toBe(AGENT_EXIT.uploadRefused);
+      expect(result.stderr).toContain(
+        "release-agent: error: the dump is larger than 3000 bytes (backup.maxRestoreMegabytes); refused",
+      );
+      expectNothingRestored(box);
+    });
+
+    it("stops reading an endless stream at MAX_RESTORE_BYTES + 1 (the disk does not fill)", () => {
+      const box = streamBox({ maxRestoreBytes: 100_000 });
+      const result = box.run(`(${STREAM}; verb_restore) < <(yes 2>/dev/null)`);
+      expect(result.status).toBe(AGENT_EXIT.uploadRefused);
+      expect(result.stderr).toContain("the dump is larger than 100000 bytes");
+      expectNothingRestored(box);
+    });
+
+    it("gives up a stream that sends nothing for UPLOAD_IDLE_TIMEOUT_SECONDS, ends the reader and restores nothing", () => {
+      const box = streamBox({ uploadIdleTimeoutSeconds: 1 });
+      // A client that sends a few bytes, then nothing, and keeps the connection open for longer than the limit.
+      const result = box.run(
+        [
+          `status=0; (${STREAM}; verb_restore) < <(printf 'partial'; exec sleep 5 2>/dev/null) || status=$?`,
+          'echo "status $status"',
+          "pgrep -u \"$(id -u)\" -x dd || echo 'no reader left'",
+        ].join("\n"),
+      );
+      expect(result.stdout).toBe(`status ${AGENT_EXIT.uploadRefused}\nno reader left\n`);
+      expect(result.stderr).toContain(
+        "release-agent: error: the upload sent nothing for 1s (deploy.uploadIdleTimeoutSeconds); gave it up",
+      );
+      expectNothingRestored(box);
+    });
   });
 
   it("fails with restoreFailed when the restore command fails", () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { PipelineConfig } from "../../../src/config/types";
-import { renderAuditHelper } from "../../../src/render/shell/auditHelper";
+import { AUDIT_LOCK_WAIT_SECONDS, renderAuditHelper } from "../../../src/render/shell/auditHelper";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 
 /** The user the harness runs bash as when the tests run as root (CI): nobody. */
@@ -40,8 +40,10 @@ export interface SandboxOptions {
   keepReleases?: number;
   lockTimeoutSeconds?: number;
   maxArtifactBytes?: number;
+  maxRestoreBytes?: number;
   uploadIdleTimeoutSeconds?: number;
   startScript?: string;
+  auditLockWaitSeconds?: number;
 }
 
 export interface AgentRun {
@@ -69,6 +71,8 @@ function renderedValue(raw: string): string {
 export class AgentSandbox {
   readonly root = mkdtempSync(join(tmpdir(), "agent-functions-"));
   readonly settings: Readonly<Record<string, string>>;
+  /** The audit helper's lock file (root-only on a host). */
+  readonly auditLock = join(this.root, "audit.lock");
   private readonly agentFile = join(this.root, "release-agent");
   private readonly stubLog = join(this.root, "stub-calls.log");
   private readonly prologue: string;
@@ -90,6 +94,7 @@ export class AgentSandbox {
       KEEP_RELEASES: options.keepReleases,
       LOCK_TIMEOUT_SECONDS: options.lockTimeoutSeconds,
       MAX_ARTIFACT_BYTES: options.maxArtifactBytes,
+      MAX_RESTORE_BYTES: options.maxRestoreBytes,
       UPLOAD_IDLE_TIMEOUT_SECONDS: options.uploadIdleTimeoutSeconds,
     };
     for (const [name, value] of Object.entries(numbers)) {
@@ -127,10 +132,14 @@ export class AgentSandbox {
       );
     }
     // sudo -n <audit helper>: the real rendered helper, unprivileged, writing the relocated AUDIT_LOG.
-    const helper = renderAuditHelper(config).replace(
-      /^readonly AUDIT_LOG=.*$/m,
-      `readonly AUDIT_LOG=${shellQuote(settings.AUDIT_LOG ?? "")}`,
-    );
+    // Its lock (root's own directory on a host) sits next to the relocated log.
+    const helper = renderAuditHelper(config)
+      .replace(/^readonly AUDIT_LOG=.*$/m, `readonly AUDIT_LOG=${shellQuote(settings.AUDIT_LOG ?? "")}`)
+      .replace(/^readonly AUDIT_LOCK=.*$/m, `readonly AUDIT_LOCK=${shellQuote(this.auditLock)}`)
+      .replace(
+        /^readonly LOCK_WAIT_SECONDS=.*$/m,
+        `readonly LOCK_WAIT_SECONDS=${options.auditLockWaitSeconds ?? AUDIT_LOCK_WAIT_SECONDS}`,
+      );
     writeFileSync(join(stubs, "audit-helper"), helper, { mode: 0o755 });
     writeFileSync(
       join(stubs, "sudo"),

@@ -3,8 +3,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
-import { AUDIT_SUDOERS_FILE, auditLogScript, auditSudoersRule } from "../../../src/render/shell/auditHelper";
-import { AgentSandbox } from "./agentHarness";
+import {
+  AUDIT_SUDOERS_FILE,
+  auditLogScript,
+  auditSudoersRule,
+  renderAuditHelper,
+} from "../../../src/render/shell/auditHelper";
+import { AgentSandbox, type SandboxOptions } from "./agentHarness";
 import { staging } from "./fixtures";
 
 const sandboxes: AgentSandbox[] = [];
@@ -12,8 +17,8 @@ afterEach(() => {
   for (const box of sandboxes.splice(0)) box.dispose();
 });
 
-function sandbox(config: PipelineConfig = staging): AgentSandbox {
-  const box = new AgentSandbox(config);
+function sandbox(config: PipelineConfig = staging, options: SandboxOptions = {}): AgentSandbox {
+  const box = new AgentSandbox(config, options);
   sandboxes.push(box);
   return box;
 }
@@ -111,6 +116,62 @@ describe("audit", () => {
     expect(lines[2]).toBe("");
   });
 
+  const LINE = "key=ci-1 actor=a verb=deploy release=- result=ok exit=0";
+  /** Starts `holder` (a subshell that takes a lock) in the background and waits until it holds it. */
+  const HOLD = (holder: string) =>
+    [
+      'mkfifo "$SANDBOX_DIR/held"',
+      `( ${holder} && echo >"$SANDBOX_DIR/held" && exec sleep 30 ) &`,
+      "holder=$!",
+      'read -r <"$SANDBOX_DIR/held"',
+    ].join("\n");
+
+  it("the helper does not wait for a lock on the log: the deploy user may read it, and hold one there", () => {
+    const box = sandbox();
+    const result = box.run(
+      [
+        ': >"$AUDIT_LOG"',
+        // The attacker: an exclusive lock on a read-only descriptor of the log, held for longer than the test.
+        HOLD('exec 7<"$AUDIT_LOG" && flock -x 7'),
+        // timeout: only so that the old helper, which waits for that lock, fails here instead of hanging.
+        `status=0; printf '%s\\n' '${LINE}' | timeout 10 sudo -n "$AUDIT_HELPER" || status=$?`,
+        'kill "$holder"',
+        'echo "helper $status"',
+      ].join("\n"),
+    );
+    expect(result.stdout).toBe("helper 0\n");
+    expect(readFileSync(box.path("AUDIT_LOG"), "utf8")).toMatch(new RegExp(` ${LINE}\\n$`));
+  });
+
+  it("the helper waits a bounded time for another audit write, then gives its line up with exit 75", () => {
+    const box = sandbox(staging, { auditLockWaitSeconds: 1 });
+    const result = box.run(
+      [
+        HOLD(`exec 7>>${JSON.stringify(box.auditLock)} && flock -x 7`),
+        `status=0; printf '%s\\n' '${LINE}' | sudo -n "$AUDIT_HELPER" || status=$?`,
+        'kill "$holder"',
+        'echo "helper $status"',
+      ].join("\n"),
+    );
+    expect(result.stdout).toBe("helper 75\n");
+    expect(result.stderr).toContain(`audit-append: ${box.auditLock} stayed locked for 1s; line not written`);
+  });
+
+  it("the agent lets go of the deploy lock before it writes the audit line: a waiting audit cannot keep it", () => {
+    const box = sandbox();
+    const result = box.run(
+      [
+        "take_lock",
+        "AUDITED=yes",
+        // Stands in for the helper: records whether another process could take the deploy lock meanwhile.
+        'sudo() { if flock -n "$LOCK_FILE" true; then echo free; else echo held; fi >"$SANDBOX_DIR/during-audit"; cat >/dev/null; }',
+        "trap on_exit EXIT",
+      ].join("\n"),
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(`${box.root}/during-audit`, "utf8")).toBe("free\n");
+  });
+
   it("is installed with a sudoers rule for exactly the helper, checked by visudo before it is put in place", () => {
     expect(auditSudoersRule(staging)).toBe(
       "# Managed by pipeline (pulumi up rewrites this file): the audit log's only writer.\ndeploy ALL=(root) NOPASSWD: /usr/local/lib/pipeline/audit-append\n",
@@ -120,5 +181,12 @@ describe("audit", () => {
       script.indexOf(`mv -fT "$check" ${AUDIT_SUDOERS_FILE}`),
     );
     expect(script).toContain('chown root:"$group" /var/log/pipeline/storefront');
+    // The helper's lock: a root-only directory, outside everything the deploy user may read.
+    expect(script).toContain(
+      "mkdir -p /var/lib/pipeline/audit-locks\nchmod 0700 /var/lib/pipeline/audit-locks\nchown root:root /var/lib/pipeline/audit-locks",
+    );
+    expect(renderAuditHelper(staging)).toContain(
+      "readonly AUDIT_LOCK=/var/lib/pipeline/audit-locks/storefront.lock\n",
+    );
   });
 });

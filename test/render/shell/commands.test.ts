@@ -40,6 +40,20 @@ describe("combinators", () => {
     expect(asRoot("id -u", "root")).toBe("bash --norc -euo pipefail -c 'id -u'");
     expect(asRoot("id -u", "admin")).toBe("sudo -n bash --norc -euo pipefail -c 'id -u'");
   });
+
+  it("asRoot hands the caller's session variables to the script as $1, $2, ..., through sudo too", () => {
+    expect(asRoot('echo "$1"', "admin", ["SSH_CONNECTION"])).toBe(
+      `sudo -n bash --norc -euo pipefail -c 'echo "$1"' bash "\${SSH_CONNECTION-}"`,
+    );
+    // The login shell expands them; an unset one is an empty argument.
+    const run = (command: string, env: NodeJS.ProcessEnv) =>
+      execFileSync("sh", ["-c", command], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8" });
+    const command = asRoot('printf "%s|%s\\n" "$1" "${2-none}"', "root", ["SSH_CONNECTION"]);
+    expect(run(command, { SSH_CONNECTION: "10.0.0.9 50000 10.0.0.1 2222" })).toBe(
+      "10.0.0.9 50000 10.0.0.1 2222|none\n",
+    );
+    expect(run(command, {})).toBe("|none\n");
+  });
 });
 
 describe("file writing", () => {

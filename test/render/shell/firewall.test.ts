@@ -1,7 +1,10 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { provisioningSteps } from "../../../src/render/shell/provisioning";
 import {
+  ADMITS_CONNECTION_FUNCTION,
   FIREWALL_RULES_FILE,
+  SSHD_PORTS_FUNCTION,
   firewallScript,
   firewallTcpPorts,
   renderFirewallRules,
@@ -26,9 +29,92 @@ describe("firewall step", () => {
     // The same script on every host: a host that moves or leaves the stack changes no other host's step.
     const moved = { ...production, hosts: production.hosts.map((h) => ({ ...h, port: 2222 })) };
     expect(firewallScript(moved)).toBe(firewallScript(production));
-    expect(firewallScript(staging)).toContain(
-      "ssh_ports=$(/usr/sbin/sshd -T | awk '$1 == \"port\" { print $2 }' | sort -nu | paste -sd ' ')",
-    );
+    expect(firewallScript(staging)).toContain("ssh_ports=$(/usr/sbin/sshd -T | sshd_ports)");
+  });
+
+  describe("sshd_ports, on `sshd -T` output", () => {
+    const sshdPorts = (output: string): string =>
+      execFileSync("bash", ["--norc", "-euo", "pipefail", "-c", `${SSHD_PORTS_FUNCTION}\nsshd_ports`], {
+        input: output,
+        encoding: "utf8",
+      });
+
+    it("takes the port of each listenaddress too: ListenAddress 0.0.0.0:2222 alone still prints port 22", () => {
+      expect(sshdPorts("port 22\naddressfamily any\nlistenaddress 0.0.0.0:2222\npermitrootlogin no\n")).toBe(
+        "22 2222\n",
+      );
+    });
+
+    it("reads IPv6 addresses in brackets, and lists each port once, in order", () => {
+      expect(
+        sshdPorts(
+          "port 22\nlistenaddress [::]:2222\nlistenaddress 0.0.0.0:2222\nlistenaddress [2001:db8::1]:830\nlistenaddress 10.0.0.1:22 rdomain mgmt\n",
+        ),
+      ).toBe("22 830 2222\n");
+    });
+
+    it("reads the default configuration (port 22 on every address) as 22", () => {
+      expect(sshdPorts("port 22\nlistenaddress [::]:22\nlistenaddress 0.0.0.0:22\nportforwarding no\n")).toBe(
+        "22\n",
+      );
+    });
+
+    it("ignores lines that only start like a port line", () => {
+      expect(sshdPorts("port 2200\npermitlisten any\nportsomething 9\nlistenaddress garbage\n")).toBe(
+        "2200\n",
+      );
+    });
+  });
+
+  describe("admits_connection: the step refuses a rule set that drops the connection running it", () => {
+    const admits = (connection: string, open: string) =>
+      spawnSync(
+        "bash",
+        [
+          "--norc",
+          "-euo",
+          "pipefail",
+          "-c",
+          `${ADMITS_CONNECTION_FUNCTION}\nadmits_connection "$1" "$2"`,
+          "bash",
+          connection,
+          open,
+        ],
+        { encoding: "utf8" },
+      );
+
+    it("admits a connection to an open port (SSH_CONNECTION's 4th field is the server port)", () => {
+      expect(admits("203.0.113.9 51234 10.0.0.5 2222", "22 2222 80 443").status).toBe(0);
+      expect(admits("203.0.113.9 51234 10.0.0.5 443", "22 80 443").status).toBe(0);
+    });
+
+    it("refuses a connection to a port the rules would drop, naming the port and the fixes", () => {
+      const result = admits("203.0.113.9 51234 10.0.0.5 2222", "22 80 443");
+      expect(result.status).toBe(1);
+      expect(result.stderr).toBe(
+        "not loading the firewall: it opens TCP 22 80 443 but not 2222, the port of the SSH connection running this step (from 203.0.113.9 to 10.0.0.5), so the next connection would be dropped; the old rules stay. Make sshd name that port (Port or ListenAddress in sshd_config) or list it in pipeline:firewall.extraTcpPorts\n",
+      );
+      // A port that merely contains an open one is not open.
+      expect(admits("203.0.113.9 51234 10.0.0.5 22", "2222 80 443").status).toBe(1);
+    });
+
+    it("has nothing to check without an SSH connection (a console)", () => {
+      expect(admits("", "22 80 443").status).toBe(0);
+    });
+
+    it("gets the connection from the admin user's session as $1, also through sudo (which resets the environment)", () => {
+      const step = provisioningSteps({ ...staging, adminUser: "admin" }, { npmRegistry: TEST_REGISTRY }).find(
+        (s) => s.name === "firewall",
+      );
+      expect(step?.create).toMatch(
+        /^sudo -n bash --norc -euo pipefail -c '.*' bash "\$\{SSH_CONNECTION-\}"$/s,
+      );
+      const script = firewallScript(staging);
+      const guard = script.indexOf('admits_connection "${1-}" "$ssh_ports 80 443" || exit 1');
+      expect(guard).toBeGreaterThan(script.indexOf("ssh_ports=$(/usr/sbin/sshd -T | sshd_ports)"));
+      // Before the candidate is written, checked or loaded: a refusal changes nothing.
+      expect(guard).toBeLessThan(script.indexOf("candidate=$(mktemp"));
+    });
   });
 
   it("renders one atomic transaction: established first, loopback, ICMP, the open ports, drop the rest", () => {

@@ -144,7 +144,9 @@ describe("provisioningSteps", () => {
     for (const config of [staging, production]) {
       for (const step of provisioningSteps(config, options)) {
         expect(step.script).toBeDefined();
-        expect(step.create).toBe(asRoot(step.script, config.adminUser));
+        // The firewall step also gets the admin session's SSH_CONNECTION (as $1: sudo resets the environment).
+        const callerVariables = step.name === "firewall" ? ["SSH_CONNECTION"] : [];
+        expect(step.create).toBe(asRoot(step.script, config.adminUser, callerVariables));
       }
     }
     expect(stepNamed(provisioningSteps(production, options), "node").create).toMatch(

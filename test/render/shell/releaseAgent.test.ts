@@ -120,6 +120,9 @@ describe("release agent structure", () => {
     expect(script).toContain("readonly LOCK_FILE=/home/deploy/apps/storefront/.deploy.lock\n");
     expect(script).toContain("readonly PNPM_STORE=/home/deploy/.local/share/pnpm/store\n");
     expect(script).toContain("readonly MIGRATE_COMMAND='pnpm run --if-present migrate'\n");
+    // Upload caps in bytes: the artifact's (deploy.maxArtifactMegabytes) and a streamed restore's (backup.*, 10 GiB).
+    expect(script).toContain("readonly MAX_ARTIFACT_BYTES=1073741824\n");
+    expect(script).toContain("readonly MAX_RESTORE_BYTES=10737418240\n");
     expect(renderReleaseAgent(production)).toContain(
       "readonly HEALTH_URL='http://127.0.0.1:3000/health?deep=1'\n",
     );

@@ -30,6 +30,7 @@ describe("renderCaddyfile", () => {
         "\tadmin unix//var/lib/caddy/admin.sock",
         "\temail ops@storefront.example.com",
         "\tservers {",
+        "\t\tprotocols h1 h2",
         "\t\ttimeouts {",
         "\t\t\tread_body 30s",
         "\t\t\tread_header 10s",
@@ -73,6 +74,9 @@ describe("renderCaddyfile", () => {
         "\treverse_proxy localhost:3000 {",
         "\t\tlb_try_duration 15s",
         "\t\tlb_try_interval 100ms",
+        "\t\tlb_retry_match {",
+        "\t\t\tmethod GET HEAD",
+        "\t\t}",
         "\t}",
         "\tlog {",
         "\t\toutput file /var/log/caddy/access.log {",
@@ -106,9 +110,24 @@ describe("renderCaddyfile", () => {
     expect(renderCaddyfile(withIngress(production, { tls: "off" }))).not.toContain("trusted_proxies");
   });
 
+  it("serves HTTP/1.1 and HTTP/2 only: no HTTP/3 (UDP 443) is advertised, whatever the TLS mode", () => {
+    for (const tls of ["acme", "internal", "off"] as const) {
+      const text = renderCaddyfile(withIngress(staging, { tls }));
+      expect(text).toContain("\tservers {\n\t\tprotocols h1 h2\n\t\ttimeouts {\n");
+      expect(text).not.toContain("h3");
+    }
+  });
+
+  it("retries a GET or HEAD whose connection was reset, not only a GET (Caddy 2.6's default)", () => {
+    expect(renderCaddyfile(staging)).toContain(
+      "\t\tlb_try_interval 100ms\n\t\tlb_retry_match {\n\t\t\tmethod GET HEAD\n\t\t}\n\t}\n",
+    );
+  });
+
   it("leaves out the retries with retrySeconds 0 and the write timeout with writeTimeoutSeconds 0", () => {
     const text = renderCaddyfile(withIngress(staging, { retrySeconds: 0, writeTimeoutSeconds: 0 }));
     expect(text).not.toContain("lb_try");
+    expect(text).not.toContain("lb_retry_match");
     expect(text).toContain("\t\t\tread_header 10s\n\t\t\tidle 300s\n");
   });
 

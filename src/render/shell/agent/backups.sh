@@ -83,15 +83,13 @@ backup_before_migrations() {
   take_backup "$BACKUP_ID" "$PREVIOUS"
 }
 
-# stdin -> a temporary file, before the lock: the restore command reads a whole dump, never a stream that may end
-# early when the connection is lost.
+# stdin -> a temporary file (0600), before the lock: the restore command reads a whole dump, never a stream that
+# may end early when the connection is lost. Capped and watched like the artifact upload.
 receive_dump() {
   make_backups_dir
   RESTORE_INPUT="$BACKUPS_DIR/.incoming-$BACKUP_ID.$$"
-  (
-    umask 077
-    cat >"$RESTORE_INPUT"
-  ) || fail "$EXIT_BACKUP_NOT_FOUND" "could not read the dump from stdin"
+  (umask 077 && : >"$RESTORE_INPUT")
+  receive_stdin "$RESTORE_INPUT" "$MAX_RESTORE_BYTES" "the dump" backup.maxRestoreMegabytes
   [ -s "$RESTORE_INPUT" ] || fail "$EXIT_BACKUP_NOT_FOUND" "stdin brought no dump for $BACKUP_ID"
 }
 

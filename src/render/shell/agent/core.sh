@@ -162,6 +162,7 @@ on_exit() {
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
   discard_backup_files_in_the_making
   end_maintenance_of_this_call
+  exec 9>&- # the deploy lock goes before the audit line: an audit write that waits must not keep it
   if [ "$AUDITED" = yes ]; then audit "$code"; fi
   exit "$code"
 }
@@ -177,6 +178,50 @@ take_lock() {
   exec 9>>"$LOCK_FILE"
   flock -w "$LOCK_TIMEOUT_SECONDS" 9 ||
     fail "$EXIT_LOCK_TIMEOUT" "another deploy, rollback or migration holds $LOCK_FILE (waited ${LOCK_TIMEOUT_SECONDS}s); retry when it has finished"
+}
+
+# --- uploads ---
+
+# `receive_stdin <file> <max bytes> <what> <limit key>`: stdin -> <file>. A watchdog polls the size: at most <max
+# bytes> are read (one byte more is refused), and an upload that sends nothing for UPLOAD_IDLE_TIMEOUT_SECONDS is
+# given up. Either fails with uploadRefused (the caller's on_exit removes the file).
+receive_stdin() {
+  local file=$1 max_bytes=$2 what=$3 limit_key=$4 size=0 last_size=0 last_change now status=0
+  local idle_limit=$((UPLOAD_IDLE_TIMEOUT_SECONDS * 1000000))
+  : >"$file"
+  # dd writes every block as it arrives (head would buffer it, and a trickle would look stalled). fullblock: without
+  # it, count_bytes counts the short reads of a pipe as whole blocks and stops early.
+  dd iflag=count_bytes,fullblock count="$((max_bytes + 1))" bs=4K status=none <&0 >"$file" &
+  UPLOAD_PID=$!
+  last_change=${EPOCHREALTIME/./}
+  while kill -0 "$UPLOAD_PID" 2>/dev/null; do
+    sleep 0.1
+    size=$(stat -c %s "$file")
+    now=${EPOCHREALTIME/./}
+    if [ "$size" -ne "$last_size" ]; then
+      last_size=$size
+      last_change=$now
+    elif [ $((now - last_change)) -ge "$idle_limit" ] && kill -0 "$UPLOAD_PID" 2>/dev/null; then
+      stop_upload
+      fail "$EXIT_UPLOAD_REFUSED" "the upload sent nothing for ${UPLOAD_IDLE_TIMEOUT_SECONDS}s (deploy.uploadIdleTimeoutSeconds); gave it up"
+    fi
+    if [ "$size" -gt "$max_bytes" ]; then break; fi
+  done
+  wait "$UPLOAD_PID" || status=$?
+  UPLOAD_PID=""
+  size=$(stat -c %s "$file")
+  if [ "$size" -gt "$max_bytes" ]; then
+    fail "$EXIT_UPLOAD_REFUSED" "$what is larger than $max_bytes bytes ($limit_key); refused"
+  fi
+  [ "$status" -eq 0 ] || fail "$EXIT_UPLOAD_REFUSED" "could not read $what from stdin"
+}
+
+# Ends a running upload (on a failure or a signal); nothing when none runs.
+stop_upload() {
+  if [ -z "$UPLOAD_PID" ]; then return 0; fi
+  kill "$UPLOAD_PID" 2>/dev/null || true
+  wait "$UPLOAD_PID" 2>/dev/null || true
+  UPLOAD_PID=""
 }
 
 # rm -rf that also removes a tree with read-only directories (from an artifact unpacked by an earlier version).

@@ -18,45 +18,8 @@ clean_leftovers() {
 }
 
 # stdin -> <staging>/artifact.tgz, before the lock is taken, so a slow or stalled upload never blocks a rollback.
-# A watchdog polls the size: at most MAX_ARTIFACT_BYTES are read (one byte more is refused), and an upload that
-# sends nothing for UPLOAD_IDLE_TIMEOUT_SECONDS is given up.
 receive_upload() {
-  local archive="$1/artifact.tgz" size=0 last_size=0 last_change now status=0
-  local idle_limit=$((UPLOAD_IDLE_TIMEOUT_SECONDS * 1000000))
-  : >"$archive"
-  # dd writes every block as it arrives (head would buffer it, and a trickle would look stalled). fullblock: without
-  # it, count_bytes counts the short reads of a pipe as whole blocks and stops early.
-  dd iflag=count_bytes,fullblock count="$((MAX_ARTIFACT_BYTES + 1))" bs=4K status=none <&0 >"$archive" &
-  UPLOAD_PID=$!
-  last_change=${EPOCHREALTIME/./}
-  while kill -0 "$UPLOAD_PID" 2>/dev/null; do
-    sleep 0.1
-    size=$(stat -c %s "$archive")
-    now=${EPOCHREALTIME/./}
-    if [ "$size" -ne "$last_size" ]; then
-      last_size=$size
-      last_change=$now
-    elif [ $((now - last_change)) -ge "$idle_limit" ] && kill -0 "$UPLOAD_PID" 2>/dev/null; then
-      stop_upload
-      fail "$EXIT_UPLOAD_REFUSED" "the upload sent nothing for ${UPLOAD_IDLE_TIMEOUT_SECONDS}s (deploy.uploadIdleTimeoutSeconds); gave it up"
-    fi
-    if [ "$size" -gt "$MAX_ARTIFACT_BYTES" ]; then break; fi
-  done
-  wait "$UPLOAD_PID" || status=$?
-  UPLOAD_PID=""
-  size=$(stat -c %s "$archive")
-  if [ "$size" -gt "$MAX_ARTIFACT_BYTES" ]; then
-    fail "$EXIT_UPLOAD_REFUSED" "the artifact is larger than $MAX_ARTIFACT_BYTES bytes (deploy.maxArtifactMegabytes); refused"
-  fi
-  [ "$status" -eq 0 ] || fail "$EXIT_UPLOAD_REFUSED" "could not read the artifact from stdin"
-}
-
-# Ends a running upload (on a failure or a signal); nothing when none runs.
-stop_upload() {
-  if [ -z "$UPLOAD_PID" ]; then return 0; fi
-  kill "$UPLOAD_PID" 2>/dev/null || true
-  wait "$UPLOAD_PID" 2>/dev/null || true
-  UPLOAD_PID=""
+  receive_stdin "$1/artifact.tgz" "$MAX_ARTIFACT_BYTES" "the artifact" deploy.maxArtifactMegabytes
 }
 
 # Only regular files and directories, no absolute paths, no '..': checked on the listing before extracting.

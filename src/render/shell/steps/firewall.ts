@@ -23,6 +23,36 @@ export function firewallTcpPorts(config: FirewallInput): number[] {
   return [...new Set([80, 443, ...config.firewall.extraTcpPorts])].sort((a, b) => a - b);
 }
 
+/** The script's $1: the connection running it (its 4th field is the server port), which must get in again. */
+export const FIREWALL_CALLER_VARIABLES = ["SSH_CONNECTION"] as const;
+
+/**
+ * `sshd_ports`: the TCP ports in `sshd -T` output on stdin, space-separated: each `port` line and the port of each
+ * `listenaddress` line (`0.0.0.0:2222`, `[::]:2222`). sshd -T prints `port 22` even when `ListenAddress
+ * 0.0.0.0:2222` is all sshd binds, so the port lines alone could lock SSH out.
+ */
+export const SSHD_PORTS_FUNCTION = [
+  "sshd_ports() {",
+  `  awk '$1 == "port" || $1 == "listenaddress" { port = $2; sub(/.*:/, "", port); if (port ~ /^[0-9]+$/) print port }' | sort -nu | paste -sd ' '`,
+  "}",
+].join("\n");
+
+/**
+ * `admits_connection <SSH_CONNECTION> <open ports>`: fails, saying why, when the rule set would drop new
+ * connections to the server port the given connection came in on (a port forward or socket activation that sshd
+ * -T does not show). No connection (a console): nothing to check.
+ */
+export const ADMITS_CONNECTION_FUNCTION = [
+  "admits_connection() {",
+  "  local client server server_port",
+  '  read -r client _ server server_port _ <<<"$1"',
+  '  if [ -z "${server_port-}" ]; then return 0; fi',
+  '  case " $2 " in *" $server_port "*) return 0 ;; esac',
+  '  echo "not loading the firewall: it opens TCP $2 but not $server_port, the port of the SSH connection running this step (from $client to $server), so the next connection would be dropped; the old rules stay. Make sshd name that port (Port or ListenAddress in sshd_config) or list it in pipeline:firewall.extraTcpPorts" >&2',
+  "  return 1",
+  "}",
+].join("\n");
+
 /** Where the script puts the ports sshd listens on. */
 const SSH_PORTS_PLACEHOLDER = "@SSH_PORTS@";
 
@@ -69,9 +99,12 @@ function applyFirewallScript(config: FirewallInput): string {
     "  apt-get update -q",
     "  apt-get install -y -q --no-install-recommends nftables",
     "fi",
-    // The SSH ports: what sshd listens on (the provisioning connection came in on one of them).
-    "ssh_ports=$(/usr/sbin/sshd -T | awk '$1 == \"port\" { print $2 }' | sort -nu | paste -sd ' ')",
+    SSHD_PORTS_FUNCTION,
+    ADMITS_CONNECTION_FUNCTION,
+    // The SSH ports: what sshd listens on; the connection running this step must be one of the open ports.
+    "ssh_ports=$(/usr/sbin/sshd -T | sshd_ports)",
     'if [ -z "$ssh_ports" ]; then echo "sshd -T names no port: not loading a firewall that could lock SSH out" >&2; exit 1; fi',
+    `admits_connection "\${1-}" "$ssh_ports ${ports.join(" ")}" || exit 1`,
     "ssh_ports=${ssh_ports// /, }",
     `rules=${quote(FIREWALL_RULES_FILE)}`,
     `state=${quote(FIREWALL_LOADED_STATE)}`,

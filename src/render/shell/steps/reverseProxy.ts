@@ -36,7 +36,11 @@ export function renderCaddyfile(config: PipelineConfig): string {
     ...(ingress.tls === "acme" && ingress.acmeEmail !== undefined ? [`email ${ingress.acmeEmail}`] : []),
     // The local CA's root stays in Caddy's storage: the proxy (running as caddy) never edits the system trust store.
     ...(ingress.tls === "internal" ? ["skip_install_trust"] : []),
+    // HTTP/1.1 and HTTP/2 only: Caddy 2.6 also serves HTTP/3 by default and advertises it (Alt-Svc), which needs
+    // UDP 443 open in the firewall, the security group and every load balancer or NAT in front; for one app
+    // behind a single proxy it adds a second transport to open and watch for little gain.
     "servers {",
+    "\tprotocols h1 h2",
     "\ttimeouts {",
     `\t\tread_body ${ingress.readTimeoutSeconds}s`,
     "\t\tread_header 10s",
@@ -48,11 +52,18 @@ export function renderCaddyfile(config: PipelineConfig): string {
   const site = ingress.tls === "off" ? `http://${siteHostName(config)}` : siteHostName(config);
   // No active health checks: Caddy 2.6 marks its only upstream down after one failed check (a check that met a
   // worker being replaced), and then holds every request until the next check passes. Retries alone hide a worker
-  // that exits: a request that could not be sent, or a GET whose connection was reset, goes again.
+  // that exits: a request that could not be sent, or a GET or HEAD whose connection was reset, goes again (Caddy
+  // 2.6 retries only GET once a connection was made, unless lb_retry_match says otherwise).
   const proxy = [
     `reverse_proxy localhost:${config.app.port} {`,
     ...(ingress.retrySeconds > 0
-      ? [`\tlb_try_duration ${ingress.retrySeconds}s`, "\tlb_try_interval 100ms"]
+      ? [
+          `\tlb_try_duration ${ingress.retrySeconds}s`,
+          "\tlb_try_interval 100ms",
+          "\tlb_retry_match {",
+          "\t\tmethod GET HEAD",
+          "\t}",
+        ]
       : []),
     ...(ingress.tls === "off" && ingress.trustedProxies.length > 0
       ? [`\ttrusted_proxies ${ingress.trustedProxies.join(" ")}`]
