@@ -225,6 +225,19 @@ describe("provisioningSteps", () => {
     expect(logrotate).toContain("as_deploy_user pm2 set pm2-logrotate:retain 30");
   });
 
+  it("tries the module's download from the registry three times before the step fails", () => {
+    const logrotate = stepNamed(provisioningSteps(production, options), "pm2-logrotate").script;
+    expect(logrotate).toContain(
+      [
+        "  for attempt in 1 2 3; do",
+        "    as_deploy_user pm2 install pm2-logrotate && break",
+        '    if [ "$attempt" = 3 ]; then echo "pm2 install pm2-logrotate failed 3 times" >&2; exit 1; fi',
+        '    sleep "$((attempt * 5))"',
+        "  done",
+      ].join("\n"),
+    );
+  });
+
   // The daemon is the cluster primary: its scheduling decides whether a reload can strand a connection.
   it("starts the deploy user's pm2 daemon with its environment wherever provisioning may start it", () => {
     const steps = provisioningSteps(production, { ...options });

@@ -71,8 +71,13 @@ export function pm2LogrotateScript(config: PipelineConfig): string {
   return [
     LOAD_SYSTEM_ENVIRONMENT,
     asDeployUserFunction(config),
+    // pm2 installs the module with npm from the registry: a failed download is tried twice more before the step fails.
     `if [ ! -d ${quote(`${home}/.pm2/modules/pm2-logrotate`)} ]; then`,
-    "  as_deploy_user pm2 install pm2-logrotate",
+    "  for attempt in 1 2 3; do",
+    "    as_deploy_user pm2 install pm2-logrotate && break",
+    '    if [ "$attempt" = 3 ]; then echo "pm2 install pm2-logrotate failed 3 times" >&2; exit 1; fi',
+    '    sleep "$((attempt * 5))"',
+    "  done",
     "fi",
     // `pm2 set` rewrites module_conf.json even when nothing changes: compare first, so a re-run changes nothing.
     `wanted=${quote(`${config.vps.logMaxSize}|${config.vps.logRetainDays}`)}`,
