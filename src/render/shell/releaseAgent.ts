@@ -80,6 +80,7 @@ function settings(config: PipelineConfig): string {
     ECOSYSTEM_FILE: ecosystemFilePath(config),
     START_SCRIPT: config.app.startScript,
     APP_PORT: config.app.port,
+    HEALTH_PATH: config.app.healthPath,
     HEALTH_URL: `http://127.0.0.1:${config.app.port}${config.app.healthPath}`,
     HEALTH_TIMEOUT_SECONDS: config.deploy.healthTimeoutSeconds,
     LOCK_TIMEOUT_SECONDS: config.deploy.lockTimeoutSeconds,

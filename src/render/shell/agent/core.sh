@@ -24,6 +24,18 @@ BACKUP_PARTIAL=""
 RESTORE_INPUT=""
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
+# The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
+PHASE=""
+PHASE_STARTED=0
+# What the last health probe saw (health_once): the status code ("" when nothing answered) and a body excerpt;
+# and what the health gate saw (wait_until_healthy): attempts, answers, the last answer's code and excerpt.
+HEALTH_STATUS=""
+HEALTH_EXCERPT=""
+HEALTH_ATTEMPTS=0
+HEALTH_ANSWERS=0
+HEALTH_LAST_STATUS=""
+HEALTH_LAST_EXCERPT=""
+readonly HEALTH_READ_BYTES=4096 HEALTH_EXCERPT_CHARACTERS=120
 # Install inputs of the release being deployed (read_release_facts).
 FACTS_DIR=""
 BUILT_DEPENDENCIES=no
@@ -34,11 +46,18 @@ readonly INSTALL_STAMP=.pipeline-install
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
 log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
 
-# One progress line per deploy phase with its duration: `phase_done <phase> <start>` where start was taken with
-# ${EPOCHREALTIME/./} (microseconds). The runner-side scripts read these lines (agentProtocol.ts DEPLOY_PHASES).
+# One progress line per deploy phase with its duration, `phase <phase> <seconds>s`, and ` failed` after it when the
+# phase failed (on_exit ends a phase in progress so). The runner-side scripts read these lines (agentProtocol.ts
+# DEPLOY_PHASES, PHASE_LINE_SED).
+phase_start() {
+  PHASE=$1
+  PHASE_STARTED=${EPOCHREALTIME/./}
+}
+
 phase_done() {
-  local elapsed=$((${EPOCHREALTIME/./} - $2))
-  log "$(printf 'phase %s %d.%02ds' "$1" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)))"
+  local elapsed=$((${EPOCHREALTIME/./} - PHASE_STARTED))
+  log "$(printf 'phase %s %d.%02ds%s' "$PHASE" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)) "${1:+ $1}")"
+  PHASE=""
 }
 
 fail() {
@@ -159,6 +178,7 @@ on_exit() {
     log "error: unexpected failure (exit $code)"
     code=$EXIT_INTERNAL
   fi
+  if [ "$code" -ne "$EXIT_OK" ] && [ -n "$PHASE" ]; then phase_done failed; fi
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
   discard_backup_files_in_the_making
   end_maintenance_of_this_call
@@ -283,18 +303,74 @@ pm2_start_or_reload() {
     pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
 }
 
+# One GET of the health path; true on 2xx. Sets HEALTH_STATUS (empty: no answer) and HEALTH_EXCERPT from at most
+# HEALTH_READ_BYTES of the answer (status line, headers, the start of the body); curl's exit status is not used (a
+# body cut off by head or by --max-time still came with its status line).
 health_once() {
-  local status
-  status=$(curl --noproxy '*' -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>/dev/null) || return 1
-  [[ $status == 2[0-9][0-9] ]]
+  local response body="" status_line='^HTTP/[0-9.]+ ([0-9]{3})'
+  HEALTH_STATUS=""
+  HEALTH_EXCERPT=""
+  response=$(curl --noproxy '*' -sS -i --max-time 5 "$HEALTH_URL" 2>/dev/null | head -c "$HEALTH_READ_BYTES" | tr -d '\000') || true
+  [[ $response =~ $status_line ]] || return 1
+  HEALTH_STATUS=${BASH_REMATCH[1]}
+  if [[ $response == *$'\r\n\r\n'* ]]; then body=${response#*$'\r\n\r\n'}; fi
+  HEALTH_EXCERPT=$(one_line_excerpt "$body")
+  [[ $HEALTH_STATUS == 2[0-9][0-9] ]]
 }
 
+# <text> as one line of at most HEALTH_EXCERPT_CHARACTERS printable ASCII characters: escape sequences (colours,
+# cursor moves, window titles) removed, every other control character and non-ASCII byte a space, runs of spaces
+# one. Safe to print on a terminal and in a log line.
+one_line_excerpt() {
+  local esc=$'\e' bel=$'\a' text
+  text=$(printf '%s' "$1" |
+    LC_ALL=C sed -E "s,${esc}\[[0-?]*[ -/]*[@-~],,g; s,${esc}\][^${bel}${esc}]*(${bel}|${esc}\\\\)?,,g; s,${esc}.?,,g" |
+    LC_ALL=C tr -c '[:print:]' ' ' | tr -s ' ')
+  text=${text# }
+  text=${text% }
+  if [ "${#text}" -gt "$HEALTH_EXCERPT_CHARACTERS" ]; then text="${text:0:$((HEALTH_EXCERPT_CHARACTERS - 3))}..."; fi
+  printf '%s' "$text"
+}
+
+# The health gate: polls until 2xx or HEALTH_TIMEOUT_SECONDS have passed, keeping what it saw for
+# health_gate_failed.
 wait_until_healthy() {
   local deadline=$((SECONDS + HEALTH_TIMEOUT_SECONDS))
-  until health_once; do
+  HEALTH_ATTEMPTS=0
+  HEALTH_ANSWERS=0
+  HEALTH_LAST_STATUS=""
+  HEALTH_LAST_EXCERPT=""
+  while true; do
+    HEALTH_ATTEMPTS=$((HEALTH_ATTEMPTS + 1))
+    if health_once; then return 0; fi
+    if [ -n "$HEALTH_STATUS" ]; then
+      HEALTH_ANSWERS=$((HEALTH_ANSWERS + 1))
+      HEALTH_LAST_STATUS=$HEALTH_STATUS
+      HEALTH_LAST_EXCERPT=$HEALTH_EXCERPT
+    fi
     [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.2
   done
+}
+
+# "1 answer", "2 answers": `counted <n> <word>`.
+counted() { if [ "$1" -eq 1 ]; then printf '1 %s' "$2"; else printf '%s %ss' "$1" "$2"; fi; }
+
+# A status code with the excerpt of its body, e.g. 500 ("database down"), or 503 for an empty body.
+answer_of() { printf '%s%s' "$1" "${2:+ (\"$2\")}"; }
+
+# The failed gate of <release> (back to <previous>) in words, with a hint that matches what it saw.
+health_gate_failed() {
+  local release=$1 previous=$2 missed=$((HEALTH_ATTEMPTS - HEALTH_ANSWERS)) unanswered=""
+  if [ "$HEALTH_ANSWERS" -eq 0 ]; then
+    log "error: $release did not answer $HEALTH_URL within ${HEALTH_TIMEOUT_SECONDS}s: no answer to $(counted "$HEALTH_ATTEMPTS" attempt); switched back to ${previous:-no release}"
+    log "hint: nothing answered on port $APP_PORT: check that the app listens on the PORT it is given (app.port)"
+  else
+    if [ "$missed" -gt 0 ]; then unanswered=", $(counted "$missed" attempt) without an answer"; fi
+    log "error: $release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s: $(counted "$HEALTH_ANSWERS" answer), the last $(answer_of "$HEALTH_LAST_STATUS" "$HEALTH_LAST_EXCERPT")$unanswered; switched back to ${previous:-no release}"
+    log "hint: the app answers but $HEALTH_PATH returned $HEALTH_LAST_STATUS: see the app's logs (pm2 logs $APP_NAME, or the files in $LOGS_DIR)"
+  fi
+  exit "$EXIT_UNHEALTHY"
 }
 
 # Runs a configured command (migrations, dumps, restores) in a release directory with the app's environment;
