@@ -2,6 +2,7 @@
 // the health gate saw: an app that answers with an error, or nothing listening) and the app's last log lines on the
 // host that failed (the ship script names it in its FAIL line).
 import type { PipelineConfig } from "../config/types";
+import { plainText } from "../primitives/plainText";
 import { AGENT_EXIT } from "../render/agentProtocol";
 import type { HostHandle } from "../testhost";
 import { appLogTail } from "./appLogs";
@@ -28,7 +29,7 @@ export function agentHint(output: string, host: HostEntry): string | undefined {
   return hints.at(-1)?.[2];
 }
 
-/** The report's text; `logs` is the tail of the app's logs on the host. */
+/** The report's text; `logs` is the tail of the app's logs on the host (printed as plain text, see plainText). */
 export function neverHealthyText(
   config: PipelineConfig,
   host: HostEntry,
@@ -41,7 +42,7 @@ export function neverHealthyText(
   return [
     `the app never became healthy on ${host.address}: ${seen}. The previous release, if any, is serving again.`,
     `Last lines of the app's logs on ${host.address}:`,
-    logs,
+    logs.split("\n").map(plainText).join("\n"),
   ].join("\n");
 }
 

@@ -20,7 +20,7 @@ export {
 export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
-export { isPm2TableLine, printProgressLine } from "./liveOutput";
+export { isPm2Output, printProgressLine } from "./liveOutput";
 export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
 export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
 export { type ReleaseSource, releaseArtifact, releaseSourceOf } from "./releaseSource";
