@@ -1,7 +1,7 @@
-// The release agent's health gate, function by function in the agent harness (agentHarness.ts), with the real curl
-// against a stand-in app: one that answers 500 with a body, one that never listens, one whose body carries ANSI
-// escapes. The gate's message names what it saw: the last status code and an excerpt of the body, how many answers
-// it got and how many attempts got none, and a hint that matches.
+// The release agent's health gate (agent/health.sh), function by function in the agent harness (agentHarness.ts), with
+// the real curl against a stand-in app: one that answers 500 with a body, one that never listens, one whose body
+// carries ANSI escapes. The gate's message names what it saw: the last status code and an excerpt of the body, how
+// many answers it got and how many attempts got none, and a hint that matches.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readlinkSync } from "node:fs";

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Functions of the release agent. releaseAgent.ts prepends the settings (readonly variables, verb table and
-# dispatch, exit codes, export_env_file) rendered from the stack config and appends verbs.sh; shellcheck lints the
-# assembled script.
+# dispatch, exit codes, export_env_file) rendered from the stack config and appends health.sh, backups.sh and
+# verbs.sh; shellcheck lints the assembled script.
 
 KEY_ID=local
 ACTOR=-
@@ -27,15 +27,6 @@ MAINTENANCE_OF_THIS_CALL=no
 # The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
 PHASE=""
 PHASE_STARTED=0
-# What the last health probe saw (health_once): the status code ("" when nothing answered) and a body excerpt;
-# and what the health gate saw (wait_until_healthy): attempts, answers, the last answer's code and excerpt.
-HEALTH_STATUS=""
-HEALTH_EXCERPT=""
-HEALTH_ATTEMPTS=0
-HEALTH_ANSWERS=0
-HEALTH_LAST_STATUS=""
-HEALTH_LAST_EXCERPT=""
-readonly HEALTH_READ_BYTES=4096 HEALTH_EXCERPT_CHARACTERS=120
 # Install inputs of the release being deployed (read_release_facts).
 FACTS_DIR=""
 BUILT_DEPENDENCIES=no
@@ -291,7 +282,7 @@ end_maintenance_of_this_call() {
   log "maintenance mode off"
 }
 
-# --- pm2, health, app environment ---
+# --- pm2, app environment (the health gate: health.sh) ---
 
 # fd 9 holds the deploy lock: no child may inherit it (the long-lived pm2 daemon, a background process that a
 # migration or an install script leaves behind), or the lock outlives the agent. A daemon this starts gets its
@@ -301,76 +292,6 @@ pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
     pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
-}
-
-# One GET of the health path; true on 2xx. Sets HEALTH_STATUS (empty: no answer) and HEALTH_EXCERPT from at most
-# HEALTH_READ_BYTES of the answer (status line, headers, the start of the body); curl's exit status is not used (a
-# body cut off by head or by --max-time still came with its status line).
-health_once() {
-  local response body="" status_line='^HTTP/[0-9.]+ ([0-9]{3})'
-  HEALTH_STATUS=""
-  HEALTH_EXCERPT=""
-  response=$(curl --noproxy '*' -sS -i --max-time 5 "$HEALTH_URL" 2>/dev/null | head -c "$HEALTH_READ_BYTES" | tr -d '\000') || true
-  [[ $response =~ $status_line ]] || return 1
-  HEALTH_STATUS=${BASH_REMATCH[1]}
-  if [[ $response == *$'\r\n\r\n'* ]]; then body=${response#*$'\r\n\r\n'}; fi
-  HEALTH_EXCERPT=$(one_line_excerpt "$body")
-  [[ $HEALTH_STATUS == 2[0-9][0-9] ]]
-}
-
-# <text> as one line of at most HEALTH_EXCERPT_CHARACTERS printable ASCII characters: escape sequences (colours,
-# cursor moves, window titles) removed, every other control character and non-ASCII byte a space, runs of spaces
-# one. Safe to print on a terminal and in a log line.
-one_line_excerpt() {
-  local esc=$'\e' bel=$'\a' text
-  text=$(printf '%s' "$1" |
-    LC_ALL=C sed -E "s,${esc}\[[0-?]*[ -/]*[@-~],,g; s,${esc}\][^${bel}${esc}]*(${bel}|${esc}\\\\)?,,g; s,${esc}.?,,g" |
-    LC_ALL=C tr -c '[:print:]' ' ' | tr -s ' ')
-  text=${text# }
-  text=${text% }
-  if [ "${#text}" -gt "$HEALTH_EXCERPT_CHARACTERS" ]; then text="${text:0:$((HEALTH_EXCERPT_CHARACTERS - 3))}..."; fi
-  printf '%s' "$text"
-}
-
-# The health gate: polls until 2xx or HEALTH_TIMEOUT_SECONDS have passed, keeping what it saw for
-# health_gate_failed.
-wait_until_healthy() {
-  local deadline=$((SECONDS + HEALTH_TIMEOUT_SECONDS))
-  HEALTH_ATTEMPTS=0
-  HEALTH_ANSWERS=0
-  HEALTH_LAST_STATUS=""
-  HEALTH_LAST_EXCERPT=""
-  while true; do
-    HEALTH_ATTEMPTS=$((HEALTH_ATTEMPTS + 1))
-    if health_once; then return 0; fi
-    if [ -n "$HEALTH_STATUS" ]; then
-      HEALTH_ANSWERS=$((HEALTH_ANSWERS + 1))
-      HEALTH_LAST_STATUS=$HEALTH_STATUS
-      HEALTH_LAST_EXCERPT=$HEALTH_EXCERPT
-    fi
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
-
-# "1 answer", "2 answers": `counted <n> <word>`.
-counted() { if [ "$1" -eq 1 ]; then printf '1 %s' "$2"; else printf '%s %ss' "$1" "$2"; fi; }
-
-# A status code with the excerpt of its body, e.g. 500 ("database down"), or 503 for an empty body.
-answer_of() { printf '%s%s' "$1" "${2:+ (\"$2\")}"; }
-
-# The failed gate of <release> (back to <previous>) in words, with a hint that matches what it saw.
-health_gate_failed() {
-  local release=$1 previous=$2 missed=$((HEALTH_ATTEMPTS - HEALTH_ANSWERS)) unanswered=""
-  if [ "$HEALTH_ANSWERS" -eq 0 ]; then
-    log "error: $release did not answer $HEALTH_URL within ${HEALTH_TIMEOUT_SECONDS}s: no answer to $(counted "$HEALTH_ATTEMPTS" attempt); switched back to ${previous:-no release}"
-    log "hint: nothing answered on port $APP_PORT: check that the app listens on the PORT it is given (app.port)"
-  else
-    if [ "$missed" -gt 0 ]; then unanswered=", $(counted "$missed" attempt) without an answer"; fi
-    log "error: $release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s: $(counted "$HEALTH_ANSWERS" answer), the last $(answer_of "$HEALTH_LAST_STATUS" "$HEALTH_LAST_EXCERPT")$unanswered; switched back to ${previous:-no release}"
-    log "hint: the app answers but $HEALTH_PATH returned $HEALTH_LAST_STATUS: see the app's logs (pm2 logs $APP_NAME, or the files in $LOGS_DIR)"
-  fi
-  exit "$EXIT_UNHEALTHY"
 }
 
 # Runs a configured command (migrations, dumps, restores) in a release directory with the app's environment;
