@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
 import { AGENT_EXIT } from "../../../src/render/agentProtocol";
@@ -51,8 +52,9 @@ async function standIn(status: number, body: string): Promise<StandIn> {
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   cleanups.push(() => child.kill());
-  const [line] = (await once(child.stdout ?? child, "data")) as [Buffer];
-  const port = Number(line.toString().trim());
+  if (child.stdout === null) throw new Error("the stand-in has no stdout");
+  const [line] = (await once(createInterface({ input: child.stdout }), "line")) as [string];
+  const port = Number(line);
   return {
     port,
     requests: async () => Number(await (await fetch(`http://127.0.0.1:${port}/count`)).text()),
