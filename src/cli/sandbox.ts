@@ -1,20 +1,23 @@
 // npm run sandbox -- up | deploy | rollback [<release-id>] | status | down, with the example app, or with your own
-// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>).
+// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>); --help for the
+// command and each verb (the verbs and options: src/sandbox/commandLine.ts).
 // A local disposable VPS (Debian + OpenSSH in its own namespaces), provisioned with a stack's own steps and
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { loadFromStackFile } from "../config/fromStackFile";
 import type { PipelineConfig } from "../config/types";
 import {
   type DeployKeyPair,
   type ReleaseSource,
   type RunnerFiles,
+  type SandboxOptions,
   callAgent,
+  deploySourceOf,
   generateDeployKey,
   neverHealthyReport,
   newReleaseId,
+  parseSandboxCommand,
   printProgressLine,
   provisionHost,
   releaseArtifact,
@@ -34,12 +37,6 @@ const STATE_DIR = resolve(process.env["PIPELINE_SANDBOX_DIR"] ?? ".sandbox");
 const STATE_FILE = join(STATE_DIR, "state.json");
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}sandbox`;
 const EXAMPLE_APP_ENV = "GREETING=hello from the sandbox\n";
-const USAGE = `usage: npm run sandbox -- <verb> [options]
-  up [--hosts N] [--stack <name> | --config <file>] [--app <dir> | --artifact <file.tgz>] [--env-file <file>]
-  deploy [--app <dir> | --artifact <file.tgz>] [--unhealthy]
-  rollback [<release-id>]
-  status
-  down`;
 
 interface SandboxState {
   hosts: string[];
@@ -50,23 +47,13 @@ interface SandboxState {
   appDir?: string;
 }
 
-interface Options {
-  hosts?: string | undefined;
-  unhealthy: boolean;
-  stack?: string | undefined;
-  config?: string | undefined;
-  app?: string | undefined;
-  artifact?: string | undefined;
-  "env-file"?: string | undefined;
-}
-
 function readState(): SandboxState {
   if (!existsSync(STATE_FILE)) throw new Error("no sandbox is up (run: npm run sandbox -- up)");
   return JSON.parse(readFileSync(STATE_FILE, "utf8")) as SandboxState;
 }
 
 /** A later verb's --stack/--config must name the stack the sandbox was brought up with. */
-function requireSameStack(state: SandboxState, options: Options): void {
+function requireSameStack(state: SandboxState, options: SandboxOptions): void {
   if (options.stack === undefined && options.config === undefined) return;
   const given = stackFileOf(options);
   if (given !== state.stackFile)
@@ -85,7 +72,7 @@ function sandbox(state: SandboxState): { hosts: HostHandle[]; config: PipelineCo
   return { hosts, config, files: writeRunnerFiles(config, state.deployKey.privateKey, STATE_DIR) };
 }
 
-async function up(options: Options): Promise<void> {
+async function up(options: SandboxOptions): Promise<void> {
   if (existsSync(STATE_FILE)) throw new Error("a sandbox is already up (npm run sandbox -- down first)");
   const stackFile =
     options.stack !== undefined || options.config !== undefined ? stackFileOf(options) : undefined;
@@ -130,14 +117,6 @@ async function up(options: Options): Promise<void> {
 /** The runner script's output as it arrives, in order, without pm2's process tables. */
 function live(): (line: string) => void {
   return printProgressLine((text) => process.stdout.write(text));
-}
-
-/** Without --app/--artifact, `deploy` rebuilds the app the sandbox was brought up with (or the example app). */
-function deploySource(state: SandboxState, options: Options): ReleaseSource {
-  if (options.app !== undefined || options.artifact !== undefined) return releaseSourceOf(options);
-  if (state.appDir !== undefined) return releaseSourceOf({ app: state.appDir });
-  if (state.stackFile !== undefined) throw new Error("deploy: give --app <dir> or --artifact <file.tgz>");
-  return releaseSourceOf({ unhealthy: options.unhealthy });
 }
 
 async function ship(
@@ -205,29 +184,21 @@ async function down(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: {
-      hosts: { type: "string" },
-      unhealthy: { type: "boolean", default: false },
-      stack: { type: "string" },
-      config: { type: "string" },
-      app: { type: "string" },
-      artifact: { type: "string" },
-      "env-file": { type: "string" },
-    },
-  });
+  const command = parseSandboxCommand(process.argv.slice(2));
+  if (command.kind === "help") {
+    console.log(command.text);
+    return;
+  }
   if (process.platform !== "linux" || process.getuid?.() !== 0)
     throw new Error("the sandbox needs Linux and root (it creates namespaces)");
-  const [verb, argument] = positionals;
-  if (verb !== "up" && verb !== "down" && verb !== undefined && existsSync(STATE_FILE))
-    requireSameStack(readState(), values);
+  const { verb, argument, options } = command;
+  if (verb !== "up" && verb !== "down" && existsSync(STATE_FILE)) requireSameStack(readState(), options);
   switch (verb) {
     case "up":
-      return up(values);
+      return up(options);
     case "deploy": {
       const state = readState();
-      return ship(state, deploySource(state, values));
+      return ship(state, deploySourceOf(state, options));
     }
     case "rollback":
       return rollback(argument);
@@ -235,8 +206,6 @@ async function main(): Promise<void> {
       return status();
     case "down":
       return down();
-    default:
-      throw new Error(USAGE);
   }
 }
 

@@ -15,6 +15,11 @@ const command = (example: string) =>
 /** A CI job command; the empty string turns the job off (and removes its required check). */
 const optionalCommand = (example: string) => command(example);
 
+/** What the artifact holds by default: the build output with what installs its dependencies... */
+const BUILT_ARTIFACT_PATHS = ["dist", "package.json", "pnpm-lock.yaml"];
+/** ...or, for an app without a build step, the checkout itself. */
+const SOURCE_ARTIFACT_PATHS = ["."];
+
 const SERVICE_DEFAULT_VERSIONS = { postgres: "16", redis: "7", mysql: "8.4", mongodb: "7" } as const;
 export type ServiceType = keyof typeof SERVICE_DEFAULT_VERSIONS;
 
@@ -30,6 +35,11 @@ const service = z
     ).optional(),
   })
   .transform((s) => ({ type: s.type, version: s.version ?? SERVICE_DEFAULT_VERSIONS[s.type] }));
+
+/** False for an app without a build step (app.buildCommand ""): CI has no build job, the deploy no build step. */
+export function hasBuildStep(app: { buildCommand: string }): boolean {
+  return app.buildCommand.trim() !== "";
+}
 
 export const appSchema = z
   .strictObject({
@@ -84,18 +94,19 @@ export const appSchema = z
     testCommand: optionalCommand("pnpm test")
       .default("pnpm test")
       .describe("CI job 'test' (runs with the configured services); empty string turns it off."),
-    buildCommand: command("pnpm run build")
-      .refine((c) => c.trim().length > 0, { error: "must not be empty (deploys ship the build output)" })
+    buildCommand: optionalCommand("pnpm run build")
       .default("pnpm run build")
-      .describe("Builds the artifact once in CI; the hosts never build."),
+      .describe(
+        "Builds the artifact once in CI (CI job 'build'); the hosts never build. Empty string: the app has no build step (no build job or step; the artifact is packed from the checkout, see artifactPaths, and app.startScript names a file of the source).",
+      ),
     artifactPaths: z
       .array(relativePath, {
         error: "must be a list of paths (for example [dist, package.json, pnpm-lock.yaml])",
       })
       .min(1, { error: "must name at least one path (for example dist)" })
-      .default(["dist", "package.json", "pnpm-lock.yaml"])
+      .optional()
       .describe(
-        "Files and directories packed into the release artifact (package.json and the lockfile are needed to install production dependencies).",
+        `Files and directories packed into the release artifact (package.json and the lockfile are needed to install production dependencies); node_modules and .git are never packed, at any depth. Default: ${JSON.stringify(BUILT_ARTIFACT_PATHS)}; for an app without a build (buildCommand ""): ${JSON.stringify(SOURCE_ARTIFACT_PATHS)}, the whole checkout (its source, package.json and lockfile).`,
       ),
     migrateCommand: command("pnpm run migrate")
       .default("pnpm run --if-present migrate")
@@ -117,4 +128,8 @@ export const appSchema = z
         "Service containers for the CI test job: postgres, redis, mysql, mongodb, each with an optional image tag.",
       ),
   })
+  .transform((app) => ({
+    ...app,
+    artifactPaths: app.artifactPaths ?? (hasBuildStep(app) ? BUILT_ARTIFACT_PATHS : SOURCE_ARTIFACT_PATHS),
+  }))
   .describe("The Node.js app.");

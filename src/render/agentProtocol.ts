@@ -296,7 +296,8 @@ export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
 
 /**
  * The phases of a deploy, in order; the agent prints `release-agent: phase <name> <seconds>s` on stderr at the end
- * of each (phase_done in agent/core.sh), and the runner-side scripts read those lines into the job summary.
+ * of each (phase_done in agent/core.sh), with ` failed` after it for the phase a deploy failed in, and the
+ * runner-side scripts read those lines into the job summary.
  */
 export const DEPLOY_PHASES = ["upload", "install", "migrate", "switch", "health"] as const;
 export type DeployPhase = (typeof DEPLOY_PHASES)[number];
@@ -306,5 +307,6 @@ export type DeployPhase = (typeof DEPLOY_PHASES)[number];
  * A sed basic regex; \1 is the release id.
  */
 export const REPLACING_LINE_SED = "^release-agent: replacing \\(.*\\)$";
-/** A sed basic regex of a phase line; \1 is the phase, \2 its duration such as 1.25s. */
-export const PHASE_LINE_SED = "^release-agent: phase \\([a-z]*\\) \\([0-9]*\\.[0-9]*s\\)$";
+/** A sed basic regex of a phase line; \1 is the phase, \2 its duration such as 1.25s, \3 ` failed` or nothing. */
+export const PHASE_LINE_SED =
+  "^release-agent: phase \\([a-z]*\\) \\([0-9]*\\.[0-9]*s\\)\\( failed\\)\\{0,1\\}$";

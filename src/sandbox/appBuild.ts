@@ -1,11 +1,13 @@
 // Builds a user's app the way the generated deploy workflow's build job does (checkout, the stack's
-// app.installCommand, app.buildCommand, tar of app.artifactPaths), on this machine, and checks the artifact
-// before anything is uploaded.
+// app.installCommand, app.buildCommand, tar of app.artifactPaths; an app without a build step: checkout and tar),
+// on this machine, and checks the artifact before anything is uploaded.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
+import { hasBuildStep } from "../config/appSchema";
 import type { PipelineConfig } from "../config/types";
+import { PACK_EXCLUDES } from "../render/artifactPack";
 
 /** A problem with the user's app or artifact, worded for the person running the sandbox. */
 export class AppProblem extends Error {}
@@ -74,15 +76,22 @@ export function buildAppArtifact(
   const work = mkdtempSync(join(tmpdir(), "app-build-"));
   try {
     copyCheckout(appDir, work);
-    runBuildStep("install (app.installCommand)", config.app.installCommand, work);
-    runBuildStep("build (app.buildCommand)", config.app.buildCommand, work);
+    const built = hasBuildStep(config.app);
+    if (built) {
+      runBuildStep("install (app.installCommand)", config.app.installCommand, work);
+      runBuildStep("build (app.buildCommand)", config.app.buildCommand, work);
+    }
     const missing = config.app.artifactPaths.filter((path) => !existsSync(join(work, path)));
     if (missing.length > 0)
       throw new AppProblem(
-        `the build left no ${missing.join(", ")}, which app.artifactPaths lists (fix the build, or the paths in app.artifactPaths)`,
+        built
+          ? `the build left no ${missing.join(", ")}, which app.artifactPaths lists (fix the build, or the paths in app.artifactPaths)`
+          : `the app has no ${missing.join(", ")}, which app.artifactPaths lists (app.buildCommand is empty: nothing is built; fix the paths in app.artifactPaths)`,
       );
     const artifact = join(outDir, `${name}.tgz`);
-    execFileSync("tar", ["-czf", artifact, "--", ...config.app.artifactPaths], { cwd: work });
+    execFileSync("tar", [...PACK_EXCLUDES, "-czf", artifact, "--", ...config.app.artifactPaths], {
+      cwd: work,
+    });
     checkArtifact(config, artifact);
     return artifact;
   } finally {

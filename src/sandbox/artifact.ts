@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { PipelineConfig } from "../config/types";
+import { PACK_EXCLUDES } from "../render/artifactPack";
 
 export const EXAMPLE_APP_DIR = resolve(__dirname, "../../example-app");
 
@@ -35,7 +36,9 @@ export function buildArtifact(
       },
     });
     const artifact = join(outDir, `${options.label}.tgz`);
-    execFileSync("tar", ["-czf", artifact, "--", ...config.app.artifactPaths], { cwd: work });
+    execFileSync("tar", [...PACK_EXCLUDES, "-czf", artifact, "--", ...config.app.artifactPaths], {
+      cwd: work,
+    });
     return artifact;
   } finally {
     rmSync(work, { recursive: true, force: true });

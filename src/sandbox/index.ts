@@ -20,9 +20,25 @@ export {
 export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
-export { isPm2TableLine, printProgressLine } from "./liveOutput";
+export { isPm2Output, printProgressLine } from "./liveOutput";
 export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
 export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
-export { type ReleaseSource, releaseArtifact, releaseSourceOf } from "./releaseSource";
+export {
+  type ReleaseSource,
+  UNHEALTHY_EXAMPLE_ONLY,
+  deploySourceOf,
+  releaseArtifact,
+  releaseSourceOf,
+} from "./releaseSource";
+export {
+  type SandboxCommand,
+  type SandboxOptions,
+  type SandboxVerb,
+  SANDBOX_VERBS,
+  SandboxUsageError,
+  parseSandboxCommand,
+  sandboxUsage,
+  verbUsage,
+} from "./commandLine";
 export { appLogFiles, appLogTail } from "./appLogs";
 export { failedHost, neverHealthyReport } from "./failureReport";

@@ -157,6 +157,26 @@ describe("loadConfig", () => {
     expect(staging.preventSelfReview).toBe(false);
   });
 
+  // An app without a build step used to be refused ("must not be empty").
+  it.each([
+    ["the default build", {}, "pnpm run build", ["dist", "package.json", "pnpm-lock.yaml"]],
+    ["no build step", { buildCommand: "" }, "", ["."]],
+    [
+      "no build step, paths of its own",
+      { buildCommand: "", artifactPaths: ["src", "package.json"] },
+      "",
+      ["src", "package.json"],
+    ],
+    ["a build, paths of its own", { buildCommand: "make", artifactPaths: ["out"] }, "make", ["out"]],
+  ])("defaults app.artifactPaths to what the artifact needs: %s", (_label, app, buildCommand, paths) => {
+    const config = loadFromValues(withValue("app", { name: "shop", ...app }), "acme", {
+      stack: "production",
+      requireSecrets: false,
+    }).config;
+    expect(config.app.buildCommand).toBe(buildCommand);
+    expect(config.app.artifactPaths).toEqual(paths);
+  });
+
   it("fills service versions per type", () => {
     const config = loadFromValues(
       withValue("app.services", [{ type: "postgres" }, { type: "redis", version: "6" }]),
@@ -565,7 +585,12 @@ describe("loadConfig", () => {
       "pnpm build\npnpm x",
       /^pipeline:app\.buildCommand: must be a single line/,
     ],
-    ["empty build command", "app.buildCommand", "", /^pipeline:app\.buildCommand: must not be empty/],
+    [
+      "empty artifact path list",
+      "app.artifactPaths",
+      [],
+      /^pipeline:app\.artifactPaths: must name at least one path \(for example dist\)/,
+    ],
     [
       "artifact path escaping the repo",
       "app.artifactPaths",
@@ -635,6 +660,7 @@ describe("loadConfig", () => {
       ["reviewers", []],
       ["app.instances", "max"],
       ["app.lintCommand", ""],
+      ["app.buildCommand", ""],
     ] as const) {
       expect(problemsOf(withValue(path, value))).toEqual([]);
     }

@@ -77,6 +77,9 @@ describe("deploying the example app", () => {
     const result = await deploy(stack, bad);
     expect(result.code).toBe(AGENT_EXIT.unhealthy);
     expect(result.stdout).toContain(`exit ${AGENT_EXIT.unhealthy}: unhealthy`);
+    // The gate names what it saw: the app answered (503 "unhealthy"), so the hint points at its logs.
+    expect(result.stdout).toMatch(/with 2xx within \d+s: \d+ answers?, the last 503 \("unhealthy"\)/);
+    expect(result.stdout).toContain("release-agent: hint: the app answers but /health returned 503");
 
     expect(await currentRelease(host, stack.config)).toBe(good.id);
     expect(await servedBuilds(host, stack.config)).toEqual([good.id]);

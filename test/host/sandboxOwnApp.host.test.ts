@@ -100,6 +100,9 @@ describe("an Express app with its own stack file", () => {
     setVersion(app, "1.1.0");
     const second = await sandboxOk(["deploy", "--config", config, "--app", app]);
     expect(second.stdout + second.stderr).toContain("lockfile unchanged since");
+    // The progress is plain text without pm2's own lines (pm2 colours them even into a pipe).
+    expect(second.stdout).not.toContain("\x1b");
+    expect(second.stdout).not.toMatch(/^\[[^\]]+\] (\[PM2\]|Module$)/m);
     expect(await served(8080)).toMatchObject({ version: "1.1.0" });
     await sandboxOk(["rollback"]);
     expect(await served(8080)).toMatchObject({ version: "1.0.0" });
@@ -116,6 +119,9 @@ describe("an Express app with its own stack file", () => {
     const broken = await sandbox(["deploy", "--app", app]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("the app never became healthy on");
+    expect(broken.stderr).toContain(
+      "nothing answered on port 8080: check that the app listens on the PORT it is given (app.port)",
+    );
     expect(broken.stderr).toContain("express-hello 1.2.0 listening on 9999");
     expect(await served(8080)).toMatchObject({ version: "1.0.0" });
   });

@@ -197,7 +197,7 @@ function summaryFunctions(kind: string): string[] {
     '  if [ ! -f "$log" ]; then echo "-"; return 0; fi',
     "  while read -r name value; do",
     '    if [ "$name" = "$2" ]; then found=$value; fi',
-    `  done < <(sed -n ${singleQuote(`s/${PHASE_LINE_SED}/\\1 \\2/p`)} "$log")`,
+    `  done < <(sed -n ${singleQuote(`s/${PHASE_LINE_SED}/\\1 \\2\\3/p`)} "$log")`,
     '  echo "$found"',
     "}",
     "",

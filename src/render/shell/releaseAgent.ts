@@ -19,7 +19,7 @@ import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
-const AGENT_BODY_FILES = ["core.sh", "libpq.sh", "backups.sh", "verbs.sh"] as const;
+const AGENT_BODY_FILES = ["core.sh", "health.sh", "libpq.sh", "backups.sh", "verbs.sh"] as const;
 
 /** Characters a command may contain at all (checked before it is split on spaces; `[]` for bot logins). */
 const SAFE_COMMAND_PATTERN = "^[][A-Za-z0-9 ._-]*$";
@@ -80,6 +80,7 @@ function settings(config: PipelineConfig): string {
     ECOSYSTEM_FILE: ecosystemFilePath(config),
     START_SCRIPT: config.app.startScript,
     APP_PORT: config.app.port,
+    HEALTH_PATH: config.app.healthPath,
     HEALTH_URL: `http://127.0.0.1:${config.app.port}${config.app.healthPath}`,
     HEALTH_TIMEOUT_SECONDS: config.deploy.healthTimeoutSeconds,
     LOCK_TIMEOUT_SECONDS: config.deploy.lockTimeoutSeconds,

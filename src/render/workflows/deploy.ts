@@ -7,13 +7,15 @@ import { ACTIONS, actionRef } from "./actions";
 import { failureIssueJob } from "./failureIssue";
 import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
 import { deployRunsConcurrency, environmentJob, hostStepsTimeoutMinutes } from "./environmentJob";
-import { BASH_DEFAULTS, type CallJob, type StepsJob, type Workflow } from "./model";
+import { BASH_DEFAULTS, type CallJob, type Step, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
 import { singleQuote } from "../../primitives/shellQuote";
 import { backupBeforeMigrations } from "../../config/backupSchema";
 import { type ShipInputs, renderShipScript } from "../runner/shipScript";
 import { backupBeforeMigrationsSteps, backupJobPermissions } from "./backupSteps";
-import { installSteps } from "./setup";
+import { checkoutStep, installSteps } from "./setup";
+import { hasBuildStep } from "../../config/appSchema";
+import { PACK_EXCLUDES } from "../artifactPack";
 import { hostLoopEnv, writeSshFilesStep } from "./sshSteps";
 
 export const SHIP_STEP_NAME = "Ship to each host in turn";
@@ -31,6 +33,12 @@ function ciJob(): CallJob {
   return { permissions: { contents: "read" }, uses: `./${CI_WORKFLOW_PATH}` };
 }
 
+/** The build: install and build, or for an app without a build step (app.buildCommand "") the checkout alone. */
+function buildSteps(app: PipelineConfig["app"]): Step[] {
+  if (!hasBuildStep(app)) return [checkoutStep()];
+  return [...installSteps(app), { name: "Build", run: app.buildCommand }];
+}
+
 function buildJob(config: PipelineConfig): StepsJob {
   const paths = config.app.artifactPaths.map(singleQuote).join(" ");
   return {
@@ -41,14 +49,16 @@ function buildJob(config: PipelineConfig): StepsJob {
     permissions: { contents: "read" },
     outputs: { release_id: "${{ steps.release.outputs.id }}" },
     steps: [
-      ...installSteps(config.app),
-      { name: "Build", run: config.app.buildCommand },
+      ...buildSteps(config.app),
       {
         name: "Name the release",
         id: "release",
         run: `release_id=${RELEASE_ID_SHELL}\necho "id=$release_id" >> "$GITHUB_OUTPUT"`,
       },
-      { name: "Pack the artifact", run: `tar -czf "$RUNNER_TEMP/${ARTIFACT_FILE}" -- ${paths}` },
+      {
+        name: "Pack the artifact",
+        run: `tar ${PACK_EXCLUDES.join(" ")} -czf "$RUNNER_TEMP/${ARTIFACT_FILE}" -- ${paths}`,
+      },
       {
         name: "Upload the artifact",
         uses: actionRef(ACTIONS.uploadArtifact),

@@ -11,14 +11,15 @@ import { renderShipScript } from "../../../src/render/runner/shipScript";
 import { qaConfig } from "../workflows/fixtures";
 
 // Answers `releases` with $RELEASES_LISTING; every call to $FAIL_HOST whose verb is $FAIL_VERB (default: deploy
-// and rollback) exits with $FAIL_CODE; a deploy names the release it replaces ($REPLACING) and prints the agent's
-// phase lines; SLOW makes deploys take a while.
+// and rollback) exits with $FAIL_CODE, after printing $FAIL_OUTPUT when set; a deploy names the release it replaces
+// ($REPLACING) and prints the agent's phase lines; SLOW makes deploys take a while.
 const FAKE_SSH = `#!/usr/bin/env bash
 bytes="$(wc -c | tr -d ' ')"
 echo "$* stdin=$bytes" >> "$SSH_LOG"
 if [[ " $* " == *" releases "* ]]; then printf '%s\n' "$RELEASES_LISTING"; exit 0; fi
 verb_fails() { [[ " $* " == *" \${FAIL_VERB:-deploy} "* ]] || { [ -z "\${FAIL_VERB:-}" ] && [[ " $* " == *" rollback "* ]]; }; }
 if [ -n "\${FAIL_HOST:-}" ] && [[ " $* " == *"@$FAIL_HOST "* ]] && verb_fails "$@"; then
+  if [ -n "\${FAIL_OUTPUT:-}" ]; then printf '%s\\n' "$FAIL_OUTPUT" >&2; fi
   echo "release-agent: error: failing on purpose" >&2
   exit "$FAIL_CODE"
 fi
@@ -230,6 +231,31 @@ describe("renderShipScript", () => {
       "| qa-2.example.com:2222 | deployed | <time> | 0.25s | 1.50s | - | - | - |",
       "| qa-3.example.com | failed: exit 68: install failed | <time> | - | - | - | - | - |",
     ]);
+  });
+
+  it("shows the time of the phase a host failed in, marked failed", () => {
+    const summary = join(dir, "summary.md");
+    const run = ship(
+      {
+        GITHUB_STEP_SUMMARY: summary,
+        FAIL_HOST: "qa-1.example.com",
+        FAIL_CODE: "70",
+        FAIL_OUTPUT: [
+          "release-agent: phase upload 0.25s",
+          "release-agent: phase install 1.50s",
+          "release-agent: error: migrations failed; 20261122140501-1a2b3c4d5e6f was not switched live",
+          "release-agent: phase migrate 0.42s failed",
+        ].join("\n"),
+      },
+      renderShipScript(threeHosts({ onFailure: "stop" })),
+    );
+    expect(run.status).toBe(70);
+    const row = readFileSync(summary, "utf8")
+      .split("\n")
+      .find((line) => line.startsWith("| qa-1."));
+    expect(row?.replace(/\| \d+s \|/, "| <time> |")).toBe(
+      "| qa-1.example.com | failed: exit 70: migration failed | <time> | 0.25s | 1.50s | 0.42s failed | - | - |",
+    );
   });
 
   it("on SIGTERM (a cancelled run), stops the hosts in progress and puts back the ones already switched", () => {

@@ -868,23 +868,48 @@ describe("export_env_file", () => {
   });
 });
 
-describe("phase_done", () => {
+describe("phase_start and phase_done", () => {
+  const readPhases = (stderr: string) =>
+    spawnSync("sed", ["-n", `s/${PHASE_LINE_SED}/\\1=\\2\\3/p`], { input: stderr, encoding: "utf8" }).stdout;
+
   it("prints one line with the phase's duration in the shape the runner scripts read", () => {
     const box = sandbox();
-    const result = box.run('started=$((${EPOCHREALTIME/./} - 1500000)); phase_done install "$started"');
+    const result = box.run("phase_start install\nPHASE_STARTED=$((PHASE_STARTED - 1500000))\nphase_done");
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/^release-agent: phase install 1\.5\ds\n$/);
-    const read = spawnSync("sed", ["-n", `s/${PHASE_LINE_SED}/\\1=\\2/p`], {
-      input: result.stderr,
-      encoding: "utf8",
-    });
-    expect(read.stdout).toMatch(/^install=1\.5\ds\n$/);
+    expect(readPhases(result.stderr)).toMatch(/^install=1\.5\ds\n$/);
   });
 
-  it("is called once for each phase of the contract (DEPLOY_PHASES), and for no other", () => {
+  // A migration that fails used to leave its phase without a time (the table showed -).
+  it("on_exit ends the phase a deploy failed in with its time and ' failed'", () => {
+    const box = sandbox();
+    const result = box.run(`
+      trap on_exit EXIT
+      phase_start install
+      phase_done
+      phase_start migrate
+      PHASE_STARTED=$((PHASE_STARTED - 2250000))
+      fail "$EXIT_MIGRATION_FAILED" "migrations failed"
+    `);
+    expect(result.status).toBe(AGENT_EXIT.migrationFailed);
+    expect(result.stderr).toMatch(
+      /^release-agent: phase install \d+\.\d\ds\nrelease-agent: error: migrations failed\nrelease-agent: phase migrate 2\.2\ds failed\n$/,
+    );
+    expect(readPhases(result.stderr)).toMatch(/^install=\d+\.\d\ds\nmigrate=2\.2\ds failed\n$/);
+  });
+
+  it("reports no phase when the call succeeds or no phase is in progress", () => {
+    for (const snippet of ["phase_start health\nphase_done\nexit 0", 'fail "$EXIT_USAGE" "bad"']) {
+      const result = sandbox().run(`trap on_exit EXIT\n${snippet}`);
+      expect(result.stderr).not.toContain("failed");
+      expect(result.stderr.match(/phase /g) ?? []).toHaveLength(snippet.includes("phase_start") ? 1 : 0);
+    }
+  });
+
+  it("phase_start names each phase of the contract (DEPLOY_PHASES) once, and no other", () => {
     const phases = [
       ...readFileSync(join(__dirname, "../../../src/render/shell/agent/verbs.sh"), "utf8").matchAll(
-        /phase_done (\w+)/g,
+        /phase_start (\w+)/g,
       ),
     ].map((m) => m[1]);
     expect(phases).toHaveLength(DEPLOY_PHASES.length);

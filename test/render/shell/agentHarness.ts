@@ -35,6 +35,7 @@ const PATH_SETTINGS = [
 
 /** Commands that must never run for real: a PATH shim of each records its argv in STUB_LOG and exits 0. */
 const STUBBED_COMMANDS = ["pm2", "curl", "pnpm"] as const;
+export type StubbedCommand = (typeof STUBBED_COMMANDS)[number];
 
 export interface SandboxOptions {
   keepReleases?: number;
@@ -44,6 +45,8 @@ export interface SandboxOptions {
   uploadIdleTimeoutSeconds?: number;
   startScript?: string;
   auditLockWaitSeconds?: number;
+  /** Commands that run for real instead of their recording shim (e.g. curl against a stand-in server). */
+  realCommands?: readonly StubbedCommand[];
 }
 
 export interface AgentRun {
@@ -124,7 +127,7 @@ export class AgentSandbox {
     mkdirSync(join(this.root, "work"));
     const stubs = join(this.root, "stubs");
     mkdirSync(stubs);
-    for (const command of STUBBED_COMMANDS) {
+    for (const command of STUBBED_COMMANDS.filter((c) => !options.realCommands?.includes(c))) {
       writeFileSync(
         join(stubs, command),
         `#!/bin/bash\nprintf '%s\\n' "${command} $*" >>${shellQuote(this.stubLog)}\n`,

@@ -60,11 +60,25 @@ describe("deploy-<env>.yml", () => {
     const build = jobOf(deployOf(), "build");
     const runs = build.steps?.map((s) => s.run).filter(Boolean) ?? [];
     expect(runs).toContain("pnpm run build");
-    expect(runs.filter((r) => r?.includes("tar -czf"))).toEqual([
-      `tar -czf "$RUNNER_TEMP/release.tgz" -- 'dist' 'package.json' 'pnpm-lock.yaml'`,
+    expect(runs.filter((r) => r?.includes("tar "))).toEqual([
+      `tar --exclude=node_modules --exclude=.git -czf "$RUNNER_TEMP/release.tgz" -- 'dist' 'package.json' 'pnpm-lock.yaml'`,
     ]);
     expect(build.outputs).toEqual({ release_id: "${{ steps.release.outputs.id }}" });
     expect(jobOf(deployOf(), "deploy").steps?.some((s) => s.run === "pnpm run build")).toBe(false);
+  });
+
+  it("packs the checkout of an app without a build step (app.buildCommand ''): no toolchain, install or build", () => {
+    const build = jobOf(deployOf(variantConfig()), "build");
+    expect(build.needs).toEqual(["ci"]);
+    expect(build.steps?.map((s) => s.name)).toEqual([
+      "Check out",
+      "Name the release",
+      "Pack the artifact",
+      "Upload the artifact",
+    ]);
+    expect(stepNamed(build, "Pack the artifact").run).toBe(
+      `tar --exclude=node_modules --exclude=.git -czf "$RUNNER_TEMP/release.tgz" -- '.'`,
+    );
   });
 
   it("deploys in the environment, one deploy at a time, never cancelling a running one", () => {

@@ -56,7 +56,10 @@ export function qaConfig(overrides: Record<string, unknown> = {}): PipelineConfi
   });
 }
 
-/** Every service type, optional jobs off, drafts, no failure issue: the other branches of the renderers. */
+/**
+ * Every service type, optional jobs off, an app without a build step, drafts, no failure issue: the other branches
+ * of the renderers.
+ */
 export function variantConfig(): PipelineConfig {
   return qaConfig({
     environment: "sandbox",
@@ -67,6 +70,8 @@ export function variantConfig(): PipelineConfig {
       pnpmVersion: 10,
       lintCommand: "",
       typecheckCommand: "",
+      buildCommand: "",
+      startScript: "server.js",
       services: [
         { type: "mysql" },
         { type: "mongodb", version: "6" },

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Functions of the release agent. releaseAgent.ts prepends the settings (readonly variables, verb table and
-# dispatch, exit codes, export_env_file) rendered from the stack config and appends verbs.sh; shellcheck lints the
-# assembled script.
+# dispatch, exit codes, export_env_file) rendered from the stack config and appends health.sh, backups.sh and
+# verbs.sh; shellcheck lints the assembled script.
 
 KEY_ID=local
 ACTOR=-
@@ -24,6 +24,9 @@ BACKUP_PARTIAL=""
 RESTORE_INPUT=""
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
+# The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
+PHASE=""
+PHASE_STARTED=0
 # Install inputs of the release being deployed (read_release_facts).
 FACTS_DIR=""
 BUILT_DEPENDENCIES=no
@@ -34,11 +37,18 @@ readonly INSTALL_STAMP=.pipeline-install
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.
 log() { printf 'release-agent: %s\n' "$*" >&2 2>/dev/null || true; }
 
-# One progress line per deploy phase with its duration: `phase_done <phase> <start>` where start was taken with
-# ${EPOCHREALTIME/./} (microseconds). The runner-side scripts read these lines (agentProtocol.ts DEPLOY_PHASES).
+# One progress line per deploy phase with its duration, `phase <phase> <seconds>s`, and ` failed` after it when the
+# phase failed (on_exit ends a phase in progress so). The runner-side scripts read these lines (agentProtocol.ts
+# DEPLOY_PHASES, PHASE_LINE_SED).
+phase_start() {
+  PHASE=$1
+  PHASE_STARTED=${EPOCHREALTIME/./}
+}
+
 phase_done() {
-  local elapsed=$((${EPOCHREALTIME/./} - $2))
-  log "$(printf 'phase %s %d.%02ds' "$1" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)))"
+  local elapsed=$((${EPOCHREALTIME/./} - PHASE_STARTED))
+  log "$(printf 'phase %s %d.%02ds%s' "$PHASE" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)) "${1:+ $1}")"
+  PHASE=""
 }
 
 fail() {
@@ -159,6 +169,7 @@ on_exit() {
     log "error: unexpected failure (exit $code)"
     code=$EXIT_INTERNAL
   fi
+  if [ "$code" -ne "$EXIT_OK" ] && [ -n "$PHASE" ]; then phase_done failed; fi
   if [ "$code" -ne "$EXIT_OK" ]; then undo_unfinished_deploy; fi
   discard_backup_files_in_the_making
   end_maintenance_of_this_call
@@ -316,7 +327,7 @@ end_maintenance_of_this_call() {
   log "maintenance mode off"
 }
 
-# --- pm2, health, app environment ---
+# --- pm2, app environment (the health gate: health.sh) ---
 
 # fd 9 holds the deploy lock: no child may inherit it (the long-lived pm2 daemon, a background process that a
 # migration or an install script leaves behind), or the lock outlives the agent. A daemon this starts gets its
@@ -326,20 +337,6 @@ pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
     pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
-}
-
-health_once() {
-  local status
-  status=$(curl --noproxy '*' -sS -o /dev/null -w '%{http_code}' --max-time 5 "$HEALTH_URL" 2>/dev/null) || return 1
-  [[ $status == 2[0-9][0-9] ]]
-}
-
-wait_until_healthy() {
-  local deadline=$((SECONDS + HEALTH_TIMEOUT_SECONDS))
-  until health_once; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
 }
 
 # Enters a release directory with the app's environment (in the caller's subshell).

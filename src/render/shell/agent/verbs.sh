@@ -148,16 +148,17 @@ link_shared_files() {
 # killed midway never leaves a half-installed or unmigrated release that rollback could pick. STAGING_DIR holds the
 # received artifact.tgz and an empty release/.
 build_release() {
-  local release=$1 dir="$STAGING_DIR/release" started=${EPOCHREALTIME/./}
+  local release=$1 dir="$STAGING_DIR/release"
+  phase_start install
   unpack_artifact "$STAGING_DIR" || fail "$EXIT_BAD_ARTIFACT" "could not unpack the artifact of $release"
   log "installing production dependencies of $release"
   install_dependencies "$dir" || fail "$EXIT_INSTALL_FAILED" "pnpm install failed for $release"
   link_shared_files "$dir"
-  phase_done install "$started"
-  started=${EPOCHREALTIME/./}
+  phase_done
+  phase_start migrate
   run_migrations "$dir" "$release" ||
     fail "$EXIT_MIGRATION_FAILED" "migrations failed; $release was not switched live (${PREVIOUS:-no release} keeps serving)"
-  phase_done migrate "$started"
+  phase_done
   NEW_RELEASE=$release
   mv -T "$dir" "$RELEASES_DIR/$release"
   remove_tree "$STAGING_DIR"
@@ -166,12 +167,13 @@ build_release() {
 
 # The upload comes first, without the lock (receive_upload); everything after it holds the lock.
 verb_deploy() {
-  local release=$RELEASE started=${EPOCHREALTIME/./}
+  local release=$RELEASE
   refuse_existing_release "$release"
   STAGING_DIR="$RELEASES_DIR/.incoming-$release.$$"
   mkdir -p "$STAGING_DIR/release"
+  phase_start upload
   receive_upload "$STAGING_DIR"
-  phase_done upload "$started"
+  phase_done
   take_lock
   clean_leftovers
   refuse_existing_release "$release"
@@ -189,16 +191,16 @@ refuse_existing_release() {
 
 # Switch, reload, health gate; any failure switches back to <previous> (via on_exit).
 go_live() {
-  local release=$1 previous=$2 started=${EPOCHREALTIME/./}
+  local release=$1 previous=$2
+  phase_start switch
   SWITCHED_FROM=$previous
   switch_current "$release"
   log "current -> $release; reloading $APP_NAME"
   pm2_start_or_reload || fail "$EXIT_RELOAD_FAILED" "pm2 could not start $release; switching back to ${previous:-no release}"
-  phase_done switch "$started"
-  started=${EPOCHREALTIME/./}
-  wait_until_healthy ||
-    fail "$EXIT_UNHEALTHY" "$release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s; switched back to ${previous:-no release}"
-  phase_done health "$started"
+  phase_done
+  phase_start health
+  wait_until_healthy || health_gate_failed "$release" "$previous"
+  phase_done
   # Healthy: from here on an interruption keeps this release (NEW_RELEASE first: in between, an undo switches
   # back without deleting the release it switches away from).
   NEW_RELEASE=""
@@ -259,7 +261,10 @@ verb_status() {
 }
 
 verb_health() {
-  health_once || fail "$EXIT_UNHEALTHY" "$HEALTH_URL does not answer with 2xx"
+  if ! health_once; then
+    [ -z "$HEALTH_STATUS" ] || fail "$EXIT_UNHEALTHY" "$HEALTH_URL answered $(answer_of "$HEALTH_STATUS" "$HEALTH_EXCERPT"), not 2xx"
+    fail "$EXIT_UNHEALTHY" "nothing answered $HEALTH_URL (is the app listening on port $APP_PORT?)"
+  fi
   echo "healthy: $HEALTH_URL"
 }
 
