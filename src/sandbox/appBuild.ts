@@ -14,7 +14,7 @@ export class AppProblem extends Error {}
 
 const LOCKFILE = "pnpm-lock.yaml";
 const OTHER_LOCKFILES = ["package-lock.json", "npm-shrinkwrap.json", "yarn.lock"] as const;
-/** This project's own pnpm (a devDependency) comes first on PATH, as pnpm/action-setup puts one there in CI. */
+/** This project's own pnpm (a devDependency) comes first on PATH, as the workflows' npm-installed pnpm does in CI. */
 const OWN_BIN = resolve(__dirname, "../../node_modules/.bin");
 
 export function requireLockfile(appDir: string): void {

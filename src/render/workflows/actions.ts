@@ -20,11 +20,6 @@ export const ACTIONS = {
     sha: "820762786026740c76f36085b0efc47a31fe5020",
     version: "v7.0.0",
   },
-  setupPnpm: {
-    repository: "pnpm/action-setup",
-    sha: "a7487c7e89a18df4991f7f222e4898a00d66ddda",
-    version: "v4.1.0",
-  },
   uploadArtifact: {
     repository: "actions/upload-artifact",
     sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",

@@ -10,21 +10,26 @@ export function checkoutStep(): Step {
 type Toolchain = Pick<AppConfig, "nodeVersion" | "pnpmVersion" | "packageManagerField">;
 
 /**
- * pnpm must be on PATH before setup-node so that `cache: pnpm` can find its store. pnpm/action-setup reads the
- * version from package.json's packageManager field and fails ("Multiple versions of pnpm specified") when a
- * `version` input differs from it, so the input is given only for an app without the field.
+ * The version of pnpm in package.json's packageManager field ("pnpm@9.15.9+sha512.<hash>"), read with Node: what
+ * the app's developers run.
+ */
+const PACKAGE_MANAGER_PNPM = `"$(node -p "require('./package.json').packageManager.replace(/^pnpm@/, '').replace(/[+].*$/, '')")"`;
+
+/**
+ * Node first, then pnpm from the npm registry with that Node's npm (no third-party action: pnpm/action-setup has no
+ * release on node24 that could be checked), then setup-node again with `cache: pnpm`, which needs pnpm on PATH to
+ * find its store: it takes the same Node from the tool cache, restores the store and saves it after the job.
  */
 function toolchainSteps(app: Toolchain): Step[] {
+  const node = { "node-version": app.nodeVersion };
+  const pnpm = app.packageManagerField ? PACKAGE_MANAGER_PNPM : String(app.pnpmVersion);
   return [
+    { name: "Set up Node.js", uses: actionRef(ACTIONS.setupNode), with: node },
+    { name: "Set up pnpm", run: `npm install --global --no-fund --no-audit pnpm@${pnpm}` },
     {
-      name: "Set up pnpm",
-      uses: actionRef(ACTIONS.setupPnpm),
-      ...(app.packageManagerField ? {} : { with: { version: app.pnpmVersion } }),
-    },
-    {
-      name: "Set up Node.js",
+      name: "Cache the pnpm store",
       uses: actionRef(ACTIONS.setupNode),
-      with: { "node-version": app.nodeVersion, cache: "pnpm", "cache-dependency-path": "pnpm-lock.yaml" },
+      with: { ...node, cache: "pnpm", "cache-dependency-path": "pnpm-lock.yaml" },
     },
   ];
 }

@@ -49,24 +49,35 @@ describe("ci.yml", () => {
     expect(requiredStatusChecks(config)).toEqual(["test"]);
   });
 
-  it("runs each configured command after checkout, pnpm, Node with the pnpm cache and install", () => {
+  it("runs each configured command after checkout, Node, pnpm, the pnpm store cache and install", () => {
     const lint = jobOf(ciOf(), "lint");
     expect(lint.steps?.map((s) => s.uses ?? s.run)).toEqual([
       actionRef(ACTIONS.checkout),
-      actionRef(ACTIONS.setupPnpm),
+      actionRef(ACTIONS.setupNode),
+      `npm install --global --no-fund --no-audit pnpm@"$(node -p "require('./package.json').packageManager.replace(/^pnpm@/, '').replace(/[+].*$/, '')")"`,
       actionRef(ACTIONS.setupNode),
       "pnpm install --frozen-lockfile",
       "pnpm run lint",
     ]);
     expect(stepNamed(lint, "Check out").with).toEqual({ "persist-credentials": false });
-    expect(stepNamed(lint, "Set up Node.js").with).toMatchObject({ "node-version": 20, cache: "pnpm" });
-    // pnpm/action-setup takes the version from package.json's packageManager field and refuses a second one.
-    expect(stepNamed(lint, "Set up pnpm").with).toBeUndefined();
+    expect(stepNamed(lint, "Set up Node.js").with).toEqual({ "node-version": 20 });
+    expect(stepNamed(lint, "Cache the pnpm store").with).toEqual({
+      "node-version": 20,
+      cache: "pnpm",
+      "cache-dependency-path": "pnpm-lock.yaml",
+    });
   });
 
-  it("gives pnpm/action-setup a version only for an app without a packageManager field", () => {
+  it("installs the packageManager field's pnpm, or app.pnpmVersion for an app without the field", () => {
     const config = qaConfig({ app: { name: "storefront", packageManagerField: false, pnpmVersion: 10 } });
-    expect(stepNamed(jobOf(ciOf(config), "lint"), "Set up pnpm").with).toEqual({ version: 10 });
+    expect(stepNamed(jobOf(ciOf(config), "lint"), "Set up pnpm").run).toBe(
+      "npm install --global --no-fund --no-audit pnpm@10",
+    );
+  });
+
+  it("uses no pnpm/action-setup (its releases run on Node 20)", () => {
+    const uses = Object.values(ciOf().jobs).flatMap((job) => (job.steps ?? []).map((s) => s.uses ?? ""));
+    expect(uses.filter((u) => u.includes("pnpm/action-setup"))).toEqual([]);
   });
 
   it("gives the test job health-checked postgres and redis and their URLs", () => {
