@@ -30,14 +30,8 @@ function isCached(binary: string, version: string): boolean {
   );
 }
 
-/** The CLI prints this version (`pulumi version`) and the Node.js SDK checks it, as in Pulumi's own builds. */
 function linkerFlags(piece: EnginePiece): string[] {
-  if (piece.kind === "resource") return [];
-  const sdkVersionPackage = piece.module.replace(
-    /\/(pkg|sdk\/nodejs\/cmd\/pulumi-language-nodejs)\/v(\d+)$/,
-    "/sdk/v$2",
-  );
-  return ["-ldflags", `-X ${sdkVersionPackage}/go/common/version.Version=v${piece.version}`];
+  return piece.versionPackage ? ["-ldflags", `-X ${piece.versionPackage}.Version=v${piece.version}`] : [];
 }
 
 /** Why the build module cannot build this piece as its authors do, or nothing. */

@@ -15,6 +15,8 @@ export interface EnginePiece {
   version: string;
   /** The npm package whose installed version decides `version`. */
   npmPackage: string;
+  /** Go package whose `Version` the linker sets, as Pulumi's own builds do (the CLI prints it, the SDK checks it). */
+  versionPackage?: string;
 }
 
 interface NpmPackageJson {
@@ -75,6 +77,7 @@ export function enginePieces(repoRoot: string): EnginePiece[] {
       mainPackage: `github.com/pulumi/pulumi/pkg/v${majorOf(sdk)}/cmd/pulumi`,
       version: sdk,
       npmPackage: "@pulumi/pulumi",
+      versionPackage: `github.com/pulumi/pulumi/sdk/v${majorOf(sdk)}/go/common/version`,
     },
     {
       name: "nodejs",
@@ -83,6 +86,7 @@ export function enginePieces(repoRoot: string): EnginePiece[] {
       mainPackage: `github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v${majorOf(sdk)}`,
       version: sdk,
       npmPackage: "@pulumi/pulumi",
+      versionPackage: `github.com/pulumi/pulumi/sdk/v${majorOf(sdk)}/go/common/version`,
     },
   ];
   for (const plugin of RESOURCE_PLUGINS) {
