@@ -1,6 +1,7 @@
 // Rules between config keys. Each names the top-level keys it reads and runs whenever those keys parsed, even
 // when other keys did not, so one run reports every problem. Messages read "<what is wrong> (<how to fix>)".
 import { sshPrivateKeyType } from "../primitives/sshPrivateKeyType";
+import { databaseIdentifierProblem, hostDatabase } from "./databaseSchema";
 import { httpsUrlProblem } from "./rules";
 import type { PipelineSchemaOutput } from "./schema";
 
@@ -70,8 +71,47 @@ const hostSourceRules: CrossFieldRule[] = [
   }),
 ];
 
+/**
+ * The database on the host is the app's one database: one host (each host would have its own, with its own data),
+ * one DATABASE_URL (the program's), and names that are not the server's own (defaults come from app.name).
+ */
+const databaseRules: CrossFieldRule[] = [
+  rule(["database", "appEnv"], (c) =>
+    when(
+      c.database.enabled && c.appEnv !== undefined && setsDatabaseUrl(c.appEnv),
+      ["appEnv"],
+      "sets DATABASE_URL, but database.enabled makes the program set it to the database on the host (remove the DATABASE_URL line from appEnv to use the host's database, or set database.enabled to false to keep your external database)",
+    ),
+  ),
+  rule(["database", "hosts", "aws"], (c) => {
+    const count = c.aws?.hosts?.count ?? c.hosts?.length ?? 1;
+    return when(
+      c.database.enabled && count > 1,
+      ["database", "enabled"],
+      `is true with ${count} hosts, but each host would run its own database with its own data (use one host, or an external database that every host reaches: set database.enabled to false and DATABASE_URL in appEnv)`,
+    );
+  }),
+  rule(["database", "app"], (c) => {
+    const resolved = hostDatabase(c);
+    if (resolved === undefined) return [];
+    return (["name", "user"] as const).flatMap((key) => {
+      const problem = c.database[key] === undefined ? databaseIdentifierProblem(resolved[key]) : undefined;
+      return when(
+        problem !== undefined,
+        ["database", key],
+        `defaults to '${resolved[key]}' from app.name, which ${problem ?? ""} (set database.${key}, e.g. app_${key === "name" ? "db" : "user"})`,
+      );
+    });
+  }),
+];
+
+function setsDatabaseUrl(appEnv: string): boolean {
+  return appEnv.split("\n").some((line) => /^\s*DATABASE_URL=/.test(line));
+}
+
 const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   ...hostSourceRules,
+  ...databaseRules,
   rule(["deployUser", "adminUser"], (c) =>
     when(
       c.deployUser === c.adminUser || c.deployUser === "root",

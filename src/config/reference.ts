@@ -26,6 +26,7 @@ const GROUPS_DOCUMENTED_BY_FIELD = [
   "firewall",
   "ingress",
   "backup",
+  "database",
   "aws",
 ];
 

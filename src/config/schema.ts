@@ -5,6 +5,7 @@ import { z } from "zod";
 import { appSchema } from "./appSchema";
 import { awsSchema } from "./awsSchema";
 import { backupSchema } from "./backupSchema";
+import { databaseSchema } from "./databaseSchema";
 import {
   ENVIRONMENT_NAME,
   GITHUB_LOGIN,
@@ -199,6 +200,7 @@ export const pipelineSchema = z.strictObject({
   firewall: firewallSchema,
   ingress: ingressSchema,
   backup: backupSchema,
+  database: databaseSchema,
   aws: awsSchema,
 });
 
