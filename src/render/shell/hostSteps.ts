@@ -2,6 +2,7 @@
 // authorizing the CI deploy key, reading the host key back, and, once the GitHub secret holds the new key,
 // retiring the key lines of earlier rotations. The VPS component turns each step into one remote.Command; the
 // sandbox, the host tests and the benchmark run the same list over SSH. Built here only.
+import { hostDatabase } from "../../config/databaseSchema";
 import type { PipelineConfig } from "../../config/types";
 import {
   AUTHORIZE_DEPLOY_KEY_STEP,
@@ -32,7 +33,10 @@ export function needsDeployKey(step: HostStep): step is DeployKeyStep {
 export interface HostStepOptions {
   /** Registry URL for hosts (config vps.npmRegistry, or `npm config get registry` of the machine running Pulumi). */
   npmRegistry: string;
-  /** The stack sets the secret appEnv: the step that writes shared/.env runs (it reads the value on stdin). */
+  /**
+   * The stack sets the secret appEnv: the step that writes shared/.env runs (it reads the value on stdin). It runs
+   * with the database group too, which puts DATABASE_URL there.
+   */
   withAppEnv: boolean;
 }
 
@@ -47,7 +51,7 @@ export const readHostKeyStep: RemoteStep = {
 export function hostSteps(config: PipelineConfig, options: HostStepOptions): HostStep[] {
   const rotation = config.deployKeyRotation;
   const provisioning = provisioningSteps(config, { npmRegistry: options.npmRegistry }).filter(
-    (step) => step.stdin !== "appEnv" || options.withAppEnv,
+    (step) => step.stdin !== "appEnv" || options.withAppEnv || hostDatabase(config) !== undefined,
   );
   const authorizeDeployKey: DeployKeyStep = {
     name: AUTHORIZE_DEPLOY_KEY_STEP,

@@ -1,5 +1,6 @@
 // Provisioning of one host as an ordered list of idempotent steps, the first part of the host's step chain
 // (hostSteps.ts).
+import { hostDatabase } from "../../config/databaseSchema";
 import type { PipelineConfig } from "../../config/types";
 import { AGENT_PATH, hostLayout } from "../hostLayout";
 import { quote } from "../../primitives/shellQuote";
@@ -9,6 +10,7 @@ import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
 import { ecosystemFilePath } from "./pm2Ecosystem";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
+import { DATABASE_STEP, databaseScript } from "./steps/database";
 import { FIREWALL_CALLER_VARIABLES, FIREWALL_STEP, firewallScript } from "./steps/firewall";
 import { nodeScript, pnpmScript } from "./steps/node";
 import { POSTGRES_CLIENT_STEP, postgresClientScript, usesPostgresClient } from "./steps/postgresClient";
@@ -38,10 +40,27 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
     rootStep(config, "pm2-logrotate", pm2LogrotateScript(config)),
     rootStep(config, "pm2-daemon", pm2DaemonScript(config)),
     appEnvStep(config),
-    ...(usesPostgresClient(config) ? [rootStep(config, POSTGRES_CLIENT_STEP, postgresClientScript())] : []),
+    ...databaseSteps(config),
     rootStep(config, "release-agent", releaseAgentScript(config)),
     rootStep(config, "reverse-proxy", reverseProxyScript(config)),
   ];
+}
+
+/**
+ * The database server on the host (its package brings the client programs of its own major version, which the
+ * backups then use), or else the client alone when the backup commands need it.
+ */
+function databaseSteps(config: PipelineConfig): RemoteStep[] {
+  const database = hostDatabase(config);
+  if (database !== undefined)
+    return [
+      {
+        ...rootStep(config, DATABASE_STEP, databaseScript(database)),
+        stdin: "databasePassword",
+        touchesSecrets: true,
+      },
+    ];
+  return usesPostgresClient(config) ? [rootStep(config, POSTGRES_CLIENT_STEP, postgresClientScript())] : [];
 }
 
 /**
@@ -49,7 +68,8 @@ export function provisioningSteps(config: PipelineConfig, options: ProvisionOpti
  * it planted there is its own problem, never a root write): mode 0600, replaced only when the content differs,
  * never printed. A changed file reloads the running app (as the user, with the ecosystem file of the last
  * deploy), so a rotated secret takes effect now, not at the next deploy. hostSteps() leaves this step out when
- * the stack has no appEnv (the secret never enters PipelineConfig).
+ * the stack has no appEnv and no database on the host (the secret never enters PipelineConfig). With the
+ * database group, stdin also holds the DATABASE_URL line (appEnvWithDatabaseUrl).
  */
 function appEnvStep(config: PipelineConfig): RemoteStep {
   const layout = hostLayout(config);

@@ -11,8 +11,11 @@ export interface RemoteStep {
   script: string;
   /** The full command string for remote.Command.create (the script, run as root where the step needs it). */
   create: string;
-  /** This step reads the secret config value appEnv on stdin. */
-  stdin?: "appEnv";
+  /**
+   * The secret this step reads on stdin: appEnv (the content of shared/.env, with the database's DATABASE_URL when
+   * the database group is on), or the password of the app's role in the database on the host.
+   */
+  stdin?: "appEnv" | "databasePassword";
   /** The component sets logging "none" and marks stdout/stderr secret. */
   touchesSecrets: boolean;
 }

@@ -19,21 +19,29 @@ const app = {
   services: [{ type: "postgres" }, { type: "redis" }],
 };
 
+const stagingValues = {
+  repository: "storefront",
+  environment: "staging",
+  branch: "staging",
+  url: "https://staging.storefront.example.com",
+  ingress: { acmeEmail: "ops@storefront.example.com" },
+  hosts: [{ host: "staging-1.storefront.example.com", hostKey: HOST_KEY }],
+  adminUser: "root",
+  deployUser: "deploy",
+  deployKeyRotation: 0,
+  app: { ...app, instances: 2 },
+  vps: { nodeSource: "npm" },
+};
+
 /** Staging: one host, root admin, Node from the npm registry (as on the test machine). */
-export const staging: PipelineConfig = loadFromValues(
-  {
-    repository: "storefront",
-    environment: "staging",
-    branch: "staging",
-    url: "https://staging.storefront.example.com",
-    ingress: { acmeEmail: "ops@storefront.example.com" },
-    hosts: [{ host: "staging-1.storefront.example.com", hostKey: HOST_KEY }],
-    adminUser: "root",
-    deployUser: "deploy",
-    deployKeyRotation: 0,
-    app: { ...app, instances: 2 },
-    vps: { nodeSource: "npm" },
-  },
+export const staging: PipelineConfig = loadFromValues(stagingValues, "acme-shop", {
+  stack: "staging",
+  requireSecrets: false,
+}).config;
+
+/** Staging with PostgreSQL on its host (the database group), reached through a sudo admin. */
+export const stagingWithDatabase: PipelineConfig = loadFromValues(
+  { ...stagingValues, adminUser: "admin", database: { enabled: true, name: "shop", port: 5433 } },
   "acme-shop",
   { stack: "staging", requireSecrets: false },
 ).config;
@@ -72,4 +80,4 @@ export const production: PipelineConfig = loadFromValues(
   { stack: "production", requireSecrets: false },
 ).config;
 
-export const EXAMPLE_CONFIGS = { staging, production } as const;
+export const EXAMPLE_CONFIGS = { staging, production, stagingWithDatabase } as const;

@@ -32,7 +32,7 @@ describe("shellcheck", () => {
     expect(version.status).toBe(0);
   });
 
-  const scripts = [...scriptsOf("staging"), ...scriptsOf("production")];
+  const scripts = [...scriptsOf("staging"), ...scriptsOf("production"), ...scriptsOf("stagingWithDatabase")];
   it.each(scripts)("finds nothing in $name", ({ text }) => {
     expect(text.length).toBeGreaterThan(0);
     const result = shellcheck(text);
