@@ -5,6 +5,7 @@
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { hostDatabase } from "../config/databaseSchema";
 import { loadFromStackFile } from "../config/fromStackFile";
 import type { PipelineConfig } from "../config/types";
 import {
@@ -23,6 +24,7 @@ import {
   releaseArtifact,
   releaseSourceOf,
   rollbackRelease,
+  sandboxDatabasePassword,
   shipRelease,
   stackFileOf,
   stackHostCount,
@@ -102,12 +104,15 @@ async function up(options: SandboxOptions): Promise<void> {
   };
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
   const config = configOf(state, hosts);
+  // A stack with the database group gets its database here, before the first deploy, as `pulumi up` gives it.
+  const databasePassword = hostDatabase(config) ? sandboxDatabasePassword(STATE_DIR) : undefined;
   for (const host of hosts) {
     console.log(`provisioning ${host.address} ...`);
     const runs = await provisionHost(host, config, {
       npmRegistry: host.npmRegistry,
       appEnv: appEnv ?? (stackFile ? undefined : EXAMPLE_APP_ENV),
       deployPublicKey: state.deployKey.publicKey,
+      ...(databasePassword !== undefined ? { databasePassword } : {}),
     });
     for (const run of runs) console.log(`  ${run.name.padEnd(28)} ${(run.milliseconds / 1000).toFixed(1)} s`);
   }

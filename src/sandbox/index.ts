@@ -3,10 +3,12 @@ export {
   type ProvisionInput,
   type StepRun,
   StepFailed,
+  envFileContent,
   resolvedHostSteps,
   provisionHost,
   runSteps,
 } from "./provision";
+export { generateDatabasePassword, sandboxDatabasePassword } from "./databasePassword";
 export { EXAMPLE_APP_DIR, buildArtifact, newReleaseId } from "./artifact";
 export {
   type RunnerFiles,
