@@ -38,6 +38,11 @@ export const databaseSchema = z
       .describe(
         "Role the app connects as (owner of the database). Default: app.name with '-' replaced by '_'.",
       ),
+    passwordRotation: integer(0, 1_000_000, "bump the integer by one to rotate the password")
+      .default(0)
+      .describe(
+        "Bump to give the app's role a new generated password: the next pulumi up sets it on the server and in shared/.env, then reloads the app.",
+      ),
     port: integer(1024, 65535, "use a free TCP port, usually 5432")
       .default(5432)
       .describe("TCP port the server listens on, on localhost only."),

@@ -29,7 +29,7 @@ const IDENTIFIER_FIX = "use lowercase letters, digits and '_', starting with a l
 describe("database config", () => {
   it("is off unless database.enabled is true", () => {
     expect(hostDatabase(load({}).config)).toBeUndefined();
-    expect(load({}).config.database).toEqual({ enabled: false, port: 5432 });
+    expect(load({}).config.database).toEqual({ enabled: false, passwordRotation: 0, port: 5432 });
   });
 
   it("names the database and the role after app.name ('-' becomes '_') on port 5432 by default", () => {

@@ -36,6 +36,9 @@ export interface MockPullRequest {
   state: "open" | "closed";
 }
 
+/** The result every mocked random.RandomPassword reports (letters and digits, as the program asks for). */
+export const MOCK_RANDOM_PASSWORD = "MockGeneratedPassword0123456789x";
+
 /** The default branch github.getRepository reports. */
 export const DEFAULT_BRANCH = "main";
 
@@ -118,6 +121,8 @@ export function installMocks(
           outputs: state,
         });
         if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, ed25519OpenSsh());
+        if (args.type === "random:index/randomPassword:RandomPassword")
+          state["result"] = MOCK_RANDOM_PASSWORD;
         Object.assign(
           state,
           awsComputedOutputs(args.type, args.name, () => ++elasticIps),

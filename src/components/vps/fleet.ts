@@ -1,10 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as tls from "@pulumi/tls";
+import { hostDatabase } from "../../config/databaseSchema";
 import type { PipelineConfig } from "../../config/types";
 import { knownHostsFile } from "../../render/knownHosts";
 import { childName } from "../naming";
 import { createDeployKey } from "./deployKeyResource";
 import type { FleetHost } from "./fleetHost";
+import { hostDatabaseSecrets } from "./hostDatabaseSecrets";
 import { ProvisionedHost } from "./provisionedHost";
 
 export interface FleetArgs {
@@ -26,6 +28,13 @@ export class Fleet extends pulumi.ComponentResource {
     super("pipeline:vps:Fleet", name, {}, opts);
     const { config } = args;
     this.deployKey = createDeployKey(name, config.deployKeyRotation, this);
+    // One password for the fleet's database: the config refuses the database group with more than one host.
+    const database = hostDatabase(config);
+    const databaseSecrets =
+      database === undefined
+        ? undefined
+        : hostDatabaseSecrets(name, database, config.database.passwordRotation, args.appEnv, this);
+    const appEnv = databaseSecrets?.appEnv ?? args.appEnv;
     this.hosts = args.hosts.map(
       (host) =>
         new ProvisionedHost(
@@ -35,7 +44,8 @@ export class Fleet extends pulumi.ComponentResource {
             config,
             host,
             adminPrivateKey: args.adminPrivateKey,
-            ...(args.appEnv !== undefined ? { appEnv: args.appEnv } : {}),
+            ...(appEnv !== undefined ? { appEnv } : {}),
+            ...(databaseSecrets ? { databasePassword: databaseSecrets.password } : {}),
             deployPublicKey: this.deployKey.publicKeyOpenssh,
             npmRegistry: args.npmRegistry,
           },

@@ -33,7 +33,10 @@ export interface ProvisionedHostArgs {
   config: PipelineConfig;
   host: FleetHost;
   adminPrivateKey: pulumi.Input<string>;
+  /** shared/.env (with the DATABASE_URL of the database on the host, when the stack has one). */
   appEnv?: pulumi.Input<string>;
+  /** The password of the app's role in the database on the host (the database group). */
+  databasePassword?: pulumi.Input<string>;
   deployPublicKey: pulumi.Input<string>;
   npmRegistry: string;
 }
@@ -68,17 +71,23 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       ...(host.machine ? host.machine.bootWait : {}),
     };
 
+    const stdinOf = (step: StepInputs): pulumi.Input<string> | undefined => {
+      if (step.stdin === undefined) return undefined;
+      const value = step.stdin === "appEnv" ? args.appEnv : args.databasePassword;
+      if (value === undefined)
+        throw new Error(`${name}: step ${step.name} reads ${step.stdin}, which is not given`);
+      return value;
+    };
     let previous: command.remote.Command | undefined;
     this.run = (step, after = []) => {
       const legacy = legacyStepName(step.name, config.deployKeyRotation);
+      const stdin = stdinOf(step);
       previous = new command.remote.Command(
         childName(name, step.name),
         {
           connection,
           create: step.create,
-          ...(step.stdin === "appEnv" && args.appEnv !== undefined
-            ? { stdin: pulumi.secret(args.appEnv) }
-            : {}),
+          ...(stdin !== undefined ? { stdin: pulumi.secret(stdin) } : {}),
           addPreviousOutputInEnv: false,
           // A replaced EC2 instance keeps its address and host key: its new id makes every step run on it.
           ...(host.machine ? { triggers: [host.machine.id] } : {}),
