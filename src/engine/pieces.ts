@@ -62,6 +62,11 @@ const RESOURCE_PLUGINS: readonly { name: string; npmPackage: string; module: (ma
     module: (m) => `github.com/pulumi/pulumi-github/provider/v${m}`,
   },
   { name: "aws", npmPackage: "@pulumi/aws", module: (m) => `github.com/pulumi/pulumi-aws/provider/v${m}` },
+  {
+    name: "random",
+    npmPackage: "@pulumi/random",
+    module: (m) => `github.com/pulumi/pulumi-random/provider/v${m}`,
+  },
 ];
 
 const majorOf = (version: string): string => version.split(".")[0] ?? version;
