@@ -1,6 +1,7 @@
 // npm run sandbox -- up | deploy | rollback [<release-id>] | status | down, with the example app, or with your own
-// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>); --help for the
-// command and each verb (the verbs and options: src/sandbox/commandLine.ts).
+// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>); then shell, logs,
+// backup, backups, restore, migrate, maintenance (src/sandbox/teamVerbs.ts); --help for the command and each verb
+// (the verbs and options: src/sandbox/commandLine.ts).
 // A local disposable VPS (Debian + OpenSSH in its own namespaces), provisioned with a stack's own steps and
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import {
   releaseArtifact,
   releaseSourceOf,
   rollbackRelease,
+  runTeamVerb,
   shipRelease,
   stackFileOf,
   stackHostCount,
@@ -206,6 +208,20 @@ async function main(): Promise<void> {
       return status();
     case "down":
       return down();
+    case "shell":
+    case "logs":
+    case "backup":
+    case "backups":
+    case "restore":
+    case "migrate":
+    case "maintenance":
+      process.exitCode = await runTeamVerb(
+        { ...sandbox(readState()), stateDir: STATE_DIR },
+        verb,
+        argument,
+        options,
+        live(),
+      );
   }
 }
 

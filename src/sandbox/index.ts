@@ -11,7 +11,9 @@ export { EXAMPLE_APP_DIR, buildArtifact, newReleaseId } from "./artifact";
 export {
   type RunnerFiles,
   type ScriptResult,
+  backupNow,
   migrateAction,
+  restoreBackup,
   rollbackRelease,
   shipInvocation,
   shipRelease,
@@ -42,3 +44,6 @@ export {
 } from "./commandLine";
 export { appLogFiles, appLogTail } from "./appLogs";
 export { failedHost, neverHealthyReport } from "./failureReport";
+export { type TeamVerb, type UpSandbox, runTeamVerb } from "./teamVerbs";
+export { chooseHost } from "./hostChoice";
+export { adminShellArgs } from "./adminShell";
