@@ -6,7 +6,6 @@
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadFromStackFile } from "../config/fromStackFile";
 import type { PipelineConfig } from "../config/types";
 import {
   type DeployKeyPair,
@@ -16,6 +15,7 @@ import {
   callAgent,
   deploySourceOf,
   generateDeployKey,
+  ignoredHostKeysNote,
   neverHealthyReport,
   newReleaseId,
   parseSandboxCommand,
@@ -29,6 +29,7 @@ import {
   stackFileOf,
   stackHostCount,
   stackOnHosts,
+  userStackBeforeHosts,
   userStackOnHosts,
   writeRunnerFiles,
 } from "../sandbox";
@@ -86,7 +87,9 @@ async function up(options: SandboxOptions): Promise<void> {
     if (source.kind === "example")
       throw new Error(`--stack/--config deploy your own app: add --app <dir> or --artifact <file.tgz>`);
     // Config errors and a failing build stop here, before any host exists.
-    const stackConfig = loadFromStackFile(stackFile).config;
+    const stackConfig = userStackBeforeHosts(stackFile);
+    const note = ignoredHostKeysNote(stackFile);
+    if (note !== undefined) console.log(note);
     console.log(`building ${source.kind === "app" ? source.dir : source.file} ...`);
     artifact = releaseArtifact(stackConfig, source, releaseId);
   }

@@ -23,7 +23,14 @@ export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
 export { isPm2Output, printProgressLine } from "./liveOutput";
-export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
+export {
+  type LocalHost,
+  ignoredHostKeysNote,
+  stackFileOf,
+  stackHostCount,
+  userStackBeforeHosts,
+  userStackOnHosts,
+} from "./userStack";
 export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
 export {
   type ReleaseSource,
