@@ -1,5 +1,6 @@
 // The sandbox's command line: --help for the command and every verb, and the refusals, before anything runs.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -214,5 +215,16 @@ describe("npm run sandbox -- --help", () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(`status takes no option --verbose\n${verbUsage("status")}\n`);
+  });
+});
+
+describe("the README's sandbox section", () => {
+  it("shows every verb", () => {
+    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## A local VPS to play with (sandbox)"),
+      readme.indexOf("## Use it for your app"),
+    );
+    for (const verb of VERBS) expect(section).toMatch(new RegExp(`npm run sandbox -- ${verb}\\b`));
   });
 });
