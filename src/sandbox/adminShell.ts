@@ -4,18 +4,17 @@ import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import { type HostHandle, sshCommandLineArgs, writeSshClientFiles } from "../testhost";
 
-/** The ssh arguments: a login shell with a terminal when stdin is one, else (-T) a shell that reads stdin. */
+/**
+ * The ssh arguments: a login shell with a terminal when stdin is one; else no terminal (-T) and `bash -l` as the
+ * command, which reads stdin and, unlike a shell session, gets no message of the day mixed into its output.
+ */
 export function adminShellArgs(
   host: Pick<HostHandle, "address" | "port">,
   files: { keyFile: string; knownHostsFile: string },
   interactive: boolean,
 ): string[] {
-  return [
-    "-F",
-    "none",
-    interactive ? "-t" : "-T",
-    ...sshCommandLineArgs(host, files.keyFile, files.knownHostsFile),
-  ];
+  const ssh = sshCommandLineArgs(host, files.keyFile, files.knownHostsFile);
+  return interactive ? ["-F", "none", "-t", ...ssh] : ["-F", "none", "-T", ...ssh, "bash", "-l"];
 }
 
 /** Runs the shell with this process's stdin, stdout and stderr; resolves to its exit code. */

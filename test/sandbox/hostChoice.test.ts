@@ -38,7 +38,9 @@ describe("adminShellArgs", () => {
     expect(args[args.indexOf("-i") + 1]).toBe("/state/h.key");
   });
 
-  it("asks for no terminal when stdin is not one, so that piped commands run (echo id | ... shell)", () => {
-    expect(adminShellArgs(host, files, false).slice(0, 3)).toEqual(["-F", "none", "-T"]);
+  it("asks for no terminal when stdin is not one, and runs a login bash that reads it (echo id | ... shell)", () => {
+    const args = adminShellArgs(host, files, false);
+    expect(args.slice(0, 3)).toEqual(["-F", "none", "-T"]);
+    expect(args.slice(-3)).toEqual(["root@10.200.1.2", "bash", "-l"]);
   });
 });
