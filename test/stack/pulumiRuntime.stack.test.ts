@@ -25,7 +25,9 @@ describe("loadFromPulumiRuntime", () => {
     const runtime = installMocks("staging");
     const config = pulumiConfigOf("staging");
     const hosts = JSON.parse(config["pipeline:hosts"] ?? "[]") as Record<string, unknown>[];
-    const withoutKeys = hosts.map(({ hostKey: _ignored, ...host }) => host);
+    const withoutKeys = hosts.map((host) =>
+      Object.fromEntries(Object.entries(host).filter(([key]) => key !== "hostKey")),
+    );
     pulumi.runtime.setAllConfig({ ...config, "pipeline:hosts": JSON.stringify(withoutKeys) }, [
       "pipeline:adminPrivateKey",
       "pipeline:appEnv",
