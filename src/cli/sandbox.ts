@@ -1,12 +1,12 @@
 // npm run sandbox -- up | deploy | rollback [<release-id>] | status | down, with the example app, or with your own
-// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>); --help for the
-// command and each verb (the verbs and options: src/sandbox/commandLine.ts).
+// stack file (--stack <name> | --config <file>) and app (--app <dir> | --artifact <file.tgz>); then shell, logs,
+// backup, backups, restore, migrate, maintenance (src/sandbox/teamVerbs.ts); --help for the command and each verb
+// (the verbs and options: src/sandbox/commandLine.ts).
 // A local disposable VPS (Debian + OpenSSH in its own namespaces), provisioned with a stack's own steps and
 // deployed to with the generated workflow scripts. Linux, as root.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { hostDatabase } from "../config/databaseSchema";
-import { loadFromStackFile } from "../config/fromStackFile";
 import type { PipelineConfig } from "../config/types";
 import {
   type DeployKeyPair,
@@ -16,6 +16,7 @@ import {
   callAgent,
   deploySourceOf,
   generateDeployKey,
+  ignoredHostKeysNote,
   neverHealthyReport,
   newReleaseId,
   parseSandboxCommand,
@@ -24,11 +25,13 @@ import {
   releaseArtifact,
   releaseSourceOf,
   rollbackRelease,
+  runTeamVerb,
   sandboxDatabasePassword,
   shipRelease,
   stackFileOf,
   stackHostCount,
   stackOnHosts,
+  userStackBeforeHosts,
   userStackOnHosts,
   writeRunnerFiles,
 } from "../sandbox";
@@ -86,7 +89,9 @@ async function up(options: SandboxOptions): Promise<void> {
     if (source.kind === "example")
       throw new Error(`--stack/--config deploy your own app: add --app <dir> or --artifact <file.tgz>`);
     // Config errors and a failing build stop here, before any host exists.
-    const stackConfig = loadFromStackFile(stackFile).config;
+    const stackConfig = userStackBeforeHosts(stackFile);
+    const note = ignoredHostKeysNote(stackFile);
+    if (note !== undefined) console.log(note);
     console.log(`building ${source.kind === "app" ? source.dir : source.file} ...`);
     artifact = releaseArtifact(stackConfig, source, releaseId);
   }
@@ -211,6 +216,20 @@ async function main(): Promise<void> {
       return status();
     case "down":
       return down();
+    case "shell":
+    case "logs":
+    case "backup":
+    case "backups":
+    case "restore":
+    case "migrate":
+    case "maintenance":
+      process.exitCode = await runTeamVerb(
+        { ...sandbox(readState()), stateDir: STATE_DIR },
+        verb,
+        argument,
+        options,
+        live(),
+      );
   }
 }
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parse } from "yaml";
 import { loadFromValues } from "./fromValues";
-import { PROJECT, SECRET_KEYS, projectValues } from "./keys";
+import { PROJECT, SECRET_KEYS, type SecretKey, projectValues } from "./keys";
 import type { LoadedStack } from "./types";
 
 interface StackFileValues {
@@ -67,13 +67,20 @@ export function checkProjectFile(stackFile: string): ProjectFileCheck {
   };
 }
 
+/** Every secret key still readable in a stack file was written without --secret. */
+export function plaintextSecrets(values: Record<string, unknown>): SecretKey[] {
+  return SECRET_KEYS.filter((key) => values[key] !== undefined && values[key] !== "");
+}
+
 /** A stack file's readable values, validated without the secrets that only pulumi up/preview need. */
 export function loadFromStackFile(file: string): LoadedStack & { encryptedKeys: string[] } {
   const { stack, githubOwner, values, encryptedKeys } = readStackFile(file);
-  // Every secret key still readable here was written without --secret.
-  const plaintextSecrets = SECRET_KEYS.filter((key) => values[key] !== undefined && values[key] !== "");
   return {
-    ...loadFromValues(values, githubOwner, { stack, requireSecrets: false, plaintextSecrets }),
+    ...loadFromValues(values, githubOwner, {
+      stack,
+      requireSecrets: false,
+      plaintextSecrets: plaintextSecrets(values),
+    }),
     encryptedKeys,
   };
 }

@@ -1,6 +1,10 @@
 // The sandbox's command line (npm run sandbox -- <verb> [options]): its verbs, the options each takes and their
 // usage text, checked before anything runs. --help, for the command or a verb, prints the usage.
 import { parseArgs } from "node:util";
+import { BACKUP_ID_PATTERN } from "../render/agentProtocol";
+
+export const DEFAULT_LOG_LINES = 50;
+const MAX_LOG_LINES = 10_000;
 
 const OPTIONS = {
   hosts: {
@@ -38,10 +42,21 @@ const OPTIONS = {
     usage: "--unhealthy",
     help: "ship the bundled example app built so that its /health answers 503, to watch the health gate switch back (the example app only: not with --app, --artifact or a sandbox brought up with your app)",
   },
+  confirm: {
+    type: "boolean",
+    usage: "--confirm",
+    help: "restore even though maintenance mode is off (the app keeps serving while its database is replaced)",
+  },
+  lines: {
+    type: "string",
+    usage: "--lines N",
+    help: `how many of the last lines of each log file (default ${DEFAULT_LOG_LINES}, at most ${MAX_LOG_LINES})`,
+  },
   help: { type: "boolean", usage: "--help", help: "print this help" },
 } as const;
 
 export type SandboxOption = Exclude<keyof typeof OPTIONS, "help">;
+type BooleanOption = "unhealthy" | "confirm";
 
 interface VerbSpec {
   /** The verb's line in the usage text, after the verb. */
@@ -50,6 +65,18 @@ interface VerbSpec {
   options: readonly SandboxOption[];
   /** Positional arguments after the verb: at most this many. */
   maxArguments: number;
+  /** What the first positional argument must be, when the verb checks it before anything runs. */
+  argument?: ArgumentSpec;
+}
+
+interface ArgumentSpec {
+  /** How the usage text names it, e.g. <backup-id>. */
+  name: string;
+  required: boolean;
+  /** The words it may be. */
+  choices?: readonly string[];
+  /** A pattern it must match, and what it is then called. */
+  pattern?: { regex: string; description: string };
 }
 
 const SAME_STACK = ["stack", "config"] as const;
@@ -88,6 +115,64 @@ export const SANDBOX_VERBS = {
     options: [],
     maxArguments: 0,
   },
+  shell: {
+    usage: "[<host>]",
+    summary:
+      "A root shell on a host (the admin user the sandbox provisions with): <host> is its number (1, 2, ...), its name in the stack or its address; default the first. With stdin not a terminal, runs what it reads (echo id | npm run sandbox -- shell).",
+    options: [...SAME_STACK],
+    maxArguments: 1,
+  },
+  logs: {
+    usage: "[--lines N]",
+    summary: "The last lines of the app's pm2 logs on each host (shared/logs/<app>-out.log and -error.log).",
+    options: ["lines", ...SAME_STACK],
+    maxArguments: 0,
+  },
+  backup: {
+    usage: "",
+    summary:
+      "Back up the database now on the first host (the database is shared), with the workflows' own backup script (backup.dumpCommand); prints the backup id.",
+    options: [...SAME_STACK],
+    maxArguments: 0,
+  },
+  backups: {
+    usage: "",
+    summary:
+      "List the backups on the first host, newest first, with their size in bytes (the agent's backups verb).",
+    options: [...SAME_STACK],
+    maxArguments: 0,
+  },
+  restore: {
+    usage: "<backup-id> [--confirm]",
+    summary:
+      "Restore a backup (see backups) on the first host with the restore workflow's own script (backup.restoreCommand). Refused unless maintenance mode is on or --confirm is given.",
+    options: ["confirm", ...SAME_STACK],
+    maxArguments: 1,
+    argument: {
+      name: "<backup-id>",
+      required: true,
+      pattern: {
+        regex: BACKUP_ID_PATTERN,
+        description: "a backup id (YYYYMMDDhhmmss-<release-id>, as backups lists them)",
+      },
+    },
+  },
+  migrate: {
+    usage: "[up|down|status]",
+    summary:
+      "Run the migrate workflow's own script on the first host: up (default) applies pending migrations (app.migrateCommand), down reverts the last batch (app.migrateRollbackCommand), status lists them (app.migrateStatusCommand).",
+    options: [...SAME_STACK],
+    maxArguments: 1,
+    argument: { name: "up|down|status", required: false, choices: ["up", "down", "status"] },
+  },
+  maintenance: {
+    usage: "on|off|status",
+    summary:
+      "Switch maintenance mode on or off on every host, or print it (the agent's maintenance verb): while on, the proxy answers everything but the health path with 503 and the maintenance page.",
+    options: [...SAME_STACK],
+    maxArguments: 1,
+    argument: { name: "on|off|status", required: true, choices: ["on", "off", "status"] },
+  },
 } as const satisfies Record<string, VerbSpec>;
 
 export type SandboxVerb = keyof typeof SANDBOX_VERBS;
@@ -101,7 +186,9 @@ export interface SandboxOptions {
   app?: string;
   artifact?: string;
   "env-file"?: string;
+  lines?: string;
   unhealthy: boolean;
+  confirm: boolean;
 }
 
 export type SandboxCommand =
@@ -141,6 +228,25 @@ function refuse(problem: string, verb?: SandboxVerb): never {
   throw new SandboxUsageError(`${problem}\n${verb === undefined ? sandboxUsage() : verbUsage(verb)}`);
 }
 
+function checkArgument(verb: SandboxVerb, word: string | undefined): void {
+  const spec: ArgumentSpec | undefined = (SANDBOX_VERBS[verb] as VerbSpec).argument;
+  if (spec === undefined) return;
+  if (word === undefined) {
+    if (spec.required) refuse(`${verb} needs ${spec.name}`, verb);
+    return;
+  }
+  if (spec.choices !== undefined && !spec.choices.includes(word))
+    refuse(`${verb} takes ${spec.name}, not ${word}`, verb);
+  if (spec.pattern !== undefined && !new RegExp(spec.pattern.regex).test(word))
+    refuse(`${verb}: ${word} is not ${spec.pattern.description}`, verb);
+}
+
+function checkLines(value: string, verb: SandboxVerb): void {
+  const lines = Number(value);
+  if (!/^[0-9]+$/.test(value) || lines < 1 || lines > MAX_LOG_LINES)
+    refuse(`--lines takes a number from 1 to ${MAX_LOG_LINES}, not ${value}`, verb);
+}
+
 /** The verb and its checked options, or the help asked for; throws SandboxUsageError for anything else. */
 export function parseSandboxCommand(args: readonly string[]): SandboxCommand {
   const parsed = parseArgs({
@@ -156,18 +262,20 @@ export function parseSandboxCommand(args: readonly string[]): SandboxCommand {
   if (verb === undefined) refuse(`unknown verb ${first}`);
   const spec: VerbSpec = SANDBOX_VERBS[verb];
   if (rest.length > spec.maxArguments) refuse(`${verb} takes no argument ${rest[spec.maxArguments]}`, verb);
-  const options: SandboxOptions = { unhealthy: false };
+  checkArgument(verb, rest[0]);
+  const options: SandboxOptions = { unhealthy: false, confirm: false };
   for (const [name, value] of Object.entries(parsed.values)) {
     if (!(spec.options as readonly string[]).includes(name))
       refuse(`${verb} takes no option --${name}`, verb);
     const option = OPTIONS[name as SandboxOption];
     if (option.type === "string") {
       if (typeof value !== "string") refuse(`${option.usage} needs a value`, verb);
-      options[name as Exclude<SandboxOption, "unhealthy">] = value;
+      if (name === "lines") checkLines(value, verb);
+      options[name as Exclude<SandboxOption, BooleanOption>] = value;
     } else if (value !== true) {
       refuse(`--${name} takes no value`, verb);
     } else {
-      options.unhealthy = true;
+      options[name as BooleanOption] = true;
     }
   }
   return { kind: "run", verb, ...(rest[0] !== undefined ? { argument: rest[0] } : {}), options };

@@ -13,7 +13,9 @@ export { EXAMPLE_APP_DIR, buildArtifact, newReleaseId } from "./artifact";
 export {
   type RunnerFiles,
   type ScriptResult,
+  backupNow,
   migrateAction,
+  restoreBackup,
   rollbackRelease,
   shipInvocation,
   shipRelease,
@@ -23,7 +25,14 @@ export { type DeployKeyPair, generateDeployKey } from "./deployKeyPair";
 export { callAgent } from "./agent";
 export { runCollecting, runStreaming, spawnCollecting } from "./childProcess";
 export { isPm2Output, printProgressLine } from "./liveOutput";
-export { stackFileOf, stackHostCount, userStackOnHosts } from "./userStack";
+export {
+  type LocalHost,
+  ignoredHostKeysNote,
+  stackFileOf,
+  stackHostCount,
+  userStackBeforeHosts,
+  userStackOnHosts,
+} from "./userStack";
 export { AppProblem, buildAppArtifact, checkArtifact, requireLockfile } from "./appBuild";
 export {
   type ReleaseSource,
@@ -44,3 +53,6 @@ export {
 } from "./commandLine";
 export { appLogFiles, appLogTail } from "./appLogs";
 export { failedHost, neverHealthyReport } from "./failureReport";
+export { type TeamVerb, type UpSandbox, runTeamVerb } from "./teamVerbs";
+export { chooseHost } from "./hostChoice";
+export { adminShellArgs } from "./adminShell";

@@ -1,4 +1,4 @@
-// Runs the runner-side scripts (src/render/runner: ship, rollback, migrate), verbatim, against real hosts:
+// Runs the runner-side scripts (src/render/runner: ship, rollback, migrate, backup, restore), verbatim, against real hosts:
 // OpenSSH with the deploy key and the pinned known_hosts, exactly as the workflow's run: step does.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,9 @@ import { join } from "node:path";
 import type { PipelineConfig } from "../config/types";
 import { knownHostsFile, knownHostsLine } from "../render/knownHosts";
 import { type HostLoopVariable, hostList, hostLoopEnvironment } from "../render/runner/hostLoopEnvironment";
+import { type BackupInputs, renderBackupScript } from "../render/runner/backupScript";
 import { type MigrateInputs, renderMigrateScript } from "../render/runner/migrateScript";
+import { type RestoreInputs, renderRestoreScript } from "../render/runner/restoreScript";
 import { type RollbackInputs, renderRollbackScript } from "../render/runner/rollbackScript";
 import { type ShipInputs, renderShipScript } from "../render/runner/shipScript";
 import { runCollecting, runStreaming, type ScriptResult } from "./childProcess";
@@ -105,11 +107,48 @@ export function migrateAction(
   action: "migrate" | "rollback" | "status",
   actor = "octocat",
   maintenance = false,
+  onLine?: OnLine,
 ): Promise<ScriptResult> {
   const inputs: MigrateInputs = {
     ACTOR: actor,
     MIGRATE_ACTION: action,
     MIGRATE_MAINTENANCE: String(maintenance),
   };
-  return runScript(renderMigrateScript(config), scriptEnv({ ...hostLoopEnv(config, files), ...inputs }));
+  return runScript(
+    renderMigrateScript(config),
+    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
+    onLine,
+  );
+}
+
+/** A backup now, kept on the first host (no bucket here: the sandbox has no S3). */
+export function backupNow(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  actor = "octocat",
+  onLine?: OnLine,
+): Promise<ScriptResult> {
+  const inputs: BackupInputs = { ACTOR: actor };
+  return runScript(
+    renderBackupScript(config),
+    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
+    onLine,
+  );
+}
+
+/** Restores the first host's local copy of `backupId`; `confirm`: even though maintenance mode is off. */
+export function restoreBackup(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  backupId: string,
+  confirm: boolean,
+  actor = "octocat",
+  onLine?: OnLine,
+): Promise<ScriptResult> {
+  const inputs: RestoreInputs = { ACTOR: actor, BACKUP_ID: backupId, RESTORE_CONFIRM: String(confirm) };
+  return runScript(
+    renderRestoreScript(config),
+    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
+    onLine,
+  );
 }

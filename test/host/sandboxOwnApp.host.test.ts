@@ -170,6 +170,16 @@ describe("bad input stops before any host is made", () => {
     expect(message).toContain("cannot find the icons");
   });
 
+  it("a stack file's host keys: says that the sandbox ignores them (before the build, which fails here)", async () => {
+    const app = appCopy("express-app");
+    writeFileSync(join(app, "scripts/write-version.js"), "process.exit(3);\n");
+    const result = await sandbox(["up", "--config", config, "--app", app]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      "the stack's host keys (hosts[].hostKey) are ignored: the sandbox replaces its hosts with local ones and pins their own keys\n",
+    );
+  });
+
   it("a start script the artifact does not contain: names app.startScript", async () => {
     const app = appCopy("express-app");
     const stack = join(scratch, "Pulumi.moved.yaml");

@@ -1,5 +1,6 @@
 // The sandbox's command line: --help for the command and every verb, and the refusals, before anything runs.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -33,6 +34,13 @@ describe("sandboxUsage and verbUsage", () => {
         "  rollback [<release-id>]",
         "  status",
         "  down",
+        "  shell [<host>]",
+        "  logs [--lines N]",
+        "  backup",
+        "  backups",
+        "  restore <backup-id> [--confirm]",
+        "  migrate [up|down|status]",
+        "  maintenance on|off|status",
         "npm run sandbox -- <verb> --help describes a verb and its options.",
       ].join("\n"),
     );
@@ -50,6 +58,17 @@ describe("sandboxUsage and verbUsage", () => {
         "  --stack <name>         your stack file Pulumi.<name>.yaml in the current directory (later verbs: the one the sandbox is up with)",
         "  --config <file>        your stack file at any path (later verbs: the one the sandbox is up with)",
         "  --help                 print this help",
+      ].join("\n"),
+    );
+    expect(verbUsage("restore")).toBe(
+      [
+        "usage: npm run sandbox -- restore <backup-id> [--confirm]",
+        "Restore a backup (see backups) on the first host with the restore workflow's own script (backup.restoreCommand). Refused unless maintenance mode is on or --confirm is given.",
+        "options:",
+        "  --confirm        restore even though maintenance mode is off (the app keeps serving while its database is replaced)",
+        "  --stack <name>   your stack file Pulumi.<name>.yaml in the current directory (later verbs: the one the sandbox is up with)",
+        "  --config <file>  your stack file at any path (later verbs: the one the sandbox is up with)",
+        "  --help           print this help",
       ].join("\n"),
     );
     expect(verbUsage("down")).toBe(
@@ -92,19 +111,50 @@ describe("parseSandboxCommand", () => {
     ).toEqual({
       kind: "run",
       verb: "up",
-      options: { unhealthy: false, hosts: "2", config: "stack.yaml", app: "../a", "env-file": ".env" },
+      options: {
+        unhealthy: false,
+        confirm: false,
+        hosts: "2",
+        config: "stack.yaml",
+        app: "../a",
+        "env-file": ".env",
+      },
     });
     expect(parseSandboxCommand(["deploy", "--unhealthy"])).toEqual({
       kind: "run",
       verb: "deploy",
-      options: { unhealthy: true },
+      options: { unhealthy: true, confirm: false },
     });
     expect(parseSandboxCommand(["rollback", "20261122140501-1a2b3c4", "--stack", "fastify"])).toEqual({
       kind: "run",
       verb: "rollback",
       argument: "20261122140501-1a2b3c4",
-      options: { unhealthy: false, stack: "fastify" },
+      options: { unhealthy: false, confirm: false, stack: "fastify" },
     });
+  });
+
+  it("takes what a team does next: shell, logs, backup, backups, restore, migrate, maintenance", () => {
+    const run = (verb: string, options: object = {}, argument?: string) => ({
+      kind: "run",
+      verb,
+      ...(argument !== undefined ? { argument } : {}),
+      options: { unhealthy: false, confirm: false, ...options },
+    });
+    expect(parseSandboxCommand(["shell"])).toEqual(run("shell"));
+    expect(parseSandboxCommand(["shell", "web-2"])).toEqual(run("shell", {}, "web-2"));
+    expect(parseSandboxCommand(["logs", "--lines", "200"])).toEqual(run("logs", { lines: "200" }));
+    expect(parseSandboxCommand(["backup"])).toEqual(run("backup"));
+    expect(parseSandboxCommand(["backups", "--stack", "fastify"])).toEqual(
+      run("backups", { stack: "fastify" }),
+    );
+    const id = "20261206192000-20261206191500-1a2b3c4d5e6f";
+    expect(parseSandboxCommand(["restore", id])).toEqual(run("restore", {}, id));
+    expect(parseSandboxCommand(["restore", id, "--confirm"])).toEqual(run("restore", { confirm: true }, id));
+    expect(parseSandboxCommand(["migrate"])).toEqual(run("migrate"));
+    for (const action of ["up", "down", "status"])
+      expect(parseSandboxCommand(["migrate", action])).toEqual(run("migrate", {}, action));
+    for (const mode of ["on", "off", "status"])
+      expect(parseSandboxCommand(["maintenance", mode])).toEqual(run("maintenance", {}, mode));
   });
 
   it.each([
@@ -117,6 +167,26 @@ describe("parseSandboxCommand", () => {
     [["rollback", "a", "b"], "rollback takes no argument b", verbUsage("rollback")],
     [["up", "--hosts"], "--hosts N needs a value", verbUsage("up")],
     [["deploy", "--unhealthy=yes"], "--unhealthy takes no value", verbUsage("deploy")],
+    [["shell", "1", "id"], "shell takes no argument id", verbUsage("shell")],
+    [["logs", "--lines"], "--lines N needs a value", verbUsage("logs")],
+    [["logs", "--lines", "0"], "--lines takes a number from 1 to 10000, not 0", verbUsage("logs")],
+    [["logs", "--lines", "ten"], "--lines takes a number from 1 to 10000, not ten", verbUsage("logs")],
+    [["logs", "--lines", "10001"], "--lines takes a number from 1 to 10000, not 10001", verbUsage("logs")],
+    [["status", "--lines", "5"], "status takes no option --lines", verbUsage("status")],
+    [["backup", "now"], "backup takes no argument now", verbUsage("backup")],
+    [["backups", "--confirm"], "backups takes no option --confirm", verbUsage("backups")],
+    [["restore"], "restore needs <backup-id>", verbUsage("restore")],
+    [["restore", "--confirm"], "restore needs <backup-id>", verbUsage("restore")],
+    [
+      ["restore", "20261206192000-1a2b3c4"],
+      "restore: 20261206192000-1a2b3c4 is not a backup id (YYYYMMDDhhmmss-<release-id>, as backups lists them)",
+      verbUsage("restore"),
+    ],
+    [["migrate", "sideways"], "migrate takes up|down|status, not sideways", verbUsage("migrate")],
+    [["migrate", "up", "now"], "migrate takes no argument now", verbUsage("migrate")],
+    [["maintenance"], "maintenance needs on|off|status", verbUsage("maintenance")],
+    [["maintenance", "yes"], "maintenance takes on|off|status, not yes", verbUsage("maintenance")],
+    [["deploy", "--confirm"], "deploy takes no option --confirm", verbUsage("deploy")],
   ])("refuses %j: %s, then the usage", (args, problem, usage) => {
     expect(refusal(args)).toBe(`${problem}\n${usage}`);
   });
@@ -145,5 +215,16 @@ describe("npm run sandbox -- --help", () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(`status takes no option --verbose\n${verbUsage("status")}\n`);
+  });
+});
+
+describe("the README's sandbox section", () => {
+  it("shows every verb", () => {
+    const readme = readFileSync(join(__dirname, "../../README.md"), "utf8");
+    const section = readme.slice(
+      readme.indexOf("## A local VPS to play with (sandbox)"),
+      readme.indexOf("## Use it for your app"),
+    );
+    for (const verb of VERBS) expect(section).toMatch(new RegExp(`npm run sandbox -- ${verb}\\b`));
   });
 });

@@ -20,4 +20,19 @@ describe("loadFromPulumiRuntime", () => {
     );
     expect(runtime.resources).toEqual([]);
   });
+
+  it("refuses hosts without their host key (which the sandbox ignores), before any resource exists", () => {
+    const runtime = installMocks("staging");
+    const config = pulumiConfigOf("staging");
+    const hosts = JSON.parse(config["pipeline:hosts"] ?? "[]") as Record<string, unknown>[];
+    const withoutKeys = hosts.map((host) =>
+      Object.fromEntries(Object.entries(host).filter(([key]) => key !== "hostKey")),
+    );
+    pulumi.runtime.setAllConfig({ ...config, "pipeline:hosts": JSON.stringify(withoutKeys) }, [
+      "pipeline:adminPrivateKey",
+      "pipeline:appEnv",
+    ]);
+    expect(() => loadFromPulumiRuntime()).toThrow(/pipeline:hosts\[0\]\.hostKey: is required/);
+    expect(runtime.resources).toEqual([]);
+  });
 });
