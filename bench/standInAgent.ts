@@ -22,7 +22,7 @@ export type PhaseSeconds = Record<SleptPhase, number>;
 export const STAND_IN_PHASE_SECONDS: PhaseSeconds = { install: 1, migrate: 0.2, switch: 0.4, health: 0.4 };
 
 export interface StandInAgentOptions {
-  /** A directory the deploy user owns: the stand-in keeps its release list there (`releases`, newest last). */
+  /** A directory the deploy user owns: the stand-in keeps its release list there (`stand-in-releases`, current last). */
   stateDir: string;
   phaseSeconds?: PhaseSeconds;
 }
@@ -42,7 +42,7 @@ function exitCode(name: keyof typeof AGENT_EXIT): string {
 function settings(options: StandInAgentOptions): string[] {
   return [
     `readonly RELEASE_ID_PATTERN=${quote(RELEASE_ID_PATTERN)}`,
-    `readonly RELEASES_FILE=${quote(`${options.stateDir}/releases`)}`,
+    `readonly RELEASES_FILE=${quote(`${options.stateDir}/stand-in-releases`)}`,
     `readonly CONTRACT_VERBS=${quote(` ${AGENT_VERB_NAMES.join(" ")} `)}`,
     `readonly SAFE_COMMAND_PATTERN=${quote("^[][A-Za-z0-9 ._-]*$")}`,
   ];

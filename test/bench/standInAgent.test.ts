@@ -2,7 +2,7 @@
 // lines, the replaced release) as the runner reads it, and the artifact drained from stdin. The short sleeps only
 // keep the tests quick; nothing here is timed.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -18,6 +18,8 @@ const RELEASE_B = "20261122150501-2b3c4d5e6f70";
 let dir = "";
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "stand-in-"));
+  // The state directory of a stand-in host is the app root, which holds the release layout (releases/, shared/).
+  for (const entry of ["releases", "shared"]) mkdirSync(join(dir, entry));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
