@@ -34,8 +34,14 @@ const MODES: readonly Mode[] = [
   { name: "8 hosts, batchSize 1 (one after another)", batchSize: 1 },
 ];
 
+/** How long the machine's load is sampled before the runs, while the stand-ins sit idle. */
+const IDLE_SAMPLE_SECONDS = 5;
+
 export interface StandInBench {
   phaseSeconds: PhaseSeconds;
+  cores: number;
+  /** Cores' worth of CPU the machine spends while the stand-ins sit idle: other work on this machine. */
+  idleCores: number;
   oneHost: Timing;
   modes: (Mode & Timing)[];
 }
@@ -44,6 +50,7 @@ export async function benchStandInFleet(
   fleet: readonly HostHandle[],
   workDir: string,
   repeat: number,
+  cores: number,
   log: (message: string) => void,
   phaseSeconds: PhaseSeconds = STAND_IN_PHASE_SECONDS,
 ): Promise<StandInBench> {
@@ -75,6 +82,10 @@ export async function benchStandInFleet(
   });
 
   await timedDeploy(withBatch("100%"), "stand-ins: warm-up deploy to every host");
+  const idleBefore = busyCpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SAMPLE_SECONDS * 1000));
+  const idleCores = (busyCpuSeconds() - idleBefore) / IDLE_SAMPLE_SECONDS;
+  log(`stand-ins idle: the machine is busy ${idleCores.toFixed(2)} of ${cores} cores`);
   const first = fleet[0];
   if (!first) throw new Error("benchStandInFleet: no host");
   const single = withBatch(1, [first]);
@@ -90,6 +101,8 @@ export async function benchStandInFleet(
   }
   return {
     phaseSeconds,
+    cores,
+    idleCores,
     oneHost: timing(oneHost),
     modes: MODES.map((mode, index) => ({ ...mode, ...timing(modeRuns[index] ?? []) })),
   };
@@ -133,5 +146,7 @@ export function standInReport(bench: StandInBench, repeat: number): string[] {
       `command, restrictions); its agent drains the artifact (upload, timed as it goes) and sleeps ${phases} ` +
       `(${slept.toFixed(1)} s in all): the real ship script and fleet loop, without the agents' CPU. ` +
       `Real hosts: npm run bench -- --only fleet.`,
+    `While the stand-ins sit idle the machine is busy ${bench.idleCores.toFixed(2)} of ${bench.cores} cores ` +
+      `(other work on this machine): the runs share what is left with the ssh clients, sshd and the stand-ins.`,
   ];
 }

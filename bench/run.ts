@@ -358,7 +358,10 @@ async function main(): Promise<void> {
     }
     if (onlyPart() === "fleet-standin") {
       const fleet = await createFleet(hosts, OWNER);
-      for (const line of standInReport(await benchStandInFleet(fleet, workDir, REPEAT, log), REPEAT))
+      for (const line of standInReport(
+        await benchStandInFleet(fleet, workDir, REPEAT, cpus().length, log),
+        REPEAT,
+      ))
         console.log(line);
       return;
     }
@@ -383,7 +386,13 @@ async function main(): Promise<void> {
     const fleet = await benchFleet(realFleet, workDir, REPEAT, cpus().length, log);
     // The real hosts' idle apps and daemons would load the cores the stand-ins are meant to leave free.
     await destroyHosts(hosts, realFleet);
-    const standIn = await benchStandInFleet(await createFleet(hosts, OWNER), workDir, REPEAT, log);
+    const standIn = await benchStandInFleet(
+      await createFleet(hosts, OWNER),
+      workDir,
+      REPEAT,
+      cpus().length,
+      log,
+    );
     report(pipeline, inPlace, realApp, proxy);
     console.log("");
     for (const line of fleetReport(fleet, REPEAT)) console.log(line);
