@@ -1,7 +1,6 @@
 // Fleet deploys: the ship script on one host against the same script on eight hosts, serially (batchSize 1), in
 // two batches (batchSize 50%) and all at once (100%). Every local host shares this machine's cores, so the parallel
 // batches measure CPU contention as well as the batching itself: on separate servers a batch costs about one host.
-import { readFileSync } from "node:fs";
 import type { PipelineConfig } from "../src/config/types";
 import {
   buildArtifact,
@@ -13,6 +12,7 @@ import {
   writeRunnerFiles,
 } from "../src/sandbox";
 import { type HostHandle, createHost } from "../src/testhost";
+import { busyCpuSeconds } from "./machineCpu";
 import { figure, type Figure } from "./table";
 
 export const FLEET_SIZE = 8;
@@ -33,20 +33,9 @@ export interface FleetBench {
 }
 
 /** Wall time of the ship script, and the CPU time the whole machine (runner, hosts, apps) spent meanwhile. */
-interface Timing {
+export interface Timing {
   seconds: Figure;
   cpuSeconds: Figure;
-}
-
-/** CPU seconds this machine has been busy since boot (all cores; /proc/stat, USER_HZ = 100). */
-function busyCpuSeconds(): number {
-  const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return (fields.reduce((sum, value) => sum + value, 0) - idle) / 100;
 }
 
 /** Creates the fleet's hosts (pushed onto `hosts` as they come, for the caller's clean-up). */

@@ -38,6 +38,7 @@ import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
 import { benchFleet, createFleet, fleetReport } from "./fleetDeploys";
+import { benchStandInFleet, standInReport } from "./fleetStandIn";
 import { NONE, type Row, type Target, figure, formatFigure, met, renderTable } from "./table";
 
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}bench`;
@@ -281,11 +282,12 @@ function report(
   for (const line of proxyReport(proxy, REPEAT)) console.log(line);
 }
 
-const PARTS = ["proxy", "pipeline", "fleet"] as const;
+const PARTS = ["proxy", "pipeline", "fleet", "fleet-standin"] as const;
 
 /**
- * `npm run bench -- --only proxy|pipeline|fleet`: just the proxy's part, just the pipeline's deploys and rollbacks
- * with the agent's phase timings, or just the fleet deploys (on hosts each provisions itself).
+ * `npm run bench -- --only proxy|pipeline|fleet|fleet-standin`: just the proxy's part, just the pipeline's deploys
+ * and rollbacks with the agent's phase timings, just the fleet deploys (on hosts each provisions itself), or just
+ * the fleet deploys on CPU-light stand-in hosts.
  */
 function onlyPart(): (typeof PARTS)[number] | undefined {
   const index = process.argv.indexOf("--only");
@@ -331,6 +333,15 @@ function missedTargetLine(row: BenchRow): string {
   return line;
 }
 
+/** Destroys `which` and takes them off `hosts` (the list the exit handlers clean up). */
+async function destroyHosts(hosts: HostHandle[], which: readonly HostHandle[]): Promise<void> {
+  for (const host of which) {
+    log(`destroying ${host.address}`);
+    await destroyHost(host);
+    hosts.splice(hosts.indexOf(host), 1);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.platform !== "linux" || process.getuid?.() !== 0)
     throw new Error("the bench needs Linux and root (it creates namespaces)");
@@ -342,6 +353,15 @@ async function main(): Promise<void> {
     if (onlyPart() === "fleet") {
       const fleet = await createFleet(hosts, OWNER);
       for (const line of fleetReport(await benchFleet(fleet, workDir, REPEAT, cpus().length, log), REPEAT))
+        console.log(line);
+      return;
+    }
+    if (onlyPart() === "fleet-standin") {
+      const fleet = await createFleet(hosts, OWNER);
+      for (const line of standInReport(
+        await benchStandInFleet(fleet, workDir, REPEAT, cpus().length, log),
+        REPEAT,
+      ))
         console.log(line);
       return;
     }
@@ -362,17 +382,25 @@ async function main(): Promise<void> {
     session = await connect(host);
     const inPlace = await benchInPlace(host, session);
     const realApp = await benchRealApp(host, session, workDir, REPEAT, log);
-    const fleet = await benchFleet(await createFleet(hosts, OWNER), workDir, REPEAT, cpus().length, log);
+    const realFleet = await createFleet(hosts, OWNER);
+    const fleet = await benchFleet(realFleet, workDir, REPEAT, cpus().length, log);
+    // The real hosts' idle apps and daemons would load the cores the stand-ins are meant to leave free.
+    await destroyHosts(hosts, realFleet);
+    const standIn = await benchStandInFleet(
+      await createFleet(hosts, OWNER),
+      workDir,
+      REPEAT,
+      cpus().length,
+      log,
+    );
     report(pipeline, inPlace, realApp, proxy);
     console.log("");
     for (const line of fleetReport(fleet, REPEAT)) console.log(line);
+    console.log("");
+    for (const line of standInReport(standIn, REPEAT)) console.log(line);
   } finally {
     session?.end();
-    for (const host of [...hosts]) {
-      log(`destroying ${host.address}`);
-      await destroyHost(host);
-      hosts.splice(hosts.indexOf(host), 1);
-    }
+    await destroyHosts(hosts, [...hosts]);
     removeHandlers();
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -233,6 +233,24 @@ describe("renderShipScript", () => {
     ]);
   });
 
+  it("reads each host's log once for the table, which it renders once for stdout and the job summary", () => {
+    // A sed in front of the real one that counts the table's reads (the phase line pattern) of the hosts' logs.
+    const realSed = spawnSync("bash", ["-c", "command -v sed"], { encoding: "utf8" }).stdout.trim();
+    const reads = join(dir, "phase-reads.log");
+    writeFileSync(
+      join(dir, "sed"),
+      `#!/usr/bin/env bash\nif [[ "$*" == *"release-agent: phase"* ]]; then echo read >>"${reads}"; fi\nexec ${realSed} "$@"\n`,
+    );
+    chmodSync(join(dir, "sed"), 0o755);
+    const summary = join(dir, "summary.md");
+    const run = ship({ GITHUB_STEP_SUMMARY: summary });
+    expect(run.status).toBe(0);
+    const table = (text: string) => text.split("\n").filter((line) => line.startsWith("| qa-"));
+    expect(table(run.stdout)).toHaveLength(3);
+    expect(table(readFileSync(summary, "utf8"))).toEqual(table(run.stdout));
+    expect(readFileSync(reads, "utf8").trim().split("\n")).toHaveLength(3);
+  });
+
   it("shows the time of the phase a host failed in, marked failed", () => {
     const summary = join(dir, "summary.md");
     const run = ship(
