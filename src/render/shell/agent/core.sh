@@ -22,6 +22,8 @@ INTERRUPTED_BY=""
 BACKUP_ID=""
 BACKUP_PARTIAL=""
 RESTORE_INPUT=""
+# Whether the release has migrations to run: yes, no or unknown (check_pending_migrations).
+MIGRATIONS_PENDING=unknown
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
 # The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
