@@ -85,6 +85,15 @@ describe("backup_before_migrations (a deploy)", () => {
     );
   });
 
+  it("marks the backup it took, not a newer-named one already there", () => {
+    const box = sandbox({ migrationsUpToDateCommand: "exit 1" });
+    box.run('mkdir -p "$BACKUPS_DIR"');
+    writeFileSync(box.path("BACKUPS_DIR", `20991231000000-${CURRENT}.dump`), "taken by hand");
+    const result = box.run(`${DEPLOY}; echo "$BACKUP_ID"`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(marks(box)).toEqual([`${result.stdout.trim()}.before-migrations`]);
+  });
+
   it("runs the command in the new release with the app's environment", () => {
     const box = sandbox({ migrationsUpToDateCommand: 'echo "$PWD $DATABASE_URL" > "$HOME/seen"' });
     expect(box.run(DEPLOY).status).toBe(0);
@@ -185,7 +194,7 @@ describe("warn_schema_ahead (rollback)", () => {
     expect(result.stderr).toBe(
       [
         `release-agent: warning: ${OLDER} lacks migrations of ${CURRENT} (migrations/): 002_orders.js 003_refunds.js`,
-        `release-agent: warning: the database keeps what they applied, so its schema is ahead of ${OLDER}'s code, and migrate-rollback in ${OLDER} cannot revert them (their files are not in it)`,
+        `release-agent: warning: unless they were reverted, the database keeps what they applied: its schema is ahead of ${OLDER}'s code, and migrate-rollback in ${OLDER} cannot revert them (their files are not in it)`,
         `release-agent: warning: the order that works: revert them first with ${CURRENT} current (migrate-rollback, once per batch), then roll back; or keep the schema ahead when ${OLDER}'s code works with it`,
         `release-agent: switching to ${OLDER}`,
         `release-agent: rolled back to ${OLDER} (was ${CURRENT})`,

@@ -35,10 +35,11 @@ migrations_missing_from() {
   comm -23 <(migration_files "$1") <(migration_files "$2")
 }
 
-# Marks the newest backup on this host as the one before a schema change (<what>); nothing when there is none.
+# Marks the backup this call took (BACKUP_ID), else the newest on this host (the caller's, --backup-taken), as the one
+# before a schema change (<what>); nothing when there is none.
 mark_before_schema_change() {
-  local what=$1 id
-  id=$(list_backups | tail -n 1)
+  local what=$1 id=$BACKUP_ID
+  if [ -z "$id" ]; then id=$(list_backups | tail -n 1); fi
   if [ -z "$id" ]; then
     log "no backup on this host to mark as the one before $what"
     return 0
@@ -110,6 +111,6 @@ warn_schema_ahead() {
   missing=$(migrations_missing_from "$RELEASES_DIR/$current" "$RELEASES_DIR/$target")
   if [ -z "$missing" ]; then return 0; fi
   log "warning: $target lacks migrations of $current ($MIGRATIONS_DIR/): $(paste -sd ' ' <<<"$missing")"
-  log "warning: the database keeps what they applied, so its schema is ahead of $target's code, and migrate-rollback in $target cannot revert them (their files are not in it)"
+  log "warning: unless they were reverted, the database keeps what they applied: its schema is ahead of $target's code, and migrate-rollback in $target cannot revert them (their files are not in it)"
   log "warning: the order that works: revert them first with $current current (migrate-rollback, once per batch), then roll back; or keep the schema ahead when $target's code works with it"
 }
