@@ -1,11 +1,11 @@
 // The release agent's migration functions (agent/migrations.sh) in the harness of agentHarness.ts: whether a release
 // has migrations to run (app.migrationsUpToDateCommand), the backup before them and its mark, and the warning of a
 // rollback to a release that lacks migration files (app.migrationsDir). The dump command is a stand-in.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../../src/config/types";
 import { AGENT_EXIT } from "../../../src/render/agentProtocol";
-import { AgentSandbox } from "./agentHarness";
+import { AgentSandbox, shellQuote } from "./agentHarness";
 import { production, staging } from "./fixtures";
 
 const CURRENT = "20261122140501-1a2b3c4";
@@ -41,10 +41,15 @@ function sandbox(
   return box;
 }
 
-/** Writes empty migration files into <dir>/migrations. */
-function migrations(dir: string, names: readonly string[]): void {
-  mkdirSync(`${dir}/migrations`, { recursive: true });
-  for (const name of names) writeFileSync(`${dir}/migrations/${name}`, "");
+/** Writes empty migration files into <dir>/migrations, as the agent's user (it may remove them). */
+function migrations(box: AgentSandbox, dir: string, names: readonly string[]): void {
+  const made = box.run(
+    [
+      `mkdir -p ${shellQuote(`${dir}/migrations`)}`,
+      ...names.map((n) => `touch ${shellQuote(`${dir}/migrations/${n}`)}`),
+    ].join("\n"),
+  );
+  expect(made.status, made.stderr).toBe(0);
 }
 
 const dumps = (box: AgentSandbox) =>
@@ -94,8 +99,13 @@ describe("backup_before_migrations (a deploy)", () => {
     expect(marks(box)).toEqual([`${result.stdout.trim()}.before-migrations`]);
   });
 
-  it("runs the command in the new release with the app's environment", () => {
-    const box = sandbox({ migrationsUpToDateCommand: 'echo "$PWD $DATABASE_URL" > "$HOME/seen"' });
+  it("runs the command in the new release with the app's environment, and not at all with backup.beforeMigrations off", () => {
+    const command = 'echo "$PWD $DATABASE_URL" > "$HOME/seen"';
+    const off = sandbox({ migrationsUpToDateCommand: command }, staging);
+    expect(off.run(DEPLOY).status).toBe(0);
+    expect(existsSync(`${off.settings.APP_HOME}/seen`)).toBe(false);
+    expect(dumps(off)).toEqual([]);
+    const box = sandbox({ migrationsUpToDateCommand: command });
     expect(box.run(DEPLOY).status).toBe(0);
     expect(readFileSync(`${box.settings.APP_HOME}/seen`, "utf8")).toMatch(
       new RegExp(`/work/${NEW} postgres://app@db/app\\n$`),
@@ -104,13 +114,13 @@ describe("backup_before_migrations (a deploy)", () => {
 
   it("without the command backs up as before, and marks the backup only when the release adds migration files", () => {
     const box = sandbox();
-    migrations(box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
-    migrations(`${box.root}/work/${NEW}`, ["001_users.js"]);
+    migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
+    migrations(box, `${box.root}/work/${NEW}`, ["001_users.js"]);
     expect(box.run(DEPLOY).status).toBe(0);
     expect(dumps(box)).toHaveLength(1);
     expect(marks(box)).toEqual([]);
 
-    migrations(`${box.root}/work/${NEW}`, ["002_orders.js"]);
+    migrations(box, `${box.root}/work/${NEW}`, ["002_orders.js"]);
     const second = box.run(`new_backup_id() { echo "20991231000000-$1"; }; ${DEPLOY}; echo "$BACKUP_ID"`);
     expect(second.status, second.stderr).toBe(0);
     expect(dumps(box)).toHaveLength(2);
@@ -128,13 +138,6 @@ describe("backup_before_migrations (a deploy)", () => {
     expect(result.stderr).toContain("backup before the migrations: taken by the caller");
     expect(dumps(box)).toHaveLength(2);
     expect(marks(box)).toEqual([`${callers}.before-migrations`]);
-  });
-
-  it("runs no command and takes no backup with backup.beforeMigrations off", () => {
-    const box = sandbox({ migrationsUpToDateCommand: 'touch "$HOME/ran"; exit 1' }, staging);
-    expect(box.run(DEPLOY).status).toBe(0);
-    expect(existsSync(`${box.settings.APP_HOME}/ran`)).toBe(false);
-    expect(dumps(box)).toEqual([]);
   });
 });
 
@@ -185,8 +188,8 @@ describe("backup_before_migration_verb (migrate, migrate-rollback)", () => {
 describe("warn_schema_ahead (rollback)", () => {
   it("names the migrations the target lacks and the order that works, before the switch, and still switches", () => {
     const box = sandbox();
-    migrations(box.path("RELEASES_DIR", CURRENT), ["001_users.js", "002_orders.js", "003_refunds.js"]);
-    migrations(box.path("RELEASES_DIR", OLDER), ["001_users.js"]);
+    migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js", "002_orders.js", "003_refunds.js"]);
+    migrations(box, box.path("RELEASES_DIR", OLDER), ["001_users.js"]);
     const result = box.run(
       `take_lock() { :; }; go_live() { echo "release-agent: switching to $1" >&2; }; RELEASE=${OLDER}; verb_rollback`,
     );
@@ -205,11 +208,43 @@ describe("warn_schema_ahead (rollback)", () => {
 
   it("says nothing when the target has every migration file, or app.migrationsDir is empty", () => {
     const box = sandbox();
-    migrations(box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
-    migrations(box.path("RELEASES_DIR", OLDER), ["001_users.js", "000_setup.js"]);
+    migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
+    migrations(box, box.path("RELEASES_DIR", OLDER), ["001_users.js", "000_setup.js"]);
     expect(box.run(`warn_schema_ahead ${CURRENT} ${OLDER}`).stderr).toBe("");
     const off = sandbox({ migrationsDir: "" });
-    migrations(off.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
+    migrations(off, off.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
     expect(off.run(`warn_schema_ahead ${CURRENT} ${OLDER}`).stderr).toBe("");
+  });
+});
+
+describe("warn_schema_left_ahead (a deploy that switches back by itself)", () => {
+  it("names the migrations the failed release left applied and the backup before them, before switching back (none added: nothing)", () => {
+    const box = sandbox();
+    const backup = `20261122150000-${CURRENT}`;
+    migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
+    migrations(box, box.path("RELEASES_DIR", NEW), ["001_users.js", "002_orders.js"]);
+    const result = box.run(
+      [
+        'restore_release() { echo "release-agent: switching back to $1" >&2; }',
+        `NEW_RELEASE=${NEW}; SWITCHED_FROM=${CURRENT}; BACKUP_ID=${backup}`,
+        "undo_unfinished_deploy",
+      ].join("\n"),
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toBe(
+      [
+        `release-agent: warning: the migrations ${NEW} added stay applied after the switch back (migrations/): 002_orders.js; ${CURRENT} runs with a schema ahead of its code`,
+        `release-agent: warning: ${NEW} is removed with their files, so migrate-rollback cannot revert them: deploy a fixed release (they are applied already), or restore the backup taken before them (restore ${backup})`,
+        `release-agent: switching back to ${CURRENT}`,
+        "",
+      ].join("\n"),
+    );
+    expect(existsSync(box.path("RELEASES_DIR", NEW))).toBe(false);
+
+    migrations(box, box.path("RELEASES_DIR", NEW), ["001_users.js"]);
+    const quiet = box.run(
+      `restore_release() { :; }; NEW_RELEASE=${NEW}; SWITCHED_FROM=${CURRENT}; undo_unfinished_deploy`,
+    );
+    expect(quiet.stderr).toBe("");
   });
 });

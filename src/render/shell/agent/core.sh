@@ -183,6 +183,7 @@ on_exit() {
 undo_unfinished_deploy() {
   stop_upload
   if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
+  if [ "$SWITCHED_FROM" != none ] && [ -n "$NEW_RELEASE" ]; then warn_schema_left_ahead "$NEW_RELEASE" "$SWITCHED_FROM" || true; fi
   if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
   if [ -n "$NEW_RELEASE" ]; then remove_tree "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
 }
