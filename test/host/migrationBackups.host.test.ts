@@ -2,7 +2,8 @@
 // carry a migrations/ directory and say whether they have migrations to run (app.migrationsUpToDateCommand), a
 // database that is a file of applied migration names (so the cycle needs no database server; backup.host.test.ts
 // runs the real pg_dump). Deploys without migrations take no backup, the one before a schema change is marked and
-// outlives backup.keep, a rollback behind a migration warns and still switches, and the order it names works.
+// outlives backup.keep, a rollback behind a migration warns and still switches, the order it names works, and a
+// deploy that switches back by itself after migrating names the migrations it left applied and the backup before them.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,7 @@ import {
   type Stack,
   asRoot,
   currentRelease,
+  deploy,
   deployOk,
   makeRelease,
   provisionedStack,
@@ -35,8 +37,8 @@ const MIGRATE_DOWN = `last="$(tail -n 1 "$DATABASE_FILE")"; [ -f "migrations/$la
 const UP_TO_DATE = `for f in migrations/*; do [ -f "$f" ] || continue; grep -qxF "\${f##*/}" "$DATABASE_FILE" 2>/dev/null || exit 1; done`;
 
 /** A release of the example app whose artifact also holds migrations/<name> for each name. */
-function releaseWithMigrations(stack: Stack, names: readonly string[]): Release {
-  const release = makeRelease(stack.config);
+function releaseWithMigrations(stack: Stack, names: readonly string[], healthy = true): Release {
+  const release = makeRelease(stack.config, healthy);
   const work = mkdtempSync(join(tmpdir(), "migrations-artifact-"));
   try {
     execFileSync("tar", ["-xzf", release.artifact, "-C", work]);
@@ -155,5 +157,23 @@ describe("backups around schema changes, and rollbacks behind them (real host)",
     expect(await database()).toEqual(["001_users.sql"]);
     expect((await agent(`rollback ${releases.same?.id}`)).code).toBe(0);
     expect(await currentRelease(host, stack.config)).toBe(releases.same?.id);
+  });
+
+  it("a deploy that migrates and then fails its health gate switches back and names what it left applied", async () => {
+    const broken = releaseWithMigrations(stack, ["001_users.sql", "003_refunds.sql"], false);
+    const result = await deploy(stack, broken);
+    expect(result.code).toBe(AGENT_EXIT.unhealthy);
+    expect(await currentRelease(host, stack.config)).toBe(releases.same?.id);
+    expect(await database()).toEqual(["001_users.sql", "003_refunds.sql"]);
+    const output = result.stdout + result.stderr;
+    expect(output).toContain(
+      `release-agent: warning: the migrations ${broken.id} added stay applied after the switch back (migrations/): 003_refunds.sql; ${releases.same?.id} runs with a schema ahead of its code`,
+    );
+    const [backup] = (await backups())
+      .map((line) => line.split(" ")[0] ?? "")
+      .filter((id) => id.endsWith(`-${releases.same?.id}`))
+      .sort()
+      .reverse();
+    expect(output).toContain(`or restore the backup taken before them (restore ${backup})`);
   });
 });
