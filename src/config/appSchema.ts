@@ -12,6 +12,13 @@ const command = (example: string) =>
     error: `must be a single line (join several commands with &&, for example '${example}')`,
   });
 
+/** A relative path inside the release, or "" (the feature that reads it is off). */
+const optionalRelativePath = text(
+  'use a path inside the repository such as migrations, or "" to turn it off',
+).refine((p) => p === "" || (!p.startsWith("/") && !p.split("/").includes("..") && !p.includes("\n")), {
+  error: "must be a relative path inside the release, without '..' (for example migrations), or \"\"",
+});
+
 /** A CI job command; the empty string turns the job off (and removes its required check). */
 const optionalCommand = (example: string) => command(example);
 
@@ -117,6 +124,16 @@ export const appSchema = z
     migrateStatusCommand: command("pnpm run migrate:status")
       .default("pnpm run --if-present migrate:status")
       .describe("Prints migration status (migrate workflow, action 'status')."),
+    migrationsUpToDateCommand: command("npx knex migrate:list | grep -q 'No Pending Migration files Found'")
+      .default("")
+      .describe(
+        "Says whether the database has migrations to run: it runs in the new release (like migrateCommand) before the migrations and exits 0 only when there are none; any other exit means there are (or it could not tell). A deploy and the migrate verb back up first (backup.beforeMigrations) only when it did not exit 0. Empty: unknown, every deploy backs up. Commands for knex, node-pg-migrate and Prisma are in the README.",
+      ),
+    migrationsDir: optionalRelativePath
+      .default("migrations")
+      .describe(
+        "Directory of the migration files inside a release (knex's and node-pg-migrate's default: migrations). A rollback to a release that lacks files of the current one warns before it switches, naming them and the order that works; a deploy that adds files marks the backup before it as one before a schema change (see backup.keep). Empty: no comparison.",
+      ),
     services: z
       .array(service, { error: "must be a list such as [{type: postgres}, {type: redis}]" })
       .max(4)

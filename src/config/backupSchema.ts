@@ -35,7 +35,7 @@ export const backupSchema = z
     keep: integer(1, 1000, "use a count such as 7")
       .default(7)
       .describe(
-        "Dumps kept on each host under shared/backups/ (mode 0600); older ones are removed after each backup.",
+        "Dumps kept on each host under shared/backups/ (mode 0600), pruned after each backup: the keep newest stay, and so do the keep newest of those taken before a schema change (marked before-migrations: a deploy or migrate call ran migrations after them), so deploys without migrations never push those out.",
       ),
     maxRestoreMegabytes: integer(1, 1048576, "use megabytes, such as 10240")
       .default(10240)
@@ -45,7 +45,7 @@ export const backupSchema = z
     beforeMigrations: boolean()
       .optional()
       .describe(
-        "Take a backup before migrating: a deploy whose release has migrations to run (and a current release to back up), and the migrate workflow's migrate and rollback actions. A failed backup stops the deploy before anything changes. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
+        "Take a backup before migrating: a deploy whose release has migrations to run (app.migrationsUpToDateCommand did not exit 0, or is not set) and a current release to back up, the migrate action likewise, and every migrate rollback (a down migration). A failed backup stops the call before anything changes. Default: true for a production-like environment (a name with the word production or prod, e.g. production-eu, prod, eu.prod), else false.",
       ),
   })
   .prefault({})

@@ -67,7 +67,7 @@ export const AGENT_SWITCHES = {
   "--maintenance":
     "maintenance mode from before the migrations until the call ends (a deploy: until the new release is live or the old one is back); switched off then only when this call switched it on",
   "--backup-taken":
-    "the caller backed up the database just before this deploy (the deploy workflow's backup step): no backup of the agent's own before the migrations",
+    "the caller backed up the database just before this call (the deploy or migrate workflow's backup step): no backup of the agent's own before the migrations",
   "--confirm":
     "restore even though maintenance mode is off (the app keeps serving while its database is replaced)",
   "--stdin":
@@ -121,7 +121,7 @@ export const AGENT_VERBS = {
   },
   rollback: {
     summary:
-      "Switch current to the given release (default: the one before current) and reload pm2. No rebuild.",
+      "Switch current to the given release (default: the one before current) and reload pm2. No rebuild. Warns first when the target lacks migration files (app.migrationsDir) of the current release, naming them and the order that works.",
     argument: { kind: "releaseId", required: false },
     takesActor: true,
     switches: [],
@@ -166,22 +166,24 @@ export const AGENT_VERBS = {
     exits: [...ALWAYS, "unhealthy"],
   },
   migrate: {
-    summary: "Run pending migrations in the current release.",
+    summary:
+      "Run pending migrations in the current release (with backup.beforeMigrations, a backup first unless app.migrationsUpToDateCommand exits 0).",
     takesActor: true,
-    switches: ["--maintenance"],
+    switches: ["--maintenance", "--backup-taken"],
     audited: true,
     readsArtifact: false,
-    implementation: 'run_migration_verb "$MIGRATE_COMMAND"',
-    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed", "noProxy"],
+    implementation: 'run_migration_verb "$MIGRATE_COMMAND" up',
+    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "backupFailed", "migrationFailed", "noProxy"],
   },
   "migrate-rollback": {
-    summary: "Revert the last migration batch in the current release.",
+    summary:
+      "Revert the last migration batch in the current release (with backup.beforeMigrations, a backup first).",
     takesActor: true,
-    switches: ["--maintenance"],
+    switches: ["--maintenance", "--backup-taken"],
     audited: true,
     readsArtifact: false,
-    implementation: 'run_migration_verb "$MIGRATE_ROLLBACK_COMMAND"',
-    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed", "noProxy"],
+    implementation: 'run_migration_verb "$MIGRATE_ROLLBACK_COMMAND" down',
+    exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "backupFailed", "migrationFailed", "noProxy"],
   },
   "migrate-status": {
     summary: "Print migration status of the current release.",
@@ -189,7 +191,7 @@ export const AGENT_VERBS = {
     switches: [],
     audited: true,
     readsArtifact: false,
-    implementation: 'run_migration_verb "$MIGRATE_STATUS_COMMAND"',
+    implementation: 'run_migration_verb "$MIGRATE_STATUS_COMMAND" status',
     exits: [...ALWAYS, "lockTimeout", "releaseNotFound", "migrationFailed"],
   },
   maintenance: {

@@ -67,6 +67,8 @@ describe("loadConfig", () => {
     expect(config.deploy.keepReleases).toBe(5);
     expect(config.protection.requiredApprovals).toBe(1);
     expect(config.githubOwner).toBe("acme");
+    expect(config.app.migrationsUpToDateCommand).toBe("");
+    expect(config.app.migrationsDir).toBe("migrations");
   });
 
   it("reads values the way Pulumi stores them: objects as JSON strings, numbers and booleans as strings", () => {
@@ -590,6 +592,24 @@ describe("loadConfig", () => {
       "app.artifactPaths",
       [],
       /^pipeline:app\.artifactPaths: must name at least one path \(for example dist\)/,
+    ],
+    [
+      "multi-line migrations up-to-date command",
+      "app.migrationsUpToDateCommand",
+      "npx knex migrate:list\nexit 0",
+      /^pipeline:app\.migrationsUpToDateCommand: must be a single line/,
+    ],
+    [
+      "absolute migrations directory",
+      "app.migrationsDir",
+      "/srv/migrations",
+      /^pipeline:app\.migrationsDir: must be a relative path inside the release, without '\.\.' \(for example migrations\), or ""/,
+    ],
+    [
+      "migrations directory escaping the release",
+      "app.migrationsDir",
+      "db/../../migrations",
+      /^pipeline:app\.migrationsDir: must be a relative path inside the release/,
     ],
     [
       "artifact path escaping the repo",

@@ -1,6 +1,13 @@
 // The migration call, run verbatim by the migrate workflow, the sandbox and the real-host tests.
 import type { PipelineConfig } from "../../config/types";
-import { AGENT_EXIT, AGENT_VERBS, type AgentVerb, type AgentVerbName, agentCall } from "../agentProtocol";
+import {
+  AGENT_EXIT,
+  AGENT_VERBS,
+  type AgentSwitch,
+  type AgentVerb,
+  type AgentVerbName,
+  agentCall,
+} from "../agentProtocol";
 import { HOST_LOOP_VARIABLES } from "./hostLoopEnvironment";
 import {
   explainExitFunction,
@@ -26,16 +33,27 @@ export interface MigrateInputs {
   MIGRATE_MAINTENANCE: string;
 }
 
+export interface MigrateOptions {
+  /**
+   * The migrate workflow backed the database up in a step of its own just before (backupSteps.ts
+   * workflowBacksUpFirst): the verbs that would back up get --backup-taken. Without it (the sandbox, the tests) the
+   * agent takes its own backup before migrating.
+   */
+  backupTaken?: boolean;
+}
+
 /**
  * One case per action and maintenance choice ("migrate:true"); the verb gets `--actor` when its contract takes one
  * (it records who ran it), and an action whose verb takes no --maintenance has no ":true" case.
  */
-function actionCases(): string[] {
+function actionCases(options: MigrateOptions): string[] {
   return Object.entries(MIGRATE_ACTIONS).flatMap(([action, name]) => {
     const verb: AgentVerb = AGENT_VERBS[name];
-    const plain = `  ${action}:false) args=(${agentCall(name, { actor: '"$ACTOR"' })}) ;;`;
+    const taken: AgentSwitch[] =
+      options.backupTaken === true && verb.switches.includes("--backup-taken") ? ["--backup-taken"] : [];
+    const plain = `  ${action}:false) args=(${agentCall(name, { switches: taken, actor: '"$ACTOR"' })}) ;;`;
     if (!verb.switches.includes("--maintenance")) return [plain];
-    const wrapped = agentCall(name, { switches: ["--maintenance"], actor: '"$ACTOR"' });
+    const wrapped = agentCall(name, { switches: ["--maintenance", ...taken], actor: '"$ACTOR"' });
     return [plain, `  ${action}:true) args=(${wrapped}) ;;`];
   });
 }
@@ -50,7 +68,10 @@ function maintenanceActions(): string[] {
  * Migrations change the database, which every host of the environment shares: running them once, on the first
  * host, is the whole job. Running them per host would apply (or revert) the same batch several times.
  */
-export function renderMigrateScript(config: Pick<PipelineConfig, "environment">): string {
+export function renderMigrateScript(
+  config: Pick<PipelineConfig, "environment">,
+  options: MigrateOptions = {},
+): string {
   return [
     ...scriptHeader(
       `Runs a migration action of ${config.environment} on its first host (the database is shared).`,
@@ -58,7 +79,7 @@ export function renderMigrateScript(config: Pick<PipelineConfig, "environment">)
     ...requireEnv([...HOST_LOOP_VARIABLES, "ACTOR", "MIGRATE_ACTION", "MIGRATE_MAINTENANCE"]),
     ...requireActor(),
     'case "$MIGRATE_ACTION:$MIGRATE_MAINTENANCE" in',
-    ...actionCases(),
+    ...actionCases(options),
     `  *:true | *:false) echo "error: action '$MIGRATE_ACTION' cannot run with maintenance $MIGRATE_MAINTENANCE (actions: ${Object.keys(MIGRATE_ACTIONS).join(", ")}; maintenance only with ${maintenanceActions().join(", ")})" >&2; exit ${AGENT_EXIT.usage} ;;`,
     `  *) echo "error: MIGRATE_MAINTENANCE must be true or false, not '$MIGRATE_MAINTENANCE'" >&2; exit ${AGENT_EXIT.usage} ;;`,
     "esac",

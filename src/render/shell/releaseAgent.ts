@@ -19,7 +19,14 @@ import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
-const AGENT_BODY_FILES = ["core.sh", "health.sh", "libpq.sh", "backups.sh", "verbs.sh"] as const;
+const AGENT_BODY_FILES = [
+  "core.sh",
+  "health.sh",
+  "libpq.sh",
+  "backups.sh",
+  "migrations.sh",
+  "verbs.sh",
+] as const;
 
 /** Characters a command may contain at all (checked before it is split on spaces; `[]` for bot logins). */
 const SAFE_COMMAND_PATTERN = "^[][A-Za-z0-9 ._-]*$";
@@ -91,6 +98,7 @@ function settings(config: PipelineConfig): string {
     MIGRATE_COMMAND: config.app.migrateCommand,
     MIGRATE_ROLLBACK_COMMAND: config.app.migrateRollbackCommand,
     MIGRATE_STATUS_COMMAND: config.app.migrateStatusCommand,
+    MIGRATIONS_DIR: config.app.migrationsDir,
     BACKUP_KEEP: config.backup.keep,
     MAX_RESTORE_BYTES: config.backup.maxRestoreMegabytes * 1024 * 1024,
     BACKUP_BEFORE_MIGRATIONS: backupBeforeMigrations(config) ? "yes" : "no",
@@ -111,6 +119,8 @@ function databaseCommands(config: PipelineConfig): string {
     assignments({ DUMP_COMMAND: config.backup.dumpCommand }),
     "# shellcheck disable=SC2016",
     assignments({ RESTORE_COMMAND: config.backup.restoreCommand }),
+    "# shellcheck disable=SC2016",
+    assignments({ MIGRATIONS_UP_TO_DATE_COMMAND: config.app.migrationsUpToDateCommand }),
   ].join("\n");
 }
 

@@ -8,7 +8,9 @@ import { ACTIONS, actionRef } from "./actions";
 import type { Permissions, Step } from "./model";
 import { hostLoopEnv, varExpr } from "./sshSteps";
 
-type BackupConfig = Pick<PipelineConfig, "environment" | "aws" | "backup">;
+type BackupConfig = Pick<PipelineConfig, "environment" | "aws" | "backup"> & {
+  app: Pick<PipelineConfig["app"], "migrationsUpToDateCommand">;
+};
 
 export function usesBackupBucket(config: Pick<PipelineConfig, "aws">): boolean {
   return config.aws?.backupBucket !== undefined;
@@ -46,12 +48,23 @@ export function awsCredentialsSteps(config: Pick<PipelineConfig, "aws">, conditi
 }
 
 /**
- * With backup.beforeMigrations: the database is backed up on the first host before the job migrates (and copied to
+ * Whether the deploy and migrate workflows back up in a step of their own before the hosts migrate (and then call
+ * the agent with --backup-taken). Only the host can tell whether a release has migrations to run
+ * (app.migrationsUpToDateCommand runs in the unpacked release), so with that command the hosts decide, unless the
+ * backup must reach the bucket (aws.backupBucket): only the workflow's step copies a dump off the host.
+ */
+export function workflowBacksUpFirst(config: BackupConfig): boolean {
+  if (!backupBeforeMigrations(config)) return false;
+  return config.app.migrationsUpToDateCommand === "" || usesBackupBucket(config);
+}
+
+/**
+ * With workflowBacksUpFirst: the database is backed up on the first host before the job migrates (and copied to
  * S3 with aws.backupBucket); a failed backup fails the job before anything changes. `condition` limits it (e.g. the
  * migrate workflow's status action needs none).
  */
 export function backupBeforeMigrationsSteps(config: BackupConfig, condition?: string): Step[] {
-  if (!backupBeforeMigrations(config)) return [];
+  if (!workflowBacksUpFirst(config)) return [];
   return [
     ...awsCredentialsSteps(config, condition),
     {

@@ -10,9 +10,8 @@ import { deployRunsConcurrency, environmentJob, hostStepsTimeoutMinutes } from "
 import { BASH_DEFAULTS, type CallJob, type Step, type StepsJob, type Workflow } from "./model";
 import { outcomeSteps, recordStartStep } from "./reporting";
 import { singleQuote } from "../../primitives/shellQuote";
-import { backupBeforeMigrations } from "../../config/backupSchema";
 import { type ShipInputs, renderShipScript } from "../runner/shipScript";
-import { backupBeforeMigrationsSteps, backupJobPermissions } from "./backupSteps";
+import { backupBeforeMigrationsSteps, backupJobPermissions, workflowBacksUpFirst } from "./backupSteps";
 import { checkoutStep, installSteps } from "./setup";
 import { hasBuildStep } from "../../config/appSchema";
 import { PACK_EXCLUDES } from "../artifactPack";
@@ -92,7 +91,8 @@ function deployJob(config: PipelineConfig): StepsJob {
       },
       writeSshFilesStep(),
       // Once, on the first host (the database is shared), and off-host with aws.backupBucket: the hosts then skip
-      // their own backup before the migrations.
+      // their own backup before the migrations. Without the step the hosts back up when their release has
+      // migrations to run.
       ...backupBeforeMigrationsSteps(config),
       {
         name: SHIP_STEP_NAME,
@@ -104,7 +104,7 @@ function deployJob(config: PipelineConfig): StepsJob {
             ACTOR: "${{ github.actor }}",
           } satisfies ShipInputs),
         },
-        run: renderShipScript(config, { backupTaken: backupBeforeMigrations(config) }),
+        run: renderShipScript(config, { backupTaken: workflowBacksUpFirst(config) }),
       },
       ...outcomeSteps(config, {
         title: `Deploy to ${config.environment}`,

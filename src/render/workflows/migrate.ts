@@ -1,7 +1,7 @@
 // migrate-<env>.yml: run, revert or inspect database migrations through the release agent.
 import type { PipelineConfig } from "../../config/types";
 import { MIGRATE_ACTIONS, type MigrateInputs, renderMigrateScript } from "../runner/migrateScript";
-import { backupBeforeMigrationsSteps, backupJobPermissions } from "./backupSteps";
+import { backupBeforeMigrationsSteps, backupJobPermissions, workflowBacksUpFirst } from "./backupSteps";
 import { BRANCH_GUARD_JOB, branchGuardJob } from "./branchGuard";
 import { environmentJob } from "./environmentJob";
 import { BASH_DEFAULTS, type Workflow } from "./model";
@@ -51,7 +51,7 @@ export function migrateWorkflow(config: PipelineConfig): Workflow {
                 ACTOR: "${{ github.actor }}",
               } satisfies MigrateInputs),
             },
-            run: renderMigrateScript(config),
+            run: renderMigrateScript(config, { backupTaken: workflowBacksUpFirst(config) }),
           },
           removeSshFilesStep(),
         ],

@@ -9,6 +9,8 @@ import { AgentSandbox, type SandboxOptions } from "./agentHarness";
 import { production, staging } from "./fixtures";
 
 const RELEASE = "20261122140501-1a2b3c4";
+/** The release a deploy builds (its directory: the sandbox's WORK_DIR). */
+const NEW = "20261122150501-5d6e7f8";
 const DUMP_COMMAND = 'printf "dump of %s" "$DATABASE_URL"';
 const RESTORE_COMMAND = 'cat > "$HOME/restored"';
 
@@ -111,6 +113,34 @@ describe("verb_backup", () => {
     expect(kept).toHaveLength(2);
     expect(kept[0]).toBe(`${old[2]}.dump`);
   });
+
+  describe("retention of the backups taken before a schema change (marked before-migrations)", () => {
+    const at = (day: number) => `202601${String(day).padStart(2, "0")}000000-${RELEASE}`;
+    function withBackups(box: AgentSandbox, days: readonly number[], marked: readonly number[]): void {
+      box.run('mkdir -p "$BACKUPS_DIR"');
+      for (const day of days) writeFileSync(box.path("BACKUPS_DIR", `${at(day)}.dump`), "old");
+      for (const day of marked)
+        writeFileSync(box.path("BACKUPS_DIR", `${at(day)}.before-migrations`), "the migrations of x\n");
+    }
+
+    it("keeps a marked backup while backup.keep newer ones without migrations come and go", () => {
+      const box = sandbox({ keep: 2 });
+      withBackups(box, [1, 2, 3, 4, 5], [1]);
+      expect(box.run("verb_backup >/dev/null").status).toBe(0);
+      const kept = backupIds(box).sort();
+      expect(kept).toHaveLength(3);
+      expect(kept.slice(0, 2)).toEqual([`${at(1)}.dump`, `${at(5)}.dump`]);
+      expect(existsSync(box.path("BACKUPS_DIR", `${at(1)}.before-migrations`))).toBe(true);
+    });
+
+    it("keeps the backup.keep newest marked ones and prunes older marked ones with their marks", () => {
+      const box = sandbox({ keep: 2 });
+      withBackups(box, [1, 2, 3, 4, 5], [1, 2, 3]);
+      expect(box.run("verb_backup >/dev/null").status).toBe(0);
+      expect(backupIds(box).sort().slice(0, 3)).toEqual([`${at(2)}.dump`, `${at(3)}.dump`, `${at(5)}.dump`]);
+      expect(existsSync(box.path("BACKUPS_DIR", `${at(1)}.before-migrations`))).toBe(false);
+    });
+  });
 });
 
 describe("verb_backups", () => {
@@ -123,6 +153,15 @@ describe("verb_backups", () => {
     writeFileSync(box.path("BACKUPS_DIR", `.partial-${ids[1]}.42`), "x");
     writeFileSync(box.path("BACKUPS_DIR", "notes.dump"), "x");
     expect(box.run("verb_backups").stdout).toBe(`${ids[1]} 3\n${ids[0]} 5\n`);
+  });
+
+  it("marks the ones taken before a schema change", () => {
+    const box = sandbox();
+    const ids = ["20260101000000", "20260102000000"].map((t) => `${t}-${RELEASE}`);
+    box.run('mkdir -p "$BACKUPS_DIR"');
+    for (const id of ids) writeFileSync(box.path("BACKUPS_DIR", `${id}.dump`), "12");
+    writeFileSync(box.path("BACKUPS_DIR", `${ids[0]}.before-migrations`), "the migrations of x\n");
+    expect(box.run("verb_backups").stdout).toBe(`${ids[1]} 2\n${ids[0]} 2 before-migrations\n`);
   });
 });
 
@@ -249,28 +288,33 @@ describe("verb_restore", () => {
 describe("backup_before_migrations", () => {
   it("is off by default outside production-like environments", () => {
     const box = sandbox({}, staging);
-    expect(box.run(`PREVIOUS=${RELEASE}; backup_before_migrations`).status).toBe(0);
+    expect(box.run(`PREVIOUS=${RELEASE}; backup_before_migrations "$WORK_DIR" ${NEW}`).status).toBe(0);
     expect(backupIds(box)).toEqual([]);
   });
 
   it("backs up with the previous release's environment in a production-like environment", () => {
     const box = sandbox({}, production);
-    const result = box.run(`PREVIOUS=${RELEASE}; backup_before_migrations; echo "$BACKUP_ID"`);
+    const result = box.run(
+      `PREVIOUS=${RELEASE}; backup_before_migrations "$WORK_DIR" ${NEW}; echo "$BACKUP_ID"`,
+    );
     expect(result.status, result.stderr).toBe(0);
     expect(backupIds(box)).toEqual([`${result.stdout.trim()}.dump`]);
   });
 
   it("is skipped with --backup-taken, and when no release is live yet", () => {
     const box = sandbox({}, production);
-    expect(box.run(`PREVIOUS=${RELEASE}; SWITCHES=" --backup-taken "; backup_before_migrations`).status).toBe(
-      0,
-    );
-    expect(box.run('PREVIOUS=""; backup_before_migrations').status).toBe(0);
+    expect(
+      box.run(`PREVIOUS=${RELEASE}; SWITCHES=" --backup-taken "; backup_before_migrations "$WORK_DIR" ${NEW}`)
+        .status,
+    ).toBe(0);
+    expect(box.run(`PREVIOUS=""; backup_before_migrations "$WORK_DIR" ${NEW}`).status).toBe(0);
     expect(backupIds(box)).toEqual([]);
   });
 
   it("stops the deploy with backupFailed when the dump fails", () => {
     const box = sandbox({ dumpCommand: "exit 1" }, production);
-    expect(box.run(`PREVIOUS=${RELEASE}; backup_before_migrations`).status).toBe(AGENT_EXIT.backupFailed);
+    expect(box.run(`PREVIOUS=${RELEASE}; backup_before_migrations "$WORK_DIR" ${NEW}`).status).toBe(
+      AGENT_EXIT.backupFailed,
+    );
   });
 });

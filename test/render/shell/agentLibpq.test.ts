@@ -170,7 +170,8 @@ describe("a pg_dump older than the database server", () => {
         'chmod +x "$WORK_DIR/bin/pg_dump"',
         'export PATH="$WORK_DIR/bin:$PATH"',
         `PREVIOUS=${RELEASE}`,
-        "backup_before_migrations",
+        'mkdir -p "$WORK_DIR/new"',
+        'backup_before_migrations "$WORK_DIR/new" 20261122150000-1a2b3c4',
       ].join("\n"),
     );
     expect(result.status).toBe(AGENT_EXIT.backupFailed);

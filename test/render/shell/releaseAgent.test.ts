@@ -184,7 +184,7 @@ describe("release agent structure", () => {
       "1 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID --maintenance,--backup-taken",
       "0 1 yes RELEASE_ID_PATTERN EXIT_BAD_RELEASE_ID -",
       "0 0 no - - -",
-      "0 0 yes - - --maintenance",
+      "0 0 yes - - --maintenance,--backup-taken",
       "0 0 no - - -",
       "1 1 yes MAINTENANCE_MODE_PATTERN EXIT_USAGE -",
       "0 1 yes BACKUP_ID_PATTERN EXIT_USAGE -",

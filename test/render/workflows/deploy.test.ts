@@ -138,6 +138,27 @@ describe("deploy-<env>.yml", () => {
       }
     });
 
+    it("with app.migrationsUpToDateCommand, leaves the backup to the hosts (they see the release's migrations): no step, no --backup-taken", () => {
+      const config = productionConfig({
+        app: { name: "storefront", migrationsUpToDateCommand: "npx prisma migrate status" },
+      });
+      const deploy = jobOf(deployOf(config), "deploy");
+      expect(stepNames(config)).not.toContain(BACKUP_STEP);
+      expect(stepNamed(deploy, SHIP_STEP_NAME).run).toBe(renderShipScript(config));
+      expect(stepNamed(deploy, SHIP_STEP_NAME).run).not.toContain("--backup-taken");
+    });
+
+    it("with app.migrationsUpToDateCommand and aws.backupBucket, keeps its step (only it copies the dump off the host)", () => {
+      const config = qaConfig({
+        app: { name: "storefront", migrationsUpToDateCommand: "npx prisma migrate status" },
+        aws: { backupBucket: {} },
+        backup: { beforeMigrations: true },
+      });
+      const deploy = jobOf(deployOf(config), "deploy");
+      expect(stepNames(config)).toContain(BACKUP_STEP);
+      expect(stepNamed(deploy, SHIP_STEP_NAME).run).toContain("--backup-taken");
+    });
+
     it("with aws.backupBucket, assumes the backup role first (OIDC) and streams the dump to the bucket", () => {
       const config = variantConfig();
       const deploy = jobOf(deployOf(config), "deploy");

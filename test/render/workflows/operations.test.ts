@@ -94,6 +94,24 @@ describe("migrate-<env>.yml backups", () => {
     expect(names(config)).not.toContain(ASSUME_STEP);
   });
 
+  it("after its own backup step, calls migrate and migrate-rollback with --backup-taken (the agent takes none of its own)", () => {
+    const run = stepNamed(migrateJob(productionConfig()), MIGRATE_STEP).run;
+    expect(run).toBe(renderMigrateScript(productionConfig(), { backupTaken: true }));
+    expect(run).toContain('migrate:false) args=(migrate --backup-taken --actor "$ACTOR") ;;');
+    expect(run).toContain(
+      'rollback:true) args=(migrate-rollback --maintenance --backup-taken --actor "$ACTOR") ;;',
+    );
+    expect(run).toContain("status:false) args=(migrate-status) ;;");
+  });
+
+  it("with app.migrationsUpToDateCommand and no bucket, has no backup step: the agent backs up when a migration needs it", () => {
+    const config = productionConfig({
+      app: { name: "storefront", migrationsUpToDateCommand: "npx prisma migrate status" },
+    });
+    expect(names(config)).not.toContain(BACKUP_STEP);
+    expect(stepNamed(migrateJob(config), MIGRATE_STEP).run).not.toContain("--backup-taken");
+  });
+
   it("with aws.backupBucket, assumes the backup role (id-token: write) before streaming the dump to the bucket", () => {
     const config = variantConfig();
     const job = migrateJob(config);

@@ -56,31 +56,26 @@ fail_on_version_mismatch() {
   fail "$EXIT_BACKUP_FAILED" "the database server is PostgreSQL $server but pg_dump is version $client, which refuses to dump a newer server: install postgresql-client-$server on the host (from the PostgreSQL project's apt repository), or set backup.dumpCommand to a pg_dump of version $server or newer. No backup was kept and nothing was changed"
 }
 
-# Keeps the BACKUP_KEEP newest backups and <spare>.
+# A backup taken before a schema change (migrations ran after it) has a mark next to it: <id>.before-migrations,
+# which names the change.
+schema_mark_file() { printf '%s/%s.before-migrations\n' "$BACKUPS_DIR" "$1"; }
+
+is_before_schema_change() { [ -f "$(schema_mark_file "$1")" ]; }
+
+# Keeps the BACKUP_KEEP newest backups, the BACKUP_KEEP newest of those marked before a schema change (so deploys
+# without migrations never push those out), and <spare>.
 prune_backups() {
-  local spare=$1 kept=0 id
+  local spare=$1 kept=0 marked=0 id
   while IFS= read -r id; do
     kept=$((kept + 1))
+    if is_before_schema_change "$id"; then
+      marked=$((marked + 1))
+      if [ "$marked" -le "$BACKUP_KEEP" ]; then continue; fi
+    fi
     if [ "$kept" -le "$BACKUP_KEEP" ] || [ "$id" = "$spare" ]; then continue; fi
     log "pruning backup $id"
-    rm -f "$(backup_file "$id")"
+    rm -f "$(backup_file "$id")" "$(schema_mark_file "$id")"
   done < <(list_backups | sort -r)
-}
-
-# Before a deploy's migrations (the lock is held, nothing has changed yet): with backup.beforeMigrations, unless
-# the caller took one (--backup-taken) or no release is live yet.
-backup_before_migrations() {
-  if [ "$BACKUP_BEFORE_MIGRATIONS" != yes ]; then return 0; fi
-  if has_switch --backup-taken; then
-    log "backup before the migrations: taken by the caller"
-    return 0
-  fi
-  if [ -z "$PREVIOUS" ]; then
-    log "backup before the migrations: no release is live yet, nothing to back up"
-    return 0
-  fi
-  BACKUP_ID=$(new_backup_id "$PREVIOUS")
-  take_backup "$BACKUP_ID" "$PREVIOUS"
 }
 
 # stdin -> a temporary file (0600), before the lock: the restore command reads a whole dump, never a stream that
@@ -114,7 +109,7 @@ verb_backup() {
 verb_backups() {
   local id
   while IFS= read -r id; do
-    printf '%s %s\n' "$id" "$(stat -c %s "$(backup_file "$id")")"
+    printf '%s %s%s\n' "$id" "$(stat -c %s "$(backup_file "$id")")" "$(if is_before_schema_change "$id"; then echo " before-migrations"; fi)"
   done < <(list_backups | sort -r)
 }
 

@@ -22,6 +22,8 @@ INTERRUPTED_BY=""
 BACKUP_ID=""
 BACKUP_PARTIAL=""
 RESTORE_INPUT=""
+# Whether the release has migrations to run: yes, no or unknown (check_pending_migrations).
+MIGRATIONS_PENDING=unknown
 # yes while maintenance mode is on because this call switched it on (on_exit switches it off again).
 MAINTENANCE_OF_THIS_CALL=no
 # The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
@@ -181,6 +183,7 @@ on_exit() {
 undo_unfinished_deploy() {
   stop_upload
   if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
+  if [ "$SWITCHED_FROM" != none ] && [ -n "$NEW_RELEASE" ]; then warn_schema_left_ahead "$NEW_RELEASE" "$SWITCHED_FROM" || true; fi
   if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
   if [ -n "$NEW_RELEASE" ]; then remove_tree "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
 }

@@ -129,7 +129,7 @@ run_migrations() {
     return 0
   fi
   if has_switch --maintenance; then maintenance_during_this_call; fi
-  backup_before_migrations
+  backup_before_migrations "$dir" "$release"
   log "running migrations of $release"
   run_in_release "$dir" "$MIGRATE_COMMAND"
 }
@@ -240,6 +240,7 @@ verb_rollback() {
     [ -n "$target" ] || fail "$EXIT_NO_ROLLBACK_TARGET" "no release older than $current on this host"
     RELEASE=$target
   fi
+  warn_schema_ahead "$current" "$target"
   go_live "$target" "$current"
   log "rolled back to $target (was ${current:-none})"
 }
@@ -268,13 +269,15 @@ verb_health() {
   echo "healthy: $HEALTH_URL"
 }
 
+# `run_migration_verb <command> <up|down|status>`: in the current release, after the backup a migration needs.
 run_migration_verb() {
-  local command=$1 current
+  local command=$1 direction=$2 current
   take_lock
   current=$(current_release)
   [ -n "$current" ] || fail "$EXIT_RELEASE_NOT_FOUND" "there is no current release (deploy first)"
   RELEASE=$current
   if has_switch --maintenance; then maintenance_during_this_call; fi
+  backup_before_migration_verb "$direction" "$current"
   run_in_release "$RELEASES_DIR/$current" "$command" || fail "$EXIT_MIGRATION_FAILED" "'$command' failed in $current"
 }
 
