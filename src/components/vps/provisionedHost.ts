@@ -159,6 +159,10 @@ export class ProvisionedHost extends pulumi.ComponentResource {
  * changes of the connection (a new admin key) are ignored, as the instance ignores its user data's: a second run
  * would dial a host that no longer holds the bootstrap key.
  */
+/** A well-formed ed25519 public key of 32 zero bytes: no host presents it, so a connection pinned to it fails. */
+export const UNMATCHABLE_HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 function rotateHostKey(
   name: string,
   args: {
@@ -178,10 +182,14 @@ function rotateHostKey(
     },
     { parent: args.parent, ignoreChanges: ["connection"] },
   );
-  const hostKey = step.stdout.apply((printed) => {
-    const key = printed.trim();
+  const hostKey = step.stdout.apply((printed: unknown) => {
+    const key = typeof printed === "string" ? printed.trim() : "";
     if (/^ssh-ed25519 [A-Za-z0-9+/]+=*$/.test(key)) return key;
-    return reportMalformed(`${name}: the host key rotation printed no ed25519 public key`, "");
+    // Never an empty key, with which the provider would check none: the update fails, and no later step connects.
+    return reportMalformed(
+      `${name}: the host key rotation printed no ed25519 public key (got ${JSON.stringify(key)})`,
+      UNMATCHABLE_HOST_KEY,
+    );
   });
   return { step, hostKey };
 }
