@@ -1,16 +1,18 @@
-// Issue 18 item 1 on a real host: the host key from the user data only bootstraps (the rotation step replaces it and
+// Issue 18 items 1 and 2 on a real host: the host key from the user data only bootstraps (the rotation step replaces it and
 // prints the new one, which is then the only key the host presents), and on EC2 hosts the firewall keeps every user
 // but root away from the metadata service, which serves that user data.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsSchema } from "../../src/config/awsSchema";
 import { provisioningSteps } from "../../src/render/shell/provisioning";
+import { adminAccessStep } from "../../src/render/shell/steps/adminAccess";
 import { hostKeyRotationStep } from "../../src/render/shell/steps/hostKeyRotation";
 import { FIREWALL_STEP, METADATA_ADDRESSES } from "../../src/render/shell/steps/firewall";
 import { stackOnHosts } from "../../src/sandbox";
 import { type HostHandle, connect } from "../../src/testhost";
 import { HostKeyMismatchError } from "../../src/testhost/ssh";
-import { HostPool, asRoot, withRoot } from "./support";
+import { quote } from "../../src/primitives/shellQuote";
+import { HostPool, asRoot, generateDeployKey, withRoot } from "./support";
 
 const pool = new HostPool("host-tests-host-key-rotation");
 
@@ -103,5 +105,31 @@ describe("the firewall of an EC2 host and the metadata service", () => {
       expect(attempt.stdout).toContain("Connection refused");
       expect(attempt.stdout).not.toContain("open");
     }
+  });
+});
+
+describe("admin access on a host the program created: a new admin key applied over SSH", () => {
+  let host: HostHandle;
+
+  beforeAll(async () => {
+    [host] = (await pool.create(1)) as [HostHandle];
+  });
+
+  afterAll(async () => {
+    await pool.destroy();
+  });
+
+  it("leaves the configured key as the admin's only key: the old one no longer logs in", async () => {
+    const next = generateDeployKey("admin-next");
+    // What the README asks first: the new key authorized next to the old one, with the old one.
+    await asRoot(host, `printf '%s\\n' ${quote(next.publicKey)} >>/root/.ssh/authorized_keys`);
+    const withNext = { ...host, rootPrivateKey: next.privateKey };
+    const applied = await withRoot(withNext, (session) =>
+      session.exec(adminAccessStep({ adminUser: "root" }, next.publicKey).create, { timeoutMs: 60_000 }),
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await asRoot(withNext, "cat /root/.ssh/authorized_keys")).toBe(`${next.publicKey.trim()}\n`);
+    expect(await asRoot(withNext, "stat -c '%a %U' /root/.ssh/authorized_keys")).toBe("600 root\n");
+    await expect(connect(host)).rejects.toThrow(/authentication/i);
   });
 });

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { AWS_BACKUP_VARS, ENV_VARS } from "../../src/render/githubNames";
+import { ADMIN_ACCESS_STEP, adminAccessStep } from "../../src/render/shell/steps/adminAccess";
 import { ROTATE_HOST_KEY_STEP, hostKeyRotationStep } from "../../src/render/shell/steps/hostKeyRotation";
 import { managedGitHubObjects } from "../../src/render/managedObjects";
 import { renderRepositoryFiles, secretUses } from "../../src/render/workflows";
@@ -298,6 +299,24 @@ describe("a new admin key or admin user (item 2 of issue 18)", () => {
       );
       expect(input(instance, "userDataReplaceOnChange")).toBeUndefined();
     }
+  });
+
+  it("applies the new admin key and user over SSH on every host, right after the rotation", () => {
+    const newKey = openSshPublicKey(createPublicKey(otherAdminKey.toString()));
+    const oldKey = openSshPublicKey(createPublicKey(SECRETS.adminPrivateKey));
+    const steps = (runtime: ProgramRun["runtime"], host: number) =>
+      ofType(runtime, T.command).filter((c) => c.name.startsWith(`storefront-staging-vps-aws-${host}-`));
+    for (const host of [1, 2]) {
+      const [before, after] = [steps(run.runtime, host), steps(changed.runtime, host)].map(
+        (list) => list[1] as RecordedResource,
+      );
+      expect(before?.name).toBe(`storefront-staging-vps-aws-${host}-${ADMIN_ACCESS_STEP}`);
+      expect(input(before, "create")).toBe(adminAccessStep({ adminUser: "admin" }, oldKey).create);
+      expect(input(after, "create")).toBe(adminAccessStep({ adminUser: "ops" }, newKey).create);
+      expect(run.dependencies.get(before?.name ?? "")).toEqual([steps(run.runtime, host)[0]?.name]);
+    }
+    // configured hosts keep the admin login their owners manage
+    expect(ofStack(T.command, "production").filter((c) => c.name.endsWith(ADMIN_ACCESS_STEP))).toEqual([]);
   });
 
   it("does not run the host key rotation again: it changes only the rotation's ignored connection", () => {

@@ -124,7 +124,7 @@ export class Ec2Hosts extends pulumi.ComponentResource {
         host: address.publicIp,
         port: AWS_SSH_PORT,
         hostKey: hostKey.publicKeyOpenssh, // the bootstrap key: the first step replaces it
-        machine: { id: instance.id, bootWait: BOOT_WAIT },
+        machine: { id: instance.id, bootWait: BOOT_WAIT, adminPublicKey },
       };
       return { host, publicIp: address.publicIp };
     });

@@ -19,7 +19,12 @@ export interface FleetHost {
    * A host made by the program: its id (the steps run again on a new machine, the host key rotation first), and
    * the SSH wait at boot.
    */
-  machine?: { id: pulumi.Input<string>; bootWait: { dialErrorLimit: number; perDialTimeout: number } };
+  machine?: {
+    id: pulumi.Input<string>;
+    bootWait: { dialErrorLimit: number; perDialTimeout: number };
+    /** The admin key the machine must accept alone (the user data's is the one of its creation). */
+    adminPublicKey: pulumi.Input<string>;
+  };
   /** The address-based resource name of stacks from before hosts had names (configured hosts only). */
   legacyName?: { host: string; port: number };
 }

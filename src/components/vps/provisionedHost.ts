@@ -11,6 +11,7 @@ import {
 } from "../../render/shell/hostSteps";
 import { AUTHORIZE_DEPLOY_KEY_STEP } from "../../render/shell/deployKeyAuthorization";
 import type { RemoteStep } from "../../render/shell/remoteStep";
+import { ADMIN_ACCESS_STEP, adminAccessStep } from "../../render/shell/steps/adminAccess";
 import { ROTATE_HOST_KEY_STEP, hostKeyRotationStep } from "../../render/shell/steps/hostKeyRotation";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
@@ -121,6 +122,13 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     };
     this.resolve = (step) => (needsDeployKey(step) ? withDeployKey(step) : step);
 
+    if (host.machine) {
+      // Applies a new admin key over SSH (the instance ignores its user data's): the old key stops working.
+      const adminAccess = pulumi
+        .output(host.machine.adminPublicKey)
+        .apply((key) => adminAccessStep(config, key).create);
+      this.run({ name: ADMIN_ACCESS_STEP, create: adminAccess, touchesSecrets: false });
+    }
     const steps = hostSteps(config, {
       npmRegistry: args.npmRegistry,
       withAppEnv: args.appEnv !== undefined,
