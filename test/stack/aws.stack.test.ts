@@ -1,10 +1,12 @@
 // The aws config group under Pulumi's mocks: EC2 hosts that feed the same provisioning as configured ones, their
 // DNS record, the backup bucket and the role GitHub's OIDC tokens of one environment may assume.
-import { createPublicKey } from "node:crypto";
+import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { AWS_BACKUP_VARS, ENV_VARS } from "../../src/render/githubNames";
+import { ADMIN_ACCESS_STEP, adminAccessStep } from "../../src/render/shell/steps/adminAccess";
+import { ROTATE_HOST_KEY_STEP, hostKeyRotationStep } from "../../src/render/shell/steps/hostKeyRotation";
 import { managedGitHubObjects } from "../../src/render/managedObjects";
 import { renderRepositoryFiles, secretUses } from "../../src/render/workflows";
 import { SECRETS, exampleStack, type ProgramRun, runStacks } from "./fixtures";
@@ -42,7 +44,7 @@ const T = {
 
 const EXISTING_OIDC = `arn:aws:iam::${AWS_MOCK.accountId}:oidc-provider/token.actions.githubusercontent.com`;
 /** Staging on two EC2 hosts the program creates, with a DNS record and a backup bucket (OIDC provider created). */
-const staging = exampleStack("staging", {
+const stagingOverrides = {
   hosts: undefined,
   adminUser: "admin",
   aws: {
@@ -51,7 +53,8 @@ const staging = exampleStack("staging", {
     dnsTtlSeconds: 60,
     backupBucket: { expireDays: 14, noncurrentExpireDays: 3 },
   },
-});
+};
+const staging = exampleStack("staging", stagingOverrides);
 /** Production keeps its configured hosts and only adds a backup bucket, trusting the account's OIDC provider. */
 const production = exampleStack("production", {
   aws: { backupBucket: {}, oidcProvider: EXISTING_OIDC },
@@ -118,7 +121,6 @@ describe("EC2 hosts (aws.hosts)", () => {
       expect(input(instance, "metadataOptions")).toMatchObject({ httpTokens: "required" });
       expect(input(instance, "rootBlockDevice")).toMatchObject({ encrypted: true, volumeSize: 20 });
       expect(isSecretValue(instance.inputs["userData"])).toBe(true);
-      expect(input(instance, "userDataReplaceOnChange")).toBe(true);
       expect(input(instance, "vpcSecurityGroupIds")).toEqual([`${only(T.securityGroup, "staging").name}-id`]);
       expect(input(instance, "keyName")).toBe(output(only(T.keyPair, "staging"), "keyName"));
     }
@@ -180,37 +182,62 @@ describe("EC2 hosts (aws.hosts)", () => {
     ]);
   });
 
-  it("provisions each instance through its Elastic IP, pinned to its generated key, waiting for SSH at boot", () => {
-    const keys = ofStack(T.key, "staging").filter((k) => k.name.includes("-host-key"));
+  /** The rotation step and the other steps of host aws-<n>, in registration order. */
+  function stepsOf(hostNumber: number): { rotation: RecordedResource; rest: RecordedResource[] } {
+    const steps = ofStack(T.command, "staging").filter((c) =>
+      c.name.startsWith(`storefront-staging-vps-aws-${hostNumber}-`),
+    );
+    const rotation = steps.filter((c) => c.name.endsWith(`-${ROTATE_HOST_KEY_STEP}`));
+    expect(rotation).toHaveLength(1);
+    return { rotation: rotation[0] as RecordedResource, rest: steps.filter((c) => !rotation.includes(c)) };
+  }
+  const connectionOf = (step: RecordedResource) => input(step, "connection") as Record<string, unknown>;
+  const bootstrapKeys = () => ofStack(T.key, "staging").filter((k) => k.name.includes("-host-key"));
+
+  it("provisions each instance through its Elastic IP, waiting for SSH at boot; a new instance runs every step again", () => {
     const instances = ofStack(T.instance, "staging");
     ofStack(T.eip, "staging").forEach((eip, index) => {
-      const steps = ofStack(T.command, "staging").filter((c) =>
-        c.name.startsWith(`storefront-staging-vps-aws-${index + 1}-`),
-      );
-      expect(steps.length).toBeGreaterThan(5);
-      for (const step of steps) {
-        const connection = input(step, "connection") as Record<string, unknown>;
+      const { rotation, rest } = stepsOf(index + 1);
+      expect(rest.length).toBeGreaterThan(5);
+      for (const step of [rotation, ...rest]) {
+        const connection = connectionOf(step);
         expect(connection["host"]).toBe(output(eip, "publicIp"));
         expect(connection["port"]).toBe(22);
         expect(connection["user"]).toBe("admin");
-        expect(connection["hostKey"]).toBe(output(keys[index], "publicKeyOpenssh"));
         expect(connection["dialErrorLimit"]).toBeGreaterThanOrEqual(30);
-        // a replaced instance (same address, same key) gets every step again
         expect(input(step, "triggers")).toEqual([`${instances[index]?.name}-id`]);
       }
     });
   });
 
-  it("publishes the Elastic IPs as the host list and the generated keys as known_hosts", () => {
+  it("trusts the user data's host key for the first step only, which replaces it on the host", () => {
+    const keys = bootstrapKeys();
+    ofStack(T.instance, "staging").forEach((instance, index) => {
+      const { rotation, rest } = stepsOf(index + 1);
+      expect(input(rotation, "create")).toBe(hostKeyRotationStep({ adminUser: "admin" }).create);
+      expect(connectionOf(rotation)["hostKey"]).toBe(output(keys[index], "publicKeyOpenssh"));
+      // once per instance: no input but the instance id re-runs it (a new admin key changes its connection)
+      expect(input(rotation, "triggers")).toEqual([`${instance.name}-id`]);
+      expect(run.ignoredChanges.get(rotation.name)).toEqual(["connection"]);
+      // every other step waits for it and pins the key it printed, never the bootstrap key
+      const printed = String(output(rotation, "stdout")).trim();
+      expect(printed).toMatch(/^ssh-ed25519 /);
+      expect(printed).not.toBe(String(output(keys[index], "publicKeyOpenssh")).trim());
+      expect(run.dependencies.get(rest[0]?.name ?? "")).toEqual([rotation.name]);
+      for (const step of rest) expect(connectionOf(step)["hostKey"], step.name).toBe(printed);
+    });
+  });
+
+  it("publishes the Elastic IPs as the host list and the rotated keys as known_hosts", () => {
     const ips = ofStack(T.eip, "staging").map((e) => String(output(e, "publicIp")));
-    const keys = ofStack(T.key, "staging")
-      .filter((k) => k.name.includes("-host-key"))
-      .map((k) => String(output(k, "publicKeyOpenssh")).trim());
+    const keys = ips.map((_, i) => String(output(stepsOf(i + 1).rotation, "stdout")).trim());
     const variables = variablesOf("staging");
     expect(variables[ENV_VARS.hosts]).toBe(ips.map((ip) => `${ip}:22`).join(" "));
     const expected = ips.map((ip, i) => `${ip} ${keys[i]}\n`).join("");
     expect(variables[ENV_VARS.knownHosts]).toBe(expected);
     expect(run.resolved["staging"]?.knownHosts).toBe(expected);
+    for (const key of bootstrapKeys())
+      expect(expected).not.toContain(String(output(key, "publicKeyOpenssh")).trim().split(" ")[1]);
   });
 
   it("points the url's host name at every host with one A record set in the zone", () => {
@@ -234,6 +261,68 @@ describe("EC2 hosts (aws.hosts)", () => {
       );
       expect(leaks).toEqual([]);
     }
+  });
+});
+
+describe("a new admin key or admin user (item 2 of issue 18)", () => {
+  const otherAdminKey = generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" });
+  let changed: ProgramRun;
+
+  beforeAll(async () => {
+    changed = await runStacks([
+      exampleStack("staging", {
+        ...stagingOverrides,
+        adminUser: "ops",
+        adminPrivateKey: otherAdminKey.toString(),
+      }),
+    ]);
+  });
+
+  /** The input keys of a resource that differ between the two runs. */
+  function changedInputs(type: string, name: string): string[] {
+    const before = ofStack(type, "staging").find((r) => r.name === name);
+    const after = ofType(changed.runtime, type).find((r) => r.name === name);
+    expect(before && after, name).toBeTruthy();
+    const keys = new Set([...Object.keys(before?.inputs ?? {}), ...Object.keys(after?.inputs ?? {})]);
+    return [...keys]
+      .filter((key) => JSON.stringify(input(before, key)) !== JSON.stringify(input(after, key)))
+      .sort();
+  }
+
+  it("changes only instance inputs the instances ignore: no instance is replaced", () => {
+    for (const instance of ofStack(T.instance, "staging")) {
+      const differing = changedInputs(T.instance, instance.name);
+      expect(differing).toContain("userData");
+      expect(run.ignoredChanges.get(instance.name)).toEqual(["ami", "userData", "keyName"]);
+      expect(differing.filter((key) => !(run.ignoredChanges.get(instance.name) ?? []).includes(key))).toEqual(
+        [],
+      );
+      expect(input(instance, "userDataReplaceOnChange")).toBeUndefined();
+    }
+  });
+
+  it("applies the new admin key and user over SSH on every host, right after the rotation", () => {
+    const newKey = openSshPublicKey(createPublicKey(otherAdminKey.toString()));
+    const oldKey = openSshPublicKey(createPublicKey(SECRETS.adminPrivateKey));
+    const steps = (runtime: ProgramRun["runtime"], host: number) =>
+      ofType(runtime, T.command).filter((c) => c.name.startsWith(`storefront-staging-vps-aws-${host}-`));
+    for (const host of [1, 2]) {
+      const [before, after] = [steps(run.runtime, host), steps(changed.runtime, host)].map(
+        (list) => list[1] as RecordedResource,
+      );
+      expect(before?.name).toBe(`storefront-staging-vps-aws-${host}-${ADMIN_ACCESS_STEP}`);
+      expect(input(before, "create")).toBe(adminAccessStep({ adminUser: "admin" }, oldKey).create);
+      expect(input(after, "create")).toBe(adminAccessStep({ adminUser: "ops" }, newKey).create);
+      expect(run.dependencies.get(before?.name ?? "")).toEqual([steps(run.runtime, host)[0]?.name]);
+    }
+    // configured hosts keep the admin login their owners manage
+    expect(ofStack(T.command, "production").filter((c) => c.name.endsWith(ADMIN_ACCESS_STEP))).toEqual([]);
+  });
+
+  it("does not run the host key rotation again: it changes only the rotation's ignored connection", () => {
+    const rotations = ofStack(T.command, "staging").filter((c) => c.name.endsWith(ROTATE_HOST_KEY_STEP));
+    expect(rotations).toHaveLength(2);
+    for (const rotation of rotations) expect(changedInputs(T.command, rotation.name)).toEqual(["connection"]);
   });
 });
 

@@ -67,6 +67,8 @@ export interface ProgramRun {
   dependencies: Map<string, string[]>;
   /** The names of the `{ name }` aliases of every resource that has some, by resource name. */
   aliases: Map<string, string[]>;
+  /** The ignoreChanges option of every resource that has one, by resource name. */
+  ignoredChanges: Map<string, string[]>;
 }
 
 /** Builds the given stacks in one process under mocks and waits until every resource is registered. */
@@ -79,6 +81,7 @@ export async function runStacks(
   const names = new WeakMap<pulumi.Resource, string>();
   const dependencies = new Map<string, string[]>();
   const aliases = new Map<string, string[]>();
+  const ignoredChanges = new Map<string, string[]>();
   const pending: Array<Promise<void>> = [];
   const record: pulumi.ResourceTransformation = (args) => {
     names.set(args.resource, args.name);
@@ -86,6 +89,7 @@ export async function runStacks(
       typeof alias === "object" && "name" in alias ? String(alias.name) : String(alias),
     );
     if (aliasNames.length > 0) aliases.set(args.name, aliasNames);
+    if (args.opts.ignoreChanges !== undefined) ignoredChanges.set(args.name, args.opts.ignoreChanges);
     const dependsOn = args.opts.dependsOn;
     pending.push(
       Promise.resolve(resolveDependsOn(dependsOn)).then((resources) => {
@@ -115,7 +119,7 @@ export async function runStacks(
   }
   await settled(runtime);
   await Promise.all(pending);
-  return { runtime, outputs, resolved, dependencies, aliases };
+  return { runtime, outputs, resolved, dependencies, aliases, ignoredChanges };
 }
 
 async function resolveDependsOn(

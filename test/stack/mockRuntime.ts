@@ -141,7 +141,7 @@ export function installMocks(
         runtime.calls.push(args.token);
         runtime.callArgs.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
         const inputs = args.inputs as Record<string, string>;
-        const answer = awsCall(args.token, args.inputs as Record<string, unknown>);
+        const answer = awsCallAnswer(args.token, args.inputs as Record<string, unknown>);
         if (answer !== undefined) return answer;
         if (args.token === "github:index/getUser:getUser") {
           const id = USER_IDS[inputs["username"] ?? ""];
@@ -199,7 +199,9 @@ export function awaitOutput<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Resource registration is asynchronous: wait until the recorded set stops growing. */
-export async function settled(runtime: MockRuntime): Promise<void> {
+export async function settled(
+  runtime: Pick<MockRuntime, "resources"> | { resources: unknown[] },
+): Promise<void> {
   let last = -1;
   let stableRounds = 0;
   while (stableRounds < 5) {
@@ -243,7 +245,10 @@ function awsComputedOutputs(type: string, name: string, nextIp: () => number): R
 }
 
 /** The AWS and tls data sources the program reads; undefined for any other call. */
-function awsCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+export function awsCallAnswer(
+  token: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> | undefined {
   switch (token) {
     case "aws:ec2/getAmi:getAmi":
       return { id: AWS_MOCK.amiId, imageId: AWS_MOCK.amiId, name: "debian-12-amd64-20250101-1000" };

@@ -25,8 +25,10 @@ export interface Ec2HostsArgs {
 
 /**
  * The EC2 hosts of aws.hosts: Debian 12 instances with IMDSv2 only and encrypted root volumes, an Elastic IP
- * each, a security group like the host firewall, the admin key as a key pair, and per host an ED25519 host key
- * the program generates and cloud-init installs, so every connection is pinned from the first one.
+ * each, a security group like the host firewall, the admin key as a key pair, and per host an ED25519 bootstrap
+ * host key the program generates and cloud-init installs, so the first connection is pinned too. That key is in
+ * the user data, which the instance serves for its whole life: the fleet's first step replaces it on the host
+ * (ProvisionedHost), and no later connection trusts it.
  */
 export class Ec2Hosts extends pulumi.ComponentResource {
   /** The hosts, in deploy order, as the fleet provisions them. */
@@ -90,8 +92,6 @@ export class Ec2Hosts extends pulumi.ComponentResource {
           vpcSecurityGroupIds: [securityGroup.id],
           keyName: keyPair.keyName,
           userData: pulumi.secret(userData),
-          // cloud-init applies user data once per instance: a changed one (host key, admin key) needs a new machine.
-          userDataReplaceOnChange: true,
           metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
           rootBlockDevice: {
             encrypted: true,
@@ -104,8 +104,10 @@ export class Ec2Hosts extends pulumi.ComponentResource {
         },
         {
           parent: this,
-          // A newer Debian image is for new hosts; the running ones are updated by apt, not replaced.
-          ignoreChanges: ["ami"],
+          // A newer Debian image is for new hosts; the running ones are updated by apt, not replaced. The user data
+          // and the key pair only bootstrap a new instance (cloud-init applies user data once per instance): a new
+          // admin key or admin user replaces no instance.
+          ignoreChanges: ["ami", "userData", "keyName"],
           additionalSecretOutputs: ["userData"],
           // The provider removes the default allow-all egress of a new group: the instance boots, and its host
           // steps dial in and install packages, only once the group's own rules exist.
@@ -121,8 +123,8 @@ export class Ec2Hosts extends pulumi.ComponentResource {
         name: hostName,
         host: address.publicIp,
         port: AWS_SSH_PORT,
-        hostKey: hostKey.publicKeyOpenssh,
-        machine: { id: instance.id, bootWait: BOOT_WAIT },
+        hostKey: hostKey.publicKeyOpenssh, // the bootstrap key: the first step replaces it
+        machine: { id: instance.id, bootWait: BOOT_WAIT, adminPublicKey },
       };
       return { host, publicIp: address.publicIp };
     });

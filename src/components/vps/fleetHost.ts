@@ -10,10 +10,21 @@ export interface FleetHost {
   name: string;
   host: pulumi.Input<string>;
   port: number;
-  /** The OpenSSH public host key every connection is pinned to. */
+  /**
+   * The OpenSSH public host key every connection is pinned to; for a `machine`, only the first step's, which
+   * replaces the key on the host and pins the rest to the new one.
+   */
   hostKey: pulumi.Input<string>;
-  /** A host made by the program: its id (the steps run again on a new machine), and the SSH wait at boot. */
-  machine?: { id: pulumi.Input<string>; bootWait: { dialErrorLimit: number; perDialTimeout: number } };
+  /**
+   * A host made by the program: its id (the steps run again on a new machine, the host key rotation first), and
+   * the SSH wait at boot.
+   */
+  machine?: {
+    id: pulumi.Input<string>;
+    bootWait: { dialErrorLimit: number; perDialTimeout: number };
+    /** The admin key the machine must accept alone (the user data's is the one of its creation). */
+    adminPublicKey: pulumi.Input<string>;
+  };
   /** The address-based resource name of stacks from before hosts had names (configured hosts only). */
   legacyName?: { host: string; port: number };
 }

@@ -11,6 +11,8 @@ import {
 } from "../../render/shell/hostSteps";
 import { AUTHORIZE_DEPLOY_KEY_STEP } from "../../render/shell/deployKeyAuthorization";
 import type { RemoteStep } from "../../render/shell/remoteStep";
+import { ADMIN_ACCESS_STEP, adminAccessStep } from "../../render/shell/steps/adminAccess";
+import { ROTATE_HOST_KEY_STEP, hostKeyRotationStep } from "../../render/shell/steps/hostKeyRotation";
 import { childName } from "../naming";
 import { reportMalformed } from "../providerValues";
 import type { FleetHost } from "./fleetHost";
@@ -62,14 +64,28 @@ export class ProvisionedHost extends pulumi.ComponentResource {
   constructor(name: string, args: ProvisionedHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pipeline:vps:ProvisionedHost", name, {}, opts);
     const { config, host } = args;
-    const connection: command.types.input.remote.ConnectionArgs = {
+    const connectionPinnedTo = (
+      hostKey: pulumi.Input<string>,
+    ): command.types.input.remote.ConnectionArgs => ({
       host: host.host,
       port: host.port,
       user: config.adminUser,
       privateKey: pulumi.secret(args.adminPrivateKey),
-      hostKey: host.hostKey, // always set: the provider checks no host key without it
+      hostKey, // always set: the provider checks no host key without it
       ...(host.machine ? host.machine.bootWait : {}),
-    };
+    });
+    // A host the program created trusts its user data's key for one step only: the one that replaces it.
+    const rotated = host.machine
+      ? rotateHostKey(childName(name, ROTATE_HOST_KEY_STEP), {
+          parent: this,
+          adminUser: config.adminUser,
+          bootstrap: connectionPinnedTo(host.hostKey),
+          instanceId: host.machine.id,
+        })
+      : undefined;
+    const pinnedKey = rotated ? rotated.hostKey : pulumi.output(host.hostKey);
+    const connection = connectionPinnedTo(pinnedKey);
+    const rotation = rotated ? [rotated.step] : [];
 
     const stdinOf = (step: StepInputs): pulumi.Input<string> | undefined => {
       if (step.stdin === undefined) return undefined;
@@ -89,13 +105,13 @@ export class ProvisionedHost extends pulumi.ComponentResource {
           create: step.create,
           ...(stdin !== undefined ? { stdin: pulumi.secret(stdin) } : {}),
           addPreviousOutputInEnv: false,
-          // A replaced EC2 instance keeps its address and host key: its new id makes every step run on it.
+          // A replaced EC2 instance keeps its address: its new id makes every step run on it (after a new host key).
           ...(host.machine ? { triggers: [host.machine.id] } : {}),
           ...(step.touchesSecrets ? { logging: "none" } : {}),
         },
         {
           parent: this,
-          dependsOn: [...(previous ? [previous] : []), ...after],
+          dependsOn: [...(previous ? [previous] : rotation), ...after],
           ...(legacy ? { aliases: [{ name: childName(name, legacy) }] } : {}),
           ...(step.touchesSecrets ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
         },
@@ -115,6 +131,13 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     };
     this.resolve = (step) => (needsDeployKey(step) ? withDeployKey(step) : step);
 
+    if (host.machine) {
+      // Applies a new admin key over SSH (the instance ignores its user data's): the old key stops working.
+      const adminAccess = pulumi
+        .output(host.machine.adminPublicKey)
+        .apply((key) => adminAccessStep(config, key).create);
+      this.run({ name: ADMIN_ACCESS_STEP, create: adminAccess, touchesSecrets: false });
+    }
     const steps = hostSteps(config, {
       npmRegistry: args.npmRegistry,
       withAppEnv: args.appEnv !== undefined,
@@ -130,7 +153,7 @@ export class ProvisionedHost extends pulumi.ComponentResource {
       throw new Error("hostSteps() lost the deploy key step");
     this.deployKeyAuthorized = beforeSecret;
     this.knownHostsLine = pulumi
-      .all([host.host, host.hostKey])
+      .all([host.host, pinnedKey])
       .apply(([address, hostKey]) => knownHostsLine(address, host.port, hostKey));
     this.registerOutputs({ knownHostsLine: this.knownHostsLine });
   }
@@ -145,4 +168,45 @@ export class ProvisionedHost extends pulumi.ComponentResource {
     for (const step of this.afterSecret) this.run(this.resolve(step), secretSwitched);
     this.afterSecret = undefined;
   }
+}
+
+/**
+ * Runs the host key rotation over a connection pinned to the bootstrap key (user data) and returns the key it
+ * printed. It runs once per instance: its only trigger is the instance id and its script never changes, and later
+ * changes of the connection (a new admin key) are ignored, as the instance ignores its user data's: a second run
+ * would dial a host that no longer holds the bootstrap key.
+ */
+/** A well-formed ed25519 public key of 32 zero bytes: no host presents it, so a connection pinned to it fails. */
+export const UNMATCHABLE_HOST_KEY =
+  "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+function rotateHostKey(
+  name: string,
+  args: {
+    parent: pulumi.Resource;
+    adminUser: string;
+    bootstrap: command.types.input.remote.ConnectionArgs;
+    instanceId: pulumi.Input<string>;
+  },
+): { step: command.remote.Command; hostKey: pulumi.Output<string> } {
+  const step = new command.remote.Command(
+    name,
+    {
+      connection: args.bootstrap,
+      create: hostKeyRotationStep(args).create,
+      addPreviousOutputInEnv: false,
+      triggers: [args.instanceId],
+    },
+    { parent: args.parent, ignoreChanges: ["connection"] },
+  );
+  const hostKey = step.stdout.apply((printed: unknown) => {
+    const key = typeof printed === "string" ? printed.trim() : "";
+    if (/^ssh-ed25519 [A-Za-z0-9+/]+=*$/.test(key)) return key;
+    // Never an empty key, with which the provider would check none: the update fails, and no later step connects.
+    return reportMalformed(
+      `${name}: the host key rotation printed no ed25519 public key (got ${JSON.stringify(key)})`,
+      UNMATCHABLE_HOST_KEY,
+    );
+  });
+  return { step, hostKey };
 }

@@ -1,10 +1,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { awsSchema } from "../../../src/config/awsSchema";
 import { provisioningSteps } from "../../../src/render/shell/provisioning";
 import {
   ADMITS_CONNECTION_FUNCTION,
   FIREWALL_RULES_FILE,
   SSHD_PORTS_FUNCTION,
+  blocksMetadataService,
   firewallScript,
   firewallTcpPorts,
   renderFirewallRules,
@@ -138,6 +140,38 @@ describe("firewall step", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  describe("on hosts the program creates on EC2 (aws.hosts)", () => {
+    const onEc2 = { ...staging, aws: awsSchema.parse({ hosts: { sshCidrs: ["198.51.100.0/24"] } }) };
+
+    it("adds an output chain: only root reaches the metadata service (IPv4 and IPv6), everyone else gets a reset", () => {
+      const rules = renderFirewallRules(onEc2, "22");
+      expect(rules).toBe(
+        renderFirewallRules(staging, "22").replace(
+          "  }\n}\n",
+          [
+            "  }",
+            "  chain output {",
+            "    type filter hook output priority filter; policy accept;",
+            "    ip daddr 169.254.169.254 meta skuid != 0 meta l4proto tcp reject with tcp reset",
+            "    ip daddr 169.254.169.254 meta skuid != 0 drop",
+            "    ip6 daddr fd00:ec2::254 meta skuid != 0 meta l4proto tcp reject with tcp reset",
+            "    ip6 daddr fd00:ec2::254 meta skuid != 0 drop",
+            "  }",
+            "}",
+            "",
+          ].join("\n"),
+        ),
+      );
+      expect(blocksMetadataService(onEc2)).toBe(true);
+    });
+
+    it("leaves the metadata service alone on configured hosts (other clouds' apps may use theirs)", () => {
+      expect(blocksMetadataService(staging)).toBe(false);
+      expect(renderFirewallRules(staging)).not.toContain("169.254.169.254");
+      expect(renderFirewallRules(staging)).not.toContain("chain output");
+    });
   });
 
   it("validates with nft -c before loading, loads from the file, and skips when file and loaded table are unchanged", () => {

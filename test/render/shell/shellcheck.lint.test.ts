@@ -1,9 +1,12 @@
 // shellcheck (Debian package) on every generated shell script: the release agent and the inner script of every
-// provisioning step, create and delete, for both example stacks. A missing shellcheck fails (apt-get install shellcheck).
+// provisioning step, create and delete, for both example stacks, and the first steps of EC2 hosts. A missing
+// shellcheck fails (apt-get install shellcheck).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { hostSteps, withDeployKeyFilledIn } from "../../../src/render/shell/hostSteps";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
+import { adminAccessScript } from "../../../src/render/shell/steps/adminAccess";
+import { hostKeyRotationScript } from "../../../src/render/shell/steps/hostKeyRotation";
 import { CI_PUBLIC_KEY, EXAMPLE_CONFIGS, TEST_REGISTRY } from "./fixtures";
 
 interface Script {
@@ -32,7 +35,14 @@ describe("shellcheck", () => {
     expect(version.status).toBe(0);
   });
 
-  const scripts = [...scriptsOf("staging"), ...scriptsOf("production"), ...scriptsOf("stagingWithDatabase")];
+  const scripts = [
+    ...scriptsOf("staging"),
+    ...scriptsOf("production"),
+    ...scriptsOf("stagingWithDatabase"),
+    // the first step on hosts the program creates (aws.hosts), before the chain above
+    { name: "aws/rotate-host-key", text: hostKeyRotationScript() },
+    { name: "aws/admin-access", text: adminAccessScript("admin", CI_PUBLIC_KEY) },
+  ];
   it.each(scripts)("finds nothing in $name", ({ text }) => {
     expect(text.length).toBeGreaterThan(0);
     const result = shellcheck(text);

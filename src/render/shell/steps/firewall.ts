@@ -12,7 +12,32 @@ export const NFTABLES_CONF = "/etc/nftables.conf";
 /** `nft list table inet pipeline` right after the step's last load: a second run compares against it. */
 export const FIREWALL_LOADED_STATE = `${PIPELINE_STATE_DIR}/firewall.loaded`;
 
-type FirewallInput = Pick<PipelineConfig, "firewall">;
+type FirewallInput = Pick<PipelineConfig, "firewall"> & Partial<Pick<PipelineConfig, "aws">>;
+
+/** The EC2 instance metadata service (IPv4, and IPv6 on Nitro instances): it serves the user data to anyone asking. */
+export const METADATA_ADDRESSES = { ipv4: "169.254.169.254", ipv6: "fd00:ec2::254" } as const;
+
+/**
+ * On hosts the program creates on EC2 only root may reach the metadata service: the app, the deploy user and every
+ * other local user get a reset. (The program attaches no instance profile, so there are no instance credentials an
+ * app could need there; other clouds' hosts keep their metadata service as it is.)
+ */
+export function blocksMetadataService(config: FirewallInput): boolean {
+  return config.aws?.hosts !== undefined;
+}
+
+function metadataOutputChain(): string[] {
+  return [
+    "  chain output {",
+    "    type filter hook output priority filter; policy accept;",
+    // A reset, so that a client fails at once instead of waiting for its timeout; anything but TCP is dropped.
+    `    ip daddr ${METADATA_ADDRESSES.ipv4} meta skuid != 0 meta l4proto tcp reject with tcp reset`,
+    `    ip daddr ${METADATA_ADDRESSES.ipv4} meta skuid != 0 drop`,
+    `    ip6 daddr ${METADATA_ADDRESSES.ipv6} meta skuid != 0 meta l4proto tcp reject with tcp reset`,
+    `    ip6 daddr ${METADATA_ADDRESSES.ipv6} meta skuid != 0 drop`,
+    "  }",
+  ];
+}
 
 /**
  * TCP ports open to the world besides SSH: 80, 443 and the extra ports. SSH is whatever sshd listens on, read on
@@ -78,6 +103,7 @@ export function renderFirewallRules(config: FirewallInput, sshPorts: string = SS
     `    tcp dport { ${sshPorts} } accept`,
     `    tcp dport { ${firewallTcpPorts(config).join(", ")} } accept`,
     "  }",
+    ...(blocksMetadataService(config) ? metadataOutputChain() : []),
     "}",
     "",
   ].join("\n");

@@ -312,7 +312,7 @@ export function sshdHardeningScript(config: SshdConfigInput): string {
 }
 
 /** systemd hosts reload the unit; elsewhere (containers, the test hosts) the listener gets SIGHUP and re-executes. */
-const RELOAD_SSHD = [
+export const RELOAD_SSHD = [
   "if [ -d /run/systemd/system ]; then",
   "  systemctl try-reload-or-restart ssh.service",
   "else",
