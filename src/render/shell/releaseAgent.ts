@@ -19,7 +19,7 @@ import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
 import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
 
-const AGENT_BODY_FILES = ["core.sh", "health.sh", "libpq.sh", "backups.sh", "verbs.sh"] as const;
+const AGENT_BODY_FILES = ["core.sh", "health.sh", "libpq.sh", "backups.sh", "runner.sh", "verbs.sh"] as const;
 
 /** Characters a command may contain at all (checked before it is split on spaces; `[]` for bot logins). */
 const SAFE_COMMAND_PATTERN = "^[][A-Za-z0-9 ._-]*$";
