@@ -179,6 +179,13 @@ describe("provisioningSteps", () => {
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);
   });
 
+  it("installs libatomic1 before Node: the official builds of Node 26 need libatomic.so.1", () => {
+    const names = provisioningSteps(staging, options).map((s) => s.name);
+    const base = provisioningSteps(staging, options).find((s) => s.name === "base-packages");
+    expect(base?.script).toMatch(/^packages=\(.* libatomic1 .*\)$/m);
+    expect(names.indexOf("base-packages")).toBeLessThan(names.indexOf("node"));
+  });
+
   it("uses the registry only where npm downloads, and Node's dist URL only for nodeSource nodejs", () => {
     const byName = (config: typeof staging) =>
       new Map(provisioningSteps(config, options).map((s) => [s.name, s.script]));
