@@ -65,6 +65,21 @@ describe("run_migrations with the default migrate command", () => {
     });
   });
 
+  it("fails when the script fails under node --run (the deploy stops before the switch)", () => {
+    const box = sandbox();
+    const dir = release(box, { scripts: MIGRATE });
+    const result = box.run(
+      [
+        `read_release_facts ${shellQuote(dir)}`,
+        "RELEASE_NODE_VERSION=26.1.0",
+        `node() { if [ "$1" = --run ]; then return 1; else command node "$@"; fi; }`,
+        "export -f node",
+        `if run_migrations ${shellQuote(dir)} next; then echo migrated; else echo "failed: $?"; fi`,
+      ].join("\n"),
+    );
+    expect(result.stdout).toBe("failed: 1\n");
+  });
+
   it.each([
     [
       "a premigrate script",
