@@ -52,7 +52,9 @@ export function main(argv: string[]): number {
       const { note } = checkProjectFile(path);
       if (note !== undefined && !noteShown) console.log(`note: ${note}`);
       noteShown ||= note !== undefined;
-      configs.push(loadFromStackFile(path).config);
+      const { config, warnings } = loadFromStackFile(path);
+      for (const warning of warnings) console.log(`warning: ${stack}: ${warning}`);
+      configs.push(config);
     } catch (error) {
       if (error instanceof ConfigError) problems.push(...error.problems.map((p) => `${stack}: ${p}`));
       else problems.push(`${stack}: ${error instanceof Error ? error.message : String(error)}`);

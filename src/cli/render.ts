@@ -37,7 +37,8 @@ export function main(argv: string[]): number {
   try {
     const { note } = checkProjectFile(stackFile);
     if (note !== undefined) console.log(`note: ${note}`);
-    const { config, encryptedKeys } = loadFromStackFile(stackFile);
+    const { config, encryptedKeys, warnings } = loadFromStackFile(stackFile);
+    for (const warning of warnings) console.log(`warning: ${warning}`);
     const files = renderRepositoryFiles(config);
     writeAtomically(outDir, files);
     console.log(`stack ${config.stack}: ${files.length} files written under ${outDir}`);

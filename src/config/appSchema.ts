@@ -1,5 +1,6 @@
 // pipeline:app: the Node.js app, its CI commands and its CI service containers.
 import { z } from "zod";
+import { DEFAULT_NODE_LINE } from "./nodeReleaseSchedule";
 import { APP_NAME, boolean, integer, matching, text } from "./rules";
 
 const relativePath = text("use a path inside the repository such as dist").refine(
@@ -55,9 +56,11 @@ export const appSchema = z
       "must be lowercase letters, digits and '-', starting with a letter",
       "for example my-app",
     ).describe("App name: pm2 process name and the directory ~/apps/<name> on each host. Required."),
-    nodeVersion: integer(18, 30, "use a Node.js major version such as 20")
-      .default(20)
-      .describe("Node.js major version used in CI and installed on the hosts."),
+    nodeVersion: integer(18, 30, `use a Node.js major version such as ${DEFAULT_NODE_LINE}`)
+      .default(DEFAULT_NODE_LINE)
+      .describe(
+        "Node.js major version used in CI and installed on the hosts. Default: the Active LTS line of the Node.js release schedule (src/config/nodeReleaseSchedule.ts); a line past its end of life, or one that never becomes LTS, gets a warning.",
+      ),
     pnpmVersion: integer(7, 11, "use a pnpm major version such as 9")
       .default(9)
       .describe(

@@ -22,13 +22,15 @@ function plaintextSecrets(values: Record<string, unknown>): SecretKey[] {
 /**
  * Reads every `pipeline:*` key and github:owner of the running stack (raw, so that secret values are read without Pulumi's
  * "use getSecret" warning; they are wrapped with pulumi.secret wherever they are used) and validates them
- * before any resource is registered.
+ * before any resource is registered. Config warnings go to Pulumi's log (shown by preview and up).
  */
 export function loadFromPulumiRuntime(): LoadedStack {
   const { values, githubOwner } = projectValues(pulumi.runtime.allConfig());
-  return loadFromValues(values, githubOwner, {
+  const loaded = loadFromValues(values, githubOwner, {
     stack: pulumi.getStack(),
     requireSecrets: true,
     plaintextSecrets: plaintextSecrets(values),
   });
+  for (const warning of loaded.warnings) void pulumi.log.warn(warning);
+  return loaded;
 }

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { ConfigError, MISSING_ADMIN_KEY } from "./errors";
 import { PROJECT, type SecretKey } from "./keys";
 import { crossFieldProblems, type ParsedFields } from "./crossFieldRules";
+import { nodeLineWarning } from "./nodeReleaseSchedule";
 import { editDistance, hostKeyFix, isProductionLike } from "./rules";
 import { pipelineSchema } from "./schema";
 import { arrayElement, objectShape } from "./schemaWalk";
@@ -14,6 +15,8 @@ interface LoadOptions {
   requireSecrets: boolean;
   /** Secret keys whose values are known to be stored in plain text (not set with --secret). */
   plaintextSecrets?: readonly SecretKey[];
+  /** The day warnings are about (a Node.js line past its end of life); default: now. */
+  today?: Date;
 }
 
 /** How to store each secret key encrypted. */
@@ -70,7 +73,8 @@ export function loadFromValues(
     ...(appEnv !== undefined ? { appEnv } : {}),
     ...(notificationWebhook !== undefined ? { notificationWebhook } : {}),
   };
-  return { config, secrets };
+  const nodeWarning = nodeLineWarning(config.app.nodeVersion, options.today ?? new Date());
+  return { config, secrets, warnings: nodeWarning === undefined ? [] : [nodeWarning] };
 }
 
 /**

@@ -22,10 +22,14 @@ export interface PipelineConfig extends Omit<
   preventSelfReview: boolean;
 }
 
-/** What every config loader returns: the validated config and, apart from it, the secrets. */
+/**
+ * What every config loader returns: the validated config and, apart from it, the secrets; and warnings about
+ * config that is valid but unwise (`pipeline:<key>: <what> (<fix>)`), for the caller to show.
+ */
 export interface LoadedStack {
   config: PipelineConfig;
   secrets: PipelineSecrets;
+  warnings: string[];
 }
 
 export type HostConfig = NonNullable<PipelineSchemaOutput["hosts"]>[number];

@@ -49,6 +49,17 @@ describe("npm run check", () => {
     expect(main(["--dir", projectDir(bothStacks())])).toBe(0);
   });
 
+  it("prints a stack's config warning with the stack named, and still exits 0", () => {
+    const dir = projectDir(bothStacks({ staging: (s) => s.replace(/nodeVersion: \d+/, "nodeVersion: 20") }));
+    expect(main(["--dir", dir])).toBe(0);
+    // 2026-04-30 has passed for good: the warning does not depend on the day the test runs.
+    expect(printed.filter((line) => line.startsWith("warning:"))).toEqual([
+      expect.stringMatching(
+        /^warning: staging: pipeline:app\.nodeVersion: Node\.js 20 reached end of life on 2026-04-30 \(/,
+      ),
+    ]);
+  });
+
   it("exits 1 and names the stack and key when two stacks own repository settings", () => {
     const dir = projectDir(
       bothStacks({

@@ -62,6 +62,19 @@ describe("npm run render", () => {
     expect(existsSync(join(out, ".github/workflows/deploy-staging.yml"))).toBe(true);
   });
 
+  it("renders a stack whose Node.js line reached end of life, and prints the config warning", () => {
+    const dir = mkdtempSync(join(tmpdir(), "stack-"));
+    writeFileSync(join(dir, "Pulumi.yaml"), readFileSync("Pulumi.yaml"));
+    const old = readFileSync("Pulumi.staging.yaml", "utf8").replace(/nodeVersion: \d+/, "nodeVersion: 20");
+    writeFileSync(join(dir, "Pulumi.staging.yaml"), old);
+    expect(main(["--config", join(dir, "Pulumi.staging.yaml"), "--out", out])).toBe(0);
+    // 2026-04-30 has passed for good: the warning does not depend on the day the test runs.
+    expect(printed[0]).toMatch(
+      /^warning: pipeline:app\.nodeVersion: Node\.js 20 reached end of life on 2026-04-30 \(set app\.nodeVersion to \d+/,
+    );
+    expect(existsSync(join(out, ".github/workflows/deploy-staging.yml"))).toBe(true);
+  });
+
   it("names the stacks it knows when the stack file does not exist", () => {
     expect(main(["--stack", "nope", "--out", out])).toBe(1);
     expect(printed.join("\n")).toMatch(

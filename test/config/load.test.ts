@@ -60,7 +60,7 @@ describe("loadConfig", () => {
       requireSecrets: false,
     }).config;
     expect(config.hosts).toEqual([{ name: "host-1", host: "vps1.example.com", port: 22, hostKey: HOST_KEY }]);
-    expect(config.app.nodeVersion).toBe(20);
+    expect(config.app.nodeVersion).toBe(26);
     expect(config.deployUser).toBe("deploy");
     expect(config.adminUser).toBe("root");
     expect(config.deployKeyRotation).toBe(0);

@@ -1,4 +1,8 @@
 // Deploys, failed deploys, rollbacks and a deploy killed midway, through the workflows' own scripts.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_EXIT } from "../../src/render/agentProtocol";
 import { hostLayout } from "../../src/render/hostLayout";
@@ -18,11 +22,28 @@ import {
   httpGet,
   makeRelease,
   provisionedStack,
+  type Release,
   servedBuilds,
   withRoot,
 } from "./support";
 
 const pool = new HostPool("host-tests-deploy");
+
+/** `release` with scripts added to its package.json (the example app's artifact, unpacked and packed again). */
+function withScripts(release: Release, scripts: Record<string, string>): Release {
+  const dir = mkdtempSync(join(tmpdir(), "release-scripts-"));
+  try {
+    execFileSync("tar", ["-xzf", release.artifact, "-C", dir]);
+    const file = join(dir, "package.json");
+    const packageJson = JSON.parse(readFileSync(file, "utf8")) as { scripts: Record<string, string> };
+    packageJson.scripts = { ...packageJson.scripts, ...scripts };
+    writeFileSync(file, JSON.stringify(packageJson));
+    execFileSync("tar", ["-czf", release.artifact, "-C", dir, "."]);
+    return release;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe("deploying the example app", () => {
   let stack: Stack;
@@ -42,6 +63,10 @@ describe("deploying the example app", () => {
     const result = await deploy(stack, release, stack.files, "hubot");
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain(`Deployed ${release.id} to 1 host(s).`);
+    // The host's Node (the default line) runs the migrate script itself: no pnpm start-up.
+    expect(result.stdout + result.stderr).toMatch(
+      new RegExp(`release-agent: migrations: node --run migrate \\(Node ${stack.config.app.nodeVersion}\\.`),
+    );
 
     expect(await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).toEqual({
       status: 200,
@@ -67,6 +92,19 @@ describe("deploying the example app", () => {
       release: release.id,
       result: "ok",
     });
+  });
+
+  it("runs the migrations with pnpm when package.json has a premigrate script, and both scripts run", async () => {
+    const release = withScripts(makeRelease(stack.config), {
+      premigrate: `node -e "require('fs').writeFileSync('premigrated', process.env.npm_lifecycle_event)"`,
+    });
+    const result = await deployOk(stack, release);
+    expect(result.stdout + result.stderr).toContain(
+      "release-agent: migrations: pnpm (package.json has a premigrate or postmigrate script, which only a package manager runs)",
+    );
+    const dir = `${hostLayout(stack.config).releases}/${release.id}`;
+    expect(await asRoot(host, `cat ${dir}/premigrated`)).toBe("premigrate");
+    expect(await asRoot(host, `cat ${dir}/.migrated`)).toBe("001_init\n");
   });
 
   it("keeps the previous release serving when the new one fails its health check", async () => {

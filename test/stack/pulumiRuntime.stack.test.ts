@@ -1,11 +1,15 @@
 // What `pulumi up` hands the program: every value a string, and the list of keys that were stored encrypted.
 import * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadFromPulumiRuntime } from "../../src/config/fromPulumiRuntime";
 import { SECRETS, pulumiConfigOf } from "./fixtures";
 import { installMocks } from "./mockRuntime";
 
 describe("loadFromPulumiRuntime", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
   it("accepts secrets that Pulumi marks as secret", () => {
     installMocks("staging");
     pulumi.runtime.setAllConfig(pulumiConfigOf("staging"), ["pipeline:adminPrivateKey", "pipeline:appEnv"]);
@@ -34,5 +38,25 @@ describe("loadFromPulumiRuntime", () => {
     ]);
     expect(() => loadFromPulumiRuntime()).toThrow(/pipeline:hosts\[0\]\.hostKey: is required/);
     expect(runtime.resources).toEqual([]);
+  });
+
+  it("shows config warnings in Pulumi's log: a Node.js line past its end of life", () => {
+    installMocks("staging");
+    const config = pulumiConfigOf("staging");
+    const app = { ...(JSON.parse(config["pipeline:app"] ?? "{}") as object), nodeVersion: 20 };
+    pulumi.runtime.setAllConfig({ ...config, "pipeline:app": JSON.stringify(app) }, [
+      "pipeline:adminPrivateKey",
+      "pipeline:appEnv",
+    ]);
+    const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue();
+    // 2026-04-30 has passed for good: the warning does not depend on the day the test runs.
+    expect(loadFromPulumiRuntime().warnings).toHaveLength(1);
+    expect(warn.mock.calls).toEqual([
+      [
+        expect.stringMatching(
+          /^pipeline:app\.nodeVersion: Node\.js 20 reached end of life on 2026-04-30 \(set app\.nodeVersion to \d+/,
+        ),
+      ],
+    ]);
   });
 });

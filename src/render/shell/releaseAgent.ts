@@ -25,6 +25,7 @@ const AGENT_BODY_FILES = [
   "libpq.sh",
   "backups.sh",
   "migrations.sh",
+  "runner.sh",
   "verbs.sh",
 ] as const;
 

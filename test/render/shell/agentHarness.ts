@@ -77,7 +77,8 @@ export class AgentSandbox {
   /** The audit helper's lock file (root-only on a host). */
   readonly auditLock = join(this.root, "audit.lock");
   private readonly agentFile = join(this.root, "release-agent");
-  private readonly stubLog = join(this.root, "stub-calls.log");
+  /** Where the shims record their calls (stubCalls reads it): a test's own shim may write there too. */
+  readonly stubLog = join(this.root, "stub-calls.log");
   private readonly prologue: string;
 
   constructor(config: PipelineConfig, options: SandboxOptions = {}) {

@@ -159,7 +159,10 @@ describe("run_migrations", () => {
     const box = sandbox();
     const dir = box.path("RELEASES_DIR", "next");
     writeApp(dir, packageJson);
-    const result = box.run(`run_migrations ${JSON.stringify(dir)} next`);
+    // A Node without node --run (agentRunner.test.ts covers the runner): the command runs as configured.
+    const result = box.run(
+      `read_release_facts ${JSON.stringify(dir)}; RELEASE_NODE_VERSION=20.19.5; run_migrations ${JSON.stringify(dir)} next`,
+    );
     expect(result.status, result.stderr).toBe(0);
     return box.stubCalls().filter((c) => c.startsWith("pnpm "));
   };

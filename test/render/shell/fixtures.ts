@@ -11,7 +11,7 @@ export const CI_PUBLIC_KEY =
 
 const app = {
   name: "storefront",
-  nodeVersion: 20,
+  nodeVersion: 26,
   pnpmVersion: 9,
   port: 3000,
   healthPath: "/health",

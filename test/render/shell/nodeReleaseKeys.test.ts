@@ -83,7 +83,7 @@ function runRenderedCheck(script: string, work: string): { code: number; stdout:
   expect([keyringLine, call].every(Boolean) && start > -1 && end > start).toBe(true);
   const check = [
     `work=${work}`,
-    "base=https://dist.example.test/latest-v20.x",
+    "base=https://dist.example.test/latest-v26.x",
     keyringLine,
     ...lines.slice(start, end + 1),
     call,
@@ -95,7 +95,7 @@ function runRenderedCheck(script: string, work: string): { code: number; stdout:
 /** A work directory holding a SHASUMS256.txt signed by `signer`. */
 function signedSums(signer: ReturnType<typeof throwawayReleaser>): string {
   const work = mkdtempSync(join(scratch, "work-"));
-  writeFileSync(join(work, "SHASUMS256.txt"), `${"a".repeat(64)}  node-v20.99.0-linux-x64.tar.xz\n`);
+  writeFileSync(join(work, "SHASUMS256.txt"), `${"a".repeat(64)}  node-v26.99.0-linux-x64.tar.xz\n`);
   signer.sign(join(work, "SHASUMS256.txt"));
   return work;
 }
@@ -150,7 +150,7 @@ describe("the node step's signature check (nodeSource nodejs)", () => {
     expect(run.stderr).toBe("");
     expect(run).toMatchObject({ code: 0 });
     expect(run.stdout).toBe(
-      `https://dist.example.test/latest-v20.x/SHASUMS256.txt: good signature by Node.js release key ${releaser.fingerprint}\n`,
+      `https://dist.example.test/latest-v26.x/SHASUMS256.txt: good signature by Node.js release key ${releaser.fingerprint}\n`,
     );
   });
 
@@ -161,17 +161,17 @@ describe("the node step's signature check (nodeSource nodejs)", () => {
     expect(run.stdout).toBe("");
     const [first, second] = run.stderr.split("\n");
     expect(first).toBe(
-      "https://dist.example.test/latest-v20.x/SHASUMS256.txt has no valid signature by a Node.js release key: not installing",
+      "https://dist.example.test/latest-v26.x/SHASUMS256.txt has no valid signature by a Node.js release key: not installing",
     );
     expect(second).toBe(
-      `https://dist.example.test/latest-v20.x/SHASUMS256.txt is signed by key ${stranger.fingerprint}, which is not among this pipeline's Node.js release keys. They are the active releasers' keys/<fingerprint>.asc of the nodejs/release-keys repository, kept in src/render/shell/steps/node-release-keys/: if ${stranger.fingerprint} is a new releaser's key, add it there as its README says, then run pulumi up again`,
+      `https://dist.example.test/latest-v26.x/SHASUMS256.txt is signed by key ${stranger.fingerprint}, which is not among this pipeline's Node.js release keys. They are the active releasers' keys/<fingerprint>.asc of the nodejs/release-keys repository, kept in src/render/shell/steps/node-release-keys/: if ${stranger.fingerprint} is a new releaser's key, add it there as its README says, then run pulumi up again`,
     );
     expect(run.stderr).toContain("No public key");
   });
 
   it("refuses SHASUMS256.txt changed after a key of the keyring signed it", () => {
     const work = signedSums(releaser);
-    writeFileSync(join(work, "SHASUMS256.txt"), `${"b".repeat(64)}  node-v20.99.0-linux-x64.tar.xz\n`);
+    writeFileSync(join(work, "SHASUMS256.txt"), `${"b".repeat(64)}  node-v26.99.0-linux-x64.tar.xz\n`);
     const run = runRenderedCheck(script, work);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^\S+ has no valid signature by a Node\.js release key: not installing\n/);
@@ -189,7 +189,7 @@ describe("the node step's signature check (nodeSource nodejs)", () => {
     const lines = script.split("\n");
     const at = (text: string) => lines.findIndex((line) => line.includes(text));
     expect(at('"$base/SHASUMS256.txt.sig"')).toBeGreaterThan(-1);
-    expect(at("verify_node_release_signature ")).toBeLessThan(at("grep -E '  node-v20"));
+    expect(at("verify_node_release_signature ")).toBeLessThan(at("grep -E '  node-v26"));
     expect(at("verify_node_release_signature ")).toBeLessThan(at('"$base/$file"'));
     expect(lines).toContain(
       'verify_node_release_signature "$work/node-release-keys.gpg" "$work/SHASUMS256.txt" "$work/SHASUMS256.txt.sig" "$base/SHASUMS256.txt" || exit 1',

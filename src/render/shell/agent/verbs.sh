@@ -47,7 +47,9 @@ unpack_artifact() {
 # Install inputs of a release, read from its package.json and lockfile as data (never required), in one node start:
 # BUILT_DEPENDENCIES (yes when package.json lists pnpm.onlyBuiltDependencies), INSTALL_FINGERPRINT (a hash of the
 # lockfile, package.json's dependency and pnpm settings, the script policy and Node's version and platform; "none"
-# without a lockfile) and RELEASE_SCRIPTS (" <name> ... ", the scripts package.json defines).
+# without a lockfile), RELEASE_SCRIPTS (" <name> ... ", the scripts package.json defines), RELEASE_NODE_VERSION
+# (the Node that runs them) and PACKAGE_MANAGER_SCRIPTS (" <name> ... ", those whose command reads a variable only a
+# package manager sets: npm_*, PNPM_*, INIT_CWD).
 read_release_facts() {
   local dir=$1 facts
   if [ "$FACTS_DIR" = "$dir" ]; then return 0; fi
@@ -64,12 +66,17 @@ const installScripts = ["preinstall", "install", "postinstall", "prepare"].map((
 const inputs = [process.version, process.platform, process.arch, policy, ...keys.map((k) => p[k] ?? null), installScripts];
 const fingerprint = lock === null ? "none"
   : crypto.createHash("sha256").update(JSON.stringify(inputs)).update(lock).digest("hex");
-const scripts = Object.keys(scriptsOf);
+const scripts = Object.keys(scriptsOf).filter((name) => /^[A-Za-z0-9:._-]+$/.test(name));
+const managerScripts = scripts.filter((name) => /npm_|PNPM_|INIT_CWD/.test(String(scriptsOf[name])));
 console.log(built + " " + fingerprint);
-console.log(scripts.filter((name) => /^[A-Za-z0-9:._-]+$/.test(name)).join(" "));' "$dir" "$DEPENDENCY_SCRIPTS" \
+console.log(scripts.join(" "));
+console.log(process.versions.node);
+console.log(managerScripts.join(" "));' "$dir" "$DEPENDENCY_SCRIPTS" \
     </dev/null 9>&- 2>/dev/null) || facts="no none"
   read -r BUILT_DEPENDENCIES INSTALL_FINGERPRINT <<<"${facts%%$'\n'*}"
   RELEASE_SCRIPTS=" $(sed -n 2p <<<"$facts") "
+  RELEASE_NODE_VERSION=$(sed -n 3p <<<"$facts")
+  PACKAGE_MANAGER_SCRIPTS=" $(sed -n 4p <<<"$facts") "
   FACTS_DIR=$dir
 }
 
@@ -122,16 +129,17 @@ reuse_dependencies() {
 # The default migrate command (pnpm run --if-present <script>) of an app without that script would start pnpm to
 # do nothing: skipped.
 run_migrations() {
-  local dir=$1 release=$2 pattern='^pnpm run --if-present ([A-Za-z0-9:._-]+)$'
+  local dir=$1 release=$2 script
   read_release_facts "$dir"
-  if [[ $MIGRATE_COMMAND =~ $pattern ]] && [[ $RELEASE_SCRIPTS != *" ${BASH_REMATCH[1]} "* ]]; then
-    log "no ${BASH_REMATCH[1]} script in package.json: no migrations to run"
+  script=$(script_of_default_form "$MIGRATE_COMMAND")
+  if [ -n "$script" ] && [[ $RELEASE_SCRIPTS != *" $script "* ]]; then
+    log "no $script script in package.json: no migrations to run"
     return 0
   fi
   if has_switch --maintenance; then maintenance_during_this_call; fi
   backup_before_migrations "$dir" "$release"
   log "running migrations of $release"
-  run_in_release "$dir" "$MIGRATE_COMMAND"
+  run_migrate_command "$dir"
 }
 
 link_shared_files() {
