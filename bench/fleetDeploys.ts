@@ -7,13 +7,12 @@ import {
   generateDeployKey,
   newReleaseId,
   provisionHost,
-  shipRelease,
   stackOnHosts,
   writeRunnerFiles,
 } from "../src/sandbox";
 import { type HostHandle, createHost } from "../src/testhost";
 import { busyCpuSeconds } from "./machineCpu";
-import { figure, type Figure } from "./table";
+import { type TimedRun, type Timing, timedShip, timingOf } from "./timedShip";
 
 export const FLEET_SIZE = 8;
 const IDLE_SAMPLE_SECONDS = 10;
@@ -30,12 +29,6 @@ export interface FleetBench {
   idleCores: number;
   oneHost: Timing;
   modes: ({ name: string } & Timing)[];
-}
-
-/** Wall time of the ship script, and the CPU time the whole machine (runner, hosts, apps) spent meanwhile. */
-export interface Timing {
-  seconds: Figure;
-  cpuSeconds: Figure;
 }
 
 /** Creates the fleet's hosts (pushed onto `hosts` as they come, for the caller's clean-up). */
@@ -67,22 +60,11 @@ export async function benchFleet(
   log(`fleet provisioned in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const files = writeRunnerFiles(config, key.privateKey, workDir);
 
-  const timedDeploy = async (target: PipelineConfig, label: string): Promise<[number, number]> => {
+  const timedDeploy = (target: PipelineConfig, label: string): Promise<TimedRun> => {
     const releaseId = newReleaseId();
     const artifact = buildArtifact(target, { label: releaseId }, workDir); // CI's build job: not timed
-    const begin = performance.now();
-    const cpuBefore = busyCpuSeconds();
-    const result = await shipRelease(target, files, artifact, releaseId);
-    const cpu = busyCpuSeconds() - cpuBefore;
-    const seconds = (performance.now() - begin) / 1000;
-    if (result.code !== 0) throw new Error(`${label} failed:\n${result.stdout}${result.stderr}`);
-    log(`${label}: ${seconds.toFixed(2)} s, machine CPU ${cpu.toFixed(2)} s`);
-    return [seconds, cpu];
+    return timedShip(target, files, artifact, releaseId, label, log);
   };
-  const timing = (runs: [number, number][]): Timing => ({
-    seconds: figure(runs.map(([seconds]) => seconds)),
-    cpuSeconds: figure(runs.map(([, cpu]) => cpu)),
-  });
 
   await timedDeploy(config, "warm-up deploy to every host");
   const idleBefore = busyCpuSeconds();
@@ -92,8 +74,8 @@ export async function benchFleet(
   const first = fleet[0];
   if (!first) throw new Error("benchFleet: no host");
   const single = withBatch(1, [first]);
-  const oneHost: [number, number][] = [];
-  const modeRuns: [number, number][][] = MODES.map(() => []);
+  const oneHost: TimedRun[] = [];
+  const modeRuns: TimedRun[][] = MODES.map(() => []);
   for (let i = 1; i <= repeat; i++) {
     oneHost.push(await timedDeploy(single, `one host, run ${i}`));
     for (const [index, mode] of MODES.entries()) {
@@ -103,8 +85,8 @@ export async function benchFleet(
   return {
     cores,
     idleCores,
-    oneHost: timing(oneHost),
-    modes: MODES.map((mode, index) => ({ name: mode.name, ...timing(modeRuns[index] ?? []) })),
+    oneHost: timingOf(oneHost),
+    modes: MODES.map((mode, index) => ({ name: mode.name, ...timingOf(modeRuns[index] ?? []) })),
   };
 }
 

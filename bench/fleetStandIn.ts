@@ -8,16 +8,14 @@ import {
   generateDeployKey,
   newReleaseId,
   runSteps,
-  shipRelease,
   stackOnHosts,
   writeRunnerFiles,
 } from "../src/sandbox";
 import type { HostHandle } from "../src/testhost";
-import type { Timing } from "./fleetDeploys";
 import { busyCpuSeconds } from "./machineCpu";
 import { type PhaseSeconds, STAND_IN_PHASE_SECONDS } from "./standInAgent";
 import { standInHostSteps } from "./standInHosts";
-import { figure } from "./table";
+import { type TimedRun, type Timing, timedShip, timingOf } from "./timedShip";
 
 export const STAND_IN_LABEL = "CPU-light stand-ins (fixed sleeps for the agent's phases)";
 
@@ -65,21 +63,8 @@ export async function benchStandInFleet(
   // The example app's real artifact, so the upload carries what a real deploy carries; built once (CI's job).
   const artifact = buildArtifact(config, { label: "stand-in" }, workDir);
 
-  const timedDeploy = async (target: PipelineConfig, label: string): Promise<[number, number]> => {
-    const releaseId = newReleaseId();
-    const begin = performance.now();
-    const cpuBefore = busyCpuSeconds();
-    const result = await shipRelease(target, files, artifact, releaseId);
-    const cpu = busyCpuSeconds() - cpuBefore;
-    const seconds = (performance.now() - begin) / 1000;
-    if (result.code !== 0) throw new Error(`${label} failed:\n${result.stdout}${result.stderr}`);
-    log(`${label}: ${seconds.toFixed(2)} s, machine CPU ${cpu.toFixed(2)} s`);
-    return [seconds, cpu];
-  };
-  const timing = (runs: readonly [number, number][]): Timing => ({
-    seconds: figure(runs.map(([seconds]) => seconds)),
-    cpuSeconds: figure(runs.map(([, cpu]) => cpu)),
-  });
+  const timedDeploy = (target: PipelineConfig, label: string): Promise<TimedRun> =>
+    timedShip(target, files, artifact, newReleaseId(), label, log);
 
   await timedDeploy(withBatch("100%"), "stand-ins: warm-up deploy to every host");
   const idleBefore = busyCpuSeconds();
@@ -89,8 +74,8 @@ export async function benchStandInFleet(
   const first = fleet[0];
   if (!first) throw new Error("benchStandInFleet: no host");
   const single = withBatch(1, [first]);
-  const oneHost: [number, number][] = [];
-  const modeRuns: [number, number][][] = MODES.map(() => []);
+  const oneHost: TimedRun[] = [];
+  const modeRuns: TimedRun[][] = MODES.map(() => []);
   for (let i = 1; i <= repeat; i++) {
     oneHost.push(await timedDeploy(single, `stand-ins: one host, run ${i}`));
     for (const [index, mode] of MODES.entries()) {
@@ -103,8 +88,8 @@ export async function benchStandInFleet(
     phaseSeconds,
     cores,
     idleCores,
-    oneHost: timing(oneHost),
-    modes: MODES.map((mode, index) => ({ ...mode, ...timing(modeRuns[index] ?? []) })),
+    oneHost: timingOf(oneHost),
+    modes: MODES.map((mode, index) => ({ ...mode, ...timingOf(modeRuns[index] ?? []) })),
   };
 }
 
