@@ -264,7 +264,7 @@ describe("verb_restore", () => {
         [
           `status=0; (${STREAM}; verb_restore) < <(printf 'partial'; exec sleep 5 2>/dev/null) || status=$?`,
           'echo "status $status"',
-          "pgrep -u \"$(id -u)\" -x dd || echo 'no reader left'",
+          box.readerLeftCheck,
         ].join("\n"),
       );
       expect(result.stdout).toBe(`status ${AGENT_EXIT.uploadRefused}\nno reader left\n`);

@@ -305,7 +305,7 @@ describe("receive_upload (before the lock) and clean_leftovers", () => {
         `status=0; (receive_upload "$STAGING"; echo "returned") < <(printf 'partial'; exec sleep 5 2>/dev/null) || status=$?`,
         'echo "waited $(( (${EPOCHREALTIME/./} - start) / 100000 )) tenths"',
         REPORT,
-        "pgrep -u \"$(id -u)\" -x dd || echo 'no reader left'",
+        box.readerLeftCheck,
       ].join("\n"),
     );
     const [waited, report, reader] = result.stdout.split("\n");

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import type { PipelineConfig } from "../../../src/config/types";
 import { AUDIT_LOCK_WAIT_SECONDS, renderAuditHelper } from "../../../src/render/shell/auditHelper";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
+import { quote } from "../../../src/primitives/shellQuote";
 
 /** The user the harness runs bash as when the tests run as root (CI): nobody. */
 export const UNPRIVILEGED_ID = 65534;
@@ -163,6 +164,19 @@ export class AgentSandbox {
       `readonly SANDBOX_DIR=${shellQuote(this.root)} WORK_DIR=${shellQuote(join(this.root, "work"))}`,
       "umask 027 # as main() sets before any verb runs",
       `source ${shellQuote(this.agentFile)}`,
+    ].join("\n");
+  }
+
+  /**
+   * Shell lines that print `no reader left`, or the PIDs of upload readers (dd) still writing into this sandbox.
+   * Only this sandbox's: vitest runs test files in parallel as the same user, and another test's reader may be
+   * alive at that moment.
+   */
+  get readerLeftCheck(): string {
+    return [
+      'left=""',
+      `for pid in $(pgrep -x dd); do case "$(readlink "/proc/$pid/fd/1" 2>/dev/null)" in ${quote(this.root)}/*) left="$left $pid" ;; esac; done`,
+      `if [ -z "$left" ]; then echo 'no reader left'; else echo "readers left:$left"; fi`,
     ].join("\n");
   }
 
