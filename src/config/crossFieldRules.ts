@@ -144,6 +144,17 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
       "is required when ingress.tls is acme (the contact of the Let's Encrypt account, e.g. ops@example.com; or set ingress.tls to internal or off)",
     ),
   ),
+  // Each host's Caddy would order the one name with its own account and storage; Let's Encrypt fetches the HTTP-01
+  // token from several vantage points, which may reach another host, and Caddy shares challenge state only
+  // through shared storage (Debian's Caddy has no shared-storage or DNS-challenge module).
+  rule(["ingress", "hosts", "aws"], (c) => {
+    const count = c.aws?.hosts?.count ?? c.hosts?.length ?? 1;
+    return when(
+      c.ingress.tls === "acme" && count > 1,
+      ["ingress", "tls"],
+      `is acme (the default) with ${count} hosts, but each host would ask Let's Encrypt for the url's host name with its own account and storage, and the HTTP challenge can reach another host, so a certificate comes only by chance and the failures run into Let's Encrypt's rate limits (end TLS at a load balancer in front: set ingress.tls to off and ingress.trustedProxies to the load balancer's addresses; or use one host)`,
+    );
+  }),
   rule(["ingress", "url"], (c) =>
     when(
       c.ingress.tls === "acme" && httpsUrlProblem(c.url) === undefined && isIpAddressUrl(c.url),

@@ -294,7 +294,7 @@ export const ingressSchema = z
       })
       .default("acme")
       .describe(
-        "Where the proxy's TLS certificate comes from: 'acme' (Let's Encrypt, for the url's host name: DNS must point at the host and ports 80/443 be open), 'internal' (Caddy's local CA: sandboxes and tests; clients must trust its root), 'off' (plain HTTP on port 80: TLS ends at a load balancer or CDN in front, whose X-Forwarded-* headers are trusted only from trustedProxies).",
+        "Where the proxy's TLS certificate comes from: 'acme' (Let's Encrypt, for the url's host name: DNS must point at the host and ports 80/443 be open; one host only, as every host would order the same name), 'internal' (Caddy's local CA: sandboxes and tests; clients must trust its root), 'off' (plain HTTP on port 80: TLS ends at a load balancer or CDN in front, whose X-Forwarded-* headers are trusted only from trustedProxies).",
       ),
     acmeEmail: matching(
       /^[^\s@]+@[^\s@]+\.[^\s@]+$/,

@@ -65,6 +65,7 @@ describe("every config problem in one run", () => {
       "pipeline:deploy.keepReleases: must be at least 2 (keep at least 2 so that rollback has a target)",
       "pipeline:files.mode: must be pullRequest or direct (pullRequest works with any branch protection; direct needs a token that may bypass it)",
       "pipeline:aws.hosts: is set together with hosts (hosts lists servers you run, aws.hosts makes the program create them: keep one of the two)",
+      "pipeline:ingress.tls: is acme (the default) with 2 hosts, but each host would ask Let's Encrypt for the url's host name with its own account and storage, and the HTTP challenge can reach another host, so a certificate comes only by chance and the failures run into Let's Encrypt's rate limits (end TLS at a load balancer in front: set ingress.tls to off and ingress.trustedProxies to the load balancer's addresses; or use one host)",
       // files.branch is the deploy branch, but files did not parse: its rule waits for the next run.
     ]);
   });

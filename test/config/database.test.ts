@@ -70,8 +70,11 @@ describe("database config", () => {
   });
 
   it("refuses the group with more than one host, configured or created on EC2", () => {
+    // Several hosts sit behind a load balancer that ends TLS (ingress.tls acme is one host's).
+    const ingress = { tls: "off", trustedProxies: ["192.0.2.10/32"] };
     const twoHosts = problemsOf({
       hosts: [minimalValues().hosts as unknown[], SECOND_HOST].flat(),
+      ingress,
       database: { enabled: true },
     });
     expect(twoHosts).toEqual([
@@ -80,6 +83,7 @@ describe("database config", () => {
     const ec2 = problemsOf({
       hosts: undefined,
       aws: { hosts: { count: 3, sshCidrs: ["203.0.113.0/24"] } },
+      ingress,
       database: { enabled: true },
     });
     expect(ec2).toHaveLength(1);

@@ -125,3 +125,64 @@ describe("ingress", () => {
     expect(problems[0]).toMatch(expected);
   });
 });
+
+describe("ingress.tls acme with several hosts", () => {
+  const EMAIL = { acmeEmail: "ops@shop.example.com" };
+  const REFUSED =
+    "pipeline:ingress.tls: is acme (the default) with 2 hosts, but each host would ask Let's Encrypt for the url's host name with its own account and storage, and the HTTP challenge can reach another host, so a certificate comes only by chance and the failures run into Let's Encrypt's rate limits (end TLS at a load balancer in front: set ingress.tls to off and ingress.trustedProxies to the load balancer's addresses; or use one host)";
+
+  function problemsIn(stackValues: Record<string, unknown>): string[] {
+    try {
+      loadFromValues(stackValues, "acme", { stack: "production", requireSecrets: false });
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+    return [];
+  }
+
+  function listedHosts(count: number, ingress?: unknown): Record<string, unknown> {
+    const hosts = Array.from({ length: count }, (_, i) => ({
+      host: `vps${i + 1}.example.com`,
+      hostKey: HOST_KEY,
+    }));
+    return { ...values(ingress), hosts };
+  }
+
+  function awsHosts(count: number, ingress?: unknown): Record<string, unknown> {
+    const stackValues: Record<string, unknown> = {
+      ...values(ingress),
+      aws: { hosts: { count, sshCidrs: ["203.0.113.0/24"] } },
+    };
+    delete stackValues.hosts;
+    return stackValues;
+  }
+
+  it("refuses two listed hosts, naming the key, why, and the alternatives", () => {
+    expect(problemsIn(listedHosts(2, { tls: "acme", ...EMAIL }))).toEqual([REFUSED]);
+  });
+
+  it("refuses it when acme is only the default, with the other problems of the run", () => {
+    expect(problemsIn(listedHosts(2))).toEqual([
+      "pipeline:ingress.acmeEmail: is required when ingress.tls is acme (the contact of the Let's Encrypt account, e.g. ops@example.com; or set ingress.tls to internal or off)",
+      REFUSED,
+    ]);
+  });
+
+  it("refuses aws.hosts.count 2", () => {
+    expect(problemsIn(awsHosts(2, EMAIL))).toEqual([REFUSED]);
+  });
+
+  it("accepts one host with acme, listed or created on AWS", () => {
+    expect(problemsIn(listedHosts(1, EMAIL))).toEqual([]);
+    expect(problemsIn(awsHosts(1, EMAIL))).toEqual([]);
+  });
+
+  it.each([
+    ["off behind a load balancer", { tls: "off", trustedProxies: ["192.0.2.10/32"] }],
+    ["internal", { tls: "internal" }],
+  ])("accepts several hosts with tls %s", (_label, ingress) => {
+    expect(problemsIn(listedHosts(2, ingress))).toEqual([]);
+    expect(problemsIn(awsHosts(3, ingress))).toEqual([]);
+  });
+});

@@ -109,9 +109,12 @@ describe("loadConfig", () => {
   });
 
   it("names each host host-<position> unless the config names it (the name survives an address change)", () => {
+    const ingress = { tls: "off", trustedProxies: ["192.0.2.10/32"] };
     const load = (hosts: unknown[]) =>
-      loadFromValues({ ...validValues(), hosts }, "acme", { stack: "production", requireSecrets: false })
-        .config.hosts;
+      loadFromValues({ ...validValues(), ingress, hosts }, "acme", {
+        stack: "production",
+        requireSecrets: false,
+      }).config.hosts;
     expect(
       load([
         { host: "10.0.0.5", hostKey: HOST_KEY },
@@ -670,13 +673,7 @@ describe("loadConfig", () => {
   it("accepts a healthy sample of good values", () => {
     for (const [path, value] of [
       ["branch", "release/1.x"],
-      [
-        "hosts",
-        [
-          { host: "203.0.113.10", port: 2222, hostKey: HOST_KEY },
-          { host: "vps-2.example.com", hostKey: HOST_KEY },
-        ],
-      ],
+      ["hosts", [{ host: "203.0.113.10", port: 2222, hostKey: HOST_KEY }]],
       ["reviewers", []],
       ["app.instances", "max"],
       ["app.lintCommand", ""],
@@ -684,5 +681,14 @@ describe("loadConfig", () => {
     ] as const) {
       expect(problemsOf(withValue(path, value))).toEqual([]);
     }
+    const behindLoadBalancer = {
+      ...validValues(),
+      ingress: { tls: "off", trustedProxies: ["192.0.2.10/32"] },
+      hosts: [
+        { host: "203.0.113.10", port: 2222, hostKey: HOST_KEY },
+        { host: "vps-2.example.com", hostKey: HOST_KEY },
+      ],
+    };
+    expect(problemsOf(behindLoadBalancer)).toEqual([]);
   });
 });

@@ -43,10 +43,14 @@ const T = {
 };
 
 const EXISTING_OIDC = `arn:aws:iam::${AWS_MOCK.accountId}:oidc-provider/token.actions.githubusercontent.com`;
-/** Staging on two EC2 hosts the program creates, with a DNS record and a backup bucket (OIDC provider created). */
+/**
+ * Staging on two EC2 hosts the program creates, with a DNS record and a backup bucket (OIDC provider created). Two
+ * hosts cannot share Let's Encrypt (ingress.tls acme is one host's): they serve certificates of Caddy's local CA.
+ */
 const stagingOverrides = {
   hosts: undefined,
   adminUser: "admin",
+  ingress: { tls: "internal" },
   aws: {
     hosts: { count: 2, sshCidrs: ["198.51.100.0/24", "2001:db8::/48"] },
     dnsZone: "storefront.example.com",

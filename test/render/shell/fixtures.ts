@@ -46,14 +46,17 @@ export const stagingWithDatabase: PipelineConfig = loadFromValues(
   { stack: "staging", requireSecrets: false },
 ).config;
 
-/** Production: two hosts, a sudo admin, official Node tarballs, a custom migration command. */
+/**
+ * Production: two hosts behind a load balancer that ends TLS, a sudo admin, official Node tarballs, a custom
+ * migration command.
+ */
 export const production: PipelineConfig = loadFromValues(
   {
     repository: "storefront",
     environment: "production",
     branch: "main",
     url: "https://storefront.example.com",
-    ingress: { acmeEmail: "ops@storefront.example.com" },
+    ingress: { tls: "off", trustedProxies: ["192.0.2.10/32", "192.0.2.11/32"] },
     reviewers: ["acme-shop/release-managers", "octocat"],
     hosts: [
       { host: "web-1.storefront.example.com", hostKey: HOST_KEY },

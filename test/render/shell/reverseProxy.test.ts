@@ -107,7 +107,7 @@ describe("renderCaddyfile", () => {
     expect(text).not.toContain("tls internal");
     expect(text).not.toContain("email");
     // Without trusted proxies, none is trusted: Caddy replaces the client's X-Forwarded-* headers.
-    expect(renderCaddyfile(withIngress(production, { tls: "off" }))).not.toContain("trusted_proxies");
+    expect(renderCaddyfile(withIngress(production, { trustedProxies: [] }))).not.toContain("trusted_proxies");
   });
 
   it("serves HTTP/1.1 and HTTP/2 only: no HTTP/3 (UDP 443) is advertised, whatever the TLS mode", () => {

@@ -38,13 +38,16 @@ export function productionConfig(overrides: Record<string, unknown> = {}): Pipel
   });
 }
 
-/** Two hosts (one on a non-default port), no reviewers, another environment name, CI services. */
+/**
+ * Two hosts (one on a non-default port) behind a load balancer that ends TLS, no reviewers, another environment
+ * name, CI services.
+ */
 export function qaConfig(overrides: Record<string, unknown> = {}): PipelineConfig {
   return load("qa", {
     environment: "qa",
     branch: "release/qa",
     url: "https://qa.storefront.example.com/",
-    ingress: { acmeEmail: "ops@storefront.example.com" },
+    ingress: { tls: "off", trustedProxies: ["192.0.2.10/32"] },
     hosts: [
       { host: "qa-1.storefront.example.com", hostKey: HOST_KEY },
       { host: "qa-2.storefront.example.com", port: 2222, hostKey: HOST_KEY },
