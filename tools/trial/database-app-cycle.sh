@@ -133,7 +133,7 @@ finish() {
     printf '\n== down\n'
     sandbox down || code=1
   fi
-  printf '\n== summary (%s)\n' "$APP_DIR"
+  printf '\n== summary (%s at %s)\n' "$APP_DIR" "$(git -C "$APP_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo 'no git')"
   printf '%s\n' "${STEPS[@]}"
   if [ "$code" -eq 0 ]; then printf 'the whole cycle passed; logs in %s\n' "$WORK"; else printf 'FAILED (exit %s); logs in %s\n' "$code" "$WORK"; fi
   exit "$code"
@@ -173,7 +173,9 @@ served() {
   curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$ca" "${url%/}$HEALTH_PATH" || true
 }
 
-commit() { git -C "$COPY" add -A && git -C "$COPY" -c user.name=trial -c user.email=trial@example.com commit -qm "$1"; }
+git_copy() { git -C "$COPY" -c user.name=trial -c user.email=trial@example.com "$@"; }
+commit() { git_copy add -A && git_copy commit -qm "$1"; }
+revert_last() { git_copy revert --no-edit HEAD >/dev/null; }
 
 # A migration that works with knex (db.raw) and node-pg-migrate (pgm.sql) alike.
 migration() {
@@ -244,7 +246,7 @@ step failing-migration fail deploy --app "$COPY"
 expect "the migration's error" 'no_such_column'
 [ "$(current_release)" = "$R3" ] || die "failing-migration: the current release is no longer $R3"
 [ "$(served)" = 200 ] || die "failing-migration: $R3 does not answer 200 through the sandbox's URL any more"
-git -C "$COPY" revert -q --no-edit HEAD
+revert_last
 
 # 7. A release whose health path answers 500: the gate names the status and switches back.
 cat >"$COPY/trial-unhealthy.js" <<EOF
@@ -272,9 +274,10 @@ node -e '
 ' "$COPY/$START_SCRIPT" "$COPY/trial-unhealthy.js"
 commit "trial: health answers 500"
 step unhealthy fail deploy --app "$COPY"
-expect "the gate naming 500" 'answer.*500'
+expect "the gate naming 500" 'did not answer .* the last 500'
 [ "$(current_release)" = "$R3" ] || die "unhealthy: the current release is no longer $R3"
-git -C "$COPY" revert -q --no-edit HEAD
+[ "$(served)" = 200 ] || die "unhealthy: $R3 does not answer 200 through the sandbox's URL after the switch back"
+revert_last
 
 # 8. Restore the backup from before the schema change, in maintenance mode: the migration is pending again.
 step maintenance-on 0 maintenance on
