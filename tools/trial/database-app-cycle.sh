@@ -15,7 +15,7 @@
 #     --migrations-dir DIR   the app's migration files (default migrations)
 #     --tool knex|node-pg-migrate   the migration tool (default knex)
 #     --env-file FILE        the app's environment beyond DATABASE_URL (KEY=value lines)
-#     --prepare CMD          bash command run in the copy before its first commit (e.g. drop a native dependency)
+#     --prepare CMD          bash command run in the copy before its first commit (to adapt the app)
 #     --print-stack          print the stack file it would use and exit (nothing else runs)
 #
 # Creates sandbox hosts: run it alone, as root, under the host tests' lock:
@@ -124,6 +124,7 @@ COPY=$WORK/app
 STACK=$WORK/Pulumi.trial.yaml
 SANDBOX_UP=""
 STEPS=()
+STARTED=$(date +%s)
 
 sandbox() { (cd "$REPO" && npm run --silent sandbox -- "$@"); }
 
@@ -135,6 +136,7 @@ finish() {
   fi
   printf '\n== summary (%s at %s)\n' "$APP_DIR" "$(git -C "$APP_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo 'no git')"
   printf '%s\n' "${STEPS[@]}"
+  printf '%-22s %4ss\n' total $(($(date +%s) - STARTED))
   if [ "$code" -eq 0 ]; then printf 'the whole cycle passed; logs in %s\n' "$WORK"; else printf 'FAILED (exit %s); logs in %s\n' "$code" "$WORK"; fi
   exit "$code"
 }
