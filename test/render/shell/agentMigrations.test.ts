@@ -198,7 +198,7 @@ describe("warn_schema_ahead (rollback)", () => {
       [
         `release-agent: warning: ${OLDER} lacks migrations of ${CURRENT} (migrations/): 002_orders.js 003_refunds.js`,
         `release-agent: warning: unless they were reverted, the database keeps what they applied: its schema is ahead of ${OLDER}'s code, and migrate-rollback in ${OLDER} cannot revert them (their files are not in it)`,
-        `release-agent: warning: the order that works: revert them first with ${CURRENT} current (migrate-rollback, once per batch), then roll back; or keep the schema ahead when ${OLDER}'s code works with it`,
+        `release-agent: warning: the order that works: revert them first with ${CURRENT} current (the migrate workflow's rollback action, or: npm run sandbox -- migrate down; once per batch), then roll back; or keep the schema ahead when ${OLDER}'s code works with it`,
         `release-agent: switching to ${OLDER}`,
         `release-agent: rolled back to ${OLDER} (was ${CURRENT})`,
         "",

@@ -112,7 +112,7 @@ warn_schema_ahead() {
   if [ -z "$missing" ]; then return 0; fi
   log "warning: $target lacks migrations of $current ($MIGRATIONS_DIR/): $(paste -sd ' ' <<<"$missing")"
   log "warning: unless they were reverted, the database keeps what they applied: its schema is ahead of $target's code, and migrate-rollback in $target cannot revert them (their files are not in it)"
-  log "warning: the order that works: revert them first with $current current (migrate-rollback, once per batch), then roll back; or keep the schema ahead when $target's code works with it"
+  log "warning: the order that works: revert them first with $current current (the migrate workflow's rollback action, or: npm run sandbox -- migrate down; once per batch), then roll back; or keep the schema ahead when $target's code works with it"
 }
 
 # A deploy that switches back to <previous> after its release <new> failed (the health gate, pm2): the migrations
