@@ -7,6 +7,11 @@ import type { PipelineSchemaOutput } from "./schema";
 
 type Fields = PipelineSchemaOutput;
 
+/** How many hosts the stack has: made by aws.hosts, else listed (one while neither is given yet). */
+function hostsOfStack(c: { aws?: { hosts?: { count: number } }; hosts?: readonly unknown[] }): number {
+  return c.aws?.hosts?.count ?? c.hosts?.length ?? 1;
+}
+
 /** The top-level keys whose values passed their own schema, with those values (optional keys may be undefined). */
 export type ParsedFields = Partial<Fields>;
 
@@ -84,7 +89,7 @@ const databaseRules: CrossFieldRule[] = [
     ),
   ),
   rule(["database", "hosts", "aws"], (c) => {
-    const count = c.aws?.hosts?.count ?? c.hosts?.length ?? 1;
+    const count = hostsOfStack(c);
     return when(
       c.database.enabled && count > 1,
       ["database", "enabled"],
@@ -148,7 +153,7 @@ const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   // token from several vantage points, which may reach another host, and Caddy shares challenge state only
   // through shared storage (Debian's Caddy has no shared-storage or DNS-challenge module).
   rule(["ingress", "hosts", "aws"], (c) => {
-    const count = c.aws?.hosts?.count ?? c.hosts?.length ?? 1;
+    const count = hostsOfStack(c);
     return when(
       c.ingress.tls === "acme" && count > 1,
       ["ingress", "tls"],

@@ -52,13 +52,23 @@ function scriptEnv(variables: Record<string, string | undefined>): Record<string
   return { ...base, ...Object.fromEntries(set) };
 }
 
+/** A runner script's environment: the host-loop variables of `config` and `files`, and the script's own inputs. */
+function runnerEnv<Inputs extends Partial<Record<keyof Inputs, string>>>(
+  config: PipelineConfig,
+  files: RunnerFiles,
+  inputs: Inputs,
+): Record<string, string> {
+  const own: Record<string, string | undefined> = { ...inputs };
+  return scriptEnv({ ...hostLoopEnv(config, files), ...own });
+}
+
 /** The ship script and its environment, for callers that run it themselves (e.g. to read its output live). */
 export function shipInvocation(
   config: PipelineConfig,
   files: RunnerFiles,
   inputs: ShipInputs,
 ): { script: string; env: Record<string, string> } {
-  return { script: renderShipScript(config), env: scriptEnv({ ...hostLoopEnv(config, files), ...inputs }) };
+  return { script: renderShipScript(config), env: runnerEnv(config, files, inputs) };
 }
 
 /** Hands each output line to `onLine` as it arrives when given; the result holds the whole output either way. */
@@ -94,11 +104,7 @@ export function rollbackRelease(
   onLine?: OnLine,
 ): Promise<ScriptResult> {
   const inputs: RollbackInputs = { ACTOR: actor, ...(target ? { TARGET_RELEASE: target } : {}) };
-  return runScript(
-    renderRollbackScript(config),
-    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
-    onLine,
-  );
+  return runScript(renderRollbackScript(config), runnerEnv(config, files, inputs), onLine);
 }
 
 export function migrateAction(
@@ -114,11 +120,7 @@ export function migrateAction(
     MIGRATE_ACTION: action,
     MIGRATE_MAINTENANCE: String(maintenance),
   };
-  return runScript(
-    renderMigrateScript(config),
-    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
-    onLine,
-  );
+  return runScript(renderMigrateScript(config), runnerEnv(config, files, inputs), onLine);
 }
 
 /** A backup now, kept on the first host (no bucket here: the sandbox has no S3). */
@@ -129,11 +131,7 @@ export function backupNow(
   onLine?: OnLine,
 ): Promise<ScriptResult> {
   const inputs: BackupInputs = { ACTOR: actor };
-  return runScript(
-    renderBackupScript(config),
-    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
-    onLine,
-  );
+  return runScript(renderBackupScript(config), runnerEnv(config, files, inputs), onLine);
 }
 
 /** Restores the first host's local copy of `backupId`; `confirm`: even though maintenance mode is off. */
@@ -146,9 +144,5 @@ export function restoreBackup(
   onLine?: OnLine,
 ): Promise<ScriptResult> {
   const inputs: RestoreInputs = { ACTOR: actor, BACKUP_ID: backupId, RESTORE_CONFIRM: String(confirm) };
-  return runScript(
-    renderRestoreScript(config),
-    scriptEnv({ ...hostLoopEnv(config, files), ...inputs }),
-    onLine,
-  );
+  return runScript(renderRestoreScript(config), runnerEnv(config, files, inputs), onLine);
 }
