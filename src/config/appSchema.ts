@@ -73,7 +73,9 @@ export const appSchema = z
       ),
     port: integer(1024, 65535, "use the unprivileged port your app listens on, such as 3000")
       .default(3000)
-      .describe("Port the app listens on (PORT in its environment); the health gate calls localhost:<port>."),
+      .describe(
+        "Port the app listens on (PORT in its environment); the health gate calls localhost:<port>. With deploy.strategy sideBySide releases alternate between this port and the next one (PORT tells each release its own).",
+      ),
     healthPath: matching(
       /^\/[^\s?#]*(\?[^\s#]*)?$/,
       "must start with '/' and contain no spaces",

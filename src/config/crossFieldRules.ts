@@ -110,6 +110,26 @@ const databaseRules: CrossFieldRule[] = [
   }),
 ];
 
+/** Side-by-side releases take app.port and the port after it. */
+const releasePortRules: CrossFieldRule[] = [
+  rule(["deploy", "app", "database"], (c) => {
+    if (c.deploy.strategy !== "sideBySide") return [];
+    const second = c.app.port + 1;
+    return [
+      ...when(
+        second > 65535,
+        ["app", "port"],
+        `is ${c.app.port}, but deploy.strategy sideBySide also takes the port after it, ${second}, which does not exist (use a lower port such as 3000)`,
+      ),
+      ...when(
+        c.database.enabled && c.database.port === second,
+        ["database", "port"],
+        `is ${second}, the second release port of deploy.strategy sideBySide (app.port + 1): use another port, such as 5432`,
+      ),
+    ];
+  }),
+];
+
 function setsDatabaseUrl(appEnv: string): boolean {
   return appEnv.split("\n").some((line) => /^\s*DATABASE_URL=/.test(line));
 }
@@ -117,6 +137,7 @@ function setsDatabaseUrl(appEnv: string): boolean {
 const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   ...hostSourceRules,
   ...databaseRules,
+  ...releasePortRules,
   rule(["deployUser", "adminUser"], (c) =>
     when(
       c.deployUser === c.adminUser || c.deployUser === "root",

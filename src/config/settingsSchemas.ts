@@ -13,6 +13,18 @@ import {
 
 export const deploySchema = z
   .strictObject({
+    strategy: z
+      .enum(["sideBySide", "reload"], { error: 'must be "sideBySide" or "reload"' })
+      .default("sideBySide")
+      .describe(
+        '"sideBySide": each release runs as its own pm2 app on its own port (app.port and app.port + 1, alternating; the app gets PORT); a deploy starts the new release beside the serving one, gates it on its own port before the proxy sends it a single request, then switches the proxy and lets the old release finish its requests. The app must listen on PORT: a release that tries the serving release\'s port is refused and the old release keeps serving. "reload": one pm2 app on app.port, reloaded in place (workers replaced one by one, then the health gate); for apps with a fixed port. Changing it restarts the app once.',
+      ),
+    previousRelease: z
+      .enum(["warm", "stopped"], { error: 'must be "warm" or "stopped"' })
+      .default("warm")
+      .describe(
+        'With strategy sideBySide: "warm" keeps the release a deploy replaced running beside the new one (no traffic), so a rollback to it is a proxy switch only; it costs the memory of a second copy of the app. "stopped" stops it once it has finished its requests; a rollback then starts it again and gates it first.',
+      ),
     keepReleases: integer(2, 50, "keep at least 2 so that rollback has a target")
       .default(5)
       .describe("Releases kept on each host; older ones are pruned after a deploy."),

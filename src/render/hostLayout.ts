@@ -4,6 +4,11 @@ import type { PipelineConfig } from "../config/types";
 export const AGENT_PATH = "/usr/local/lib/pipeline/release-agent";
 /** Appends one validated line to the audit log; the deploy user may run it as root (sudoers), nothing else. */
 export const AUDIT_HELPER_PATH = "/usr/local/lib/pipeline/audit-append";
+/**
+ * Switches the proxy between an app's two release ports (deploy.strategy sideBySide) and waits for a port's
+ * requests in flight; the deploy user may run it as root (sudoers), with nothing but those two ports.
+ */
+export const UPSTREAM_HELPER_PATH = "/usr/local/lib/pipeline/proxy-upstream";
 /** The deploy users' authorized keys: root-owned, outside their homes (sshd's AuthorizedKeysFile for them). */
 export const AUTHORIZED_KEYS_DIR = "/etc/ssh/pipeline/authorized_keys";
 
