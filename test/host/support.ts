@@ -325,6 +325,24 @@ export function httpGet(host: Pick<HostHandle, "address">, port: number, path: s
   });
 }
 
+/**
+ * The port the proxy sends requests to on a host: the app's <port>, or the one after it while the upstream helper's
+ * flag file for that one exists (deploy.strategy sideBySide). One app per host, so any app's flag.
+ */
+export async function servingPort(host: HostHandle, port: number): Promise<number> {
+  const flag = `/var/lib/pipeline/*/upstream/${port + 1}`;
+  const answer = await asRoot(
+    host,
+    `if ls ${flag} >/dev/null 2>&1; then echo ${port + 1}; else echo ${port}; fi`,
+  );
+  return Number(answer.trim());
+}
+
+/** A GET of the release the proxy sends requests to, on its own port (past the proxy). */
+export async function servedGet(host: HostHandle, port: number, path: string): Promise<HttpAnswer> {
+  return httpGet(host, await servingPort(host, port), path);
+}
+
 /** The build labels GET / answers with, over several requests (so that every pm2 worker gets asked). */
 export async function servedBuilds(
   host: HostHandle,
@@ -333,7 +351,7 @@ export async function servedBuilds(
 ): Promise<string[]> {
   const builds = new Set<string>();
   for (let i = 0; i < requests; i++) {
-    const answer = await httpGet(host, config.app.port, "/");
+    const answer = await servedGet(host, config.app.port, "/");
     expect(answer.status).toBe(200);
     builds.add((JSON.parse(answer.body) as { build: string }).build);
   }
