@@ -238,6 +238,8 @@ export interface LoadOutcome {
   sent: number;
   /** Every request that did not get a 2xx answer: its status or its error. */
   failures: string[];
+  /** How many answers each build label (the example app's `build`, a release id) gave, 2xx or not. */
+  builds: Record<string, number>;
 }
 
 /**
@@ -255,7 +257,11 @@ export function httpsLoad(
 ): { stop(): Promise<LoadOutcome> } {
   const target = new URL(url);
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: connections, ca: readFileSync(caFile) });
-  const outcome: LoadOutcome = { sent: 0, failures: [] };
+  const outcome: LoadOutcome = { sent: 0, failures: [], builds: {} };
+  const countBuild = (body: string): void => {
+    const build = /"build":"([^"]+)"/.exec(body)?.[1];
+    if (build !== undefined) outcome.builds[build] = (outcome.builds[build] ?? 0) + 1;
+  };
   let running = true;
   const once = (): Promise<void> =>
     new Promise((resolve) => {
@@ -270,10 +276,13 @@ export function httpsLoad(
           timeout: 5_000,
         },
         (res) => {
-          res.resume();
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (body += chunk));
           res.on("end", () => {
             const status = res.statusCode ?? 0;
             if (status < 200 || status > 299) outcome.failures.push(`HTTP ${status}`);
+            countBuild(body);
             resolve();
           });
         },
