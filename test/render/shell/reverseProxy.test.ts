@@ -6,6 +6,14 @@ import {
   reverseProxyScript,
   siteHostName,
 } from "../../../src/render/shell/steps/reverseProxy";
+import { UPSTREAM_HELPER_PATH } from "../../../src/render/hostLayout";
+import { writeFile } from "../../../src/render/shell/commands";
+import { installSudoersFile } from "../../../src/render/shell/sudoers";
+import {
+  UPSTREAM_SUDOERS_FILE,
+  renderUpstreamHelper,
+  upstreamSudoersRule,
+} from "../../../src/render/shell/upstreamHelper";
 import { production, staging } from "./fixtures";
 
 function withIngress(config: PipelineConfig, ingress: Partial<PipelineConfig["ingress"]>): PipelineConfig {
@@ -159,6 +167,25 @@ describe("reverseProxyScript", () => {
   it("starts Caddy without systemd as the caddy user with only CAP_NET_BIND_SERVICE, its output opened by that user", () => {
     expect(script).toContain(
       "(cd /var/lib/caddy && umask 027 && exec setsid setpriv --reuid caddy --regid caddy --init-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service env HOME=/var/lib/caddy sh -c 'exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile >>/var/log/caddy/caddy.log 2>&1') </dev/null >/dev/null 2>&1 &",
+    );
+  });
+
+  it("installs the upstream helper, its root-owned flag directory and its visudo-checked sudoers rule, every run", () => {
+    expect(script).toContain(
+      "mkdir -p /var/lib/pipeline/storefront\nchmod 0755 /var/lib/pipeline/storefront\nchown root:root /var/lib/pipeline/storefront\n",
+    );
+    expect(script).toContain(
+      "mkdir -p /var/lib/pipeline/storefront/upstream\nchmod 0755 /var/lib/pipeline/storefront/upstream\nchown root:root /var/lib/pipeline/storefront/upstream\n",
+    );
+    expect(script.indexOf("chown root:root /var/lib/pipeline/storefront\n")).toBeLessThan(
+      script.indexOf("mkdir -p /var/lib/pipeline/storefront/upstream"),
+    );
+    expect(script).toContain(
+      writeFile(UPSTREAM_HELPER_PATH, renderUpstreamHelper(staging), { mode: "0755", owner: "root:root" }),
+    );
+    expect(script).toContain(installSudoersFile(UPSTREAM_SUDOERS_FILE, upstreamSudoersRule(staging)));
+    expect(upstreamSudoersRule(staging)).toBe(
+      "# Managed by pipeline (pulumi up rewrites this file): the proxy's release port switch.\ndeploy ALL=(root) NOPASSWD: /usr/local/lib/pipeline/proxy-upstream\n",
     );
   });
 });
