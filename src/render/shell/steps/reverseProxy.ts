@@ -4,6 +4,7 @@ import { posix } from "node:path";
 import type { PipelineConfig } from "../../../config/types";
 import { quote } from "../../../primitives/shellQuote";
 import { PIPELINE_STATE_DIR, appStateDir, hostLayout } from "../../hostLayout";
+import { slotPorts, upstreamDir } from "../../releaseSlots";
 import { CADDY_ADMIN_SOCKET, CADDY_HOME } from "../caddyAdmin";
 import { ensureDirectory, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
@@ -58,8 +59,7 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "\t?Referrer-Policy strict-origin-when-cross-origin",
     "\t-Server",
     "}",
-    ...maintenanceBlock(config),
-    ...proxyTo(config, config.app.port),
+    ...routes(config),
     "log {",
     `\toutput file ${CADDY_LOG_DIR}/access.log {`,
     "\t\troll_size 50MiB",
@@ -80,6 +80,32 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "",
   ].join("\n");
 }
+
+/**
+ * Where a request goes, in this order, to exactly one of: the maintenance page, the second release port (while its
+ * flag exists in upstreamDir), app.port. `handle` blocks are mutually exclusive, and Caddy 2.6 puts those with a
+ * matcher before the one without and keeps the order among them (httpcaddyfile's sortRoutes).
+ */
+function routes(config: PipelineConfig): string[] {
+  const [first, second] = slotPorts(config);
+  return [
+    ...maintenanceBlock(config),
+    `@${SECOND_PORT_MATCHER} {`,
+    "\tfile {",
+    `\t\troot ${upstreamDir(config)}`,
+    `\t\ttry_files /${second}`,
+    "\t}",
+    "}",
+    `handle @${SECOND_PORT_MATCHER} {`,
+    ...proxyTo(config, second).map(indent),
+    "}",
+    "handle {",
+    ...proxyTo(config, first).map(indent),
+    "}",
+  ];
+}
+
+const SECOND_PORT_MATCHER = "second_port";
 
 /**
  * No active health checks: Caddy 2.6 marks its only upstream down after one failed check (a check that met a worker
