@@ -234,7 +234,7 @@ describe("changing deploy.strategy", () => {
       "pm2 start",
       "upstream-helper switch 3001",
       "upstream-helper drain 3000",
-      `pm2 delete ${APP}`,
+      "pm2 delete",
       "pm2 save",
     ]);
     expect(existsSync(box.path("ECOSYSTEM_FILE"))).toBe(false);

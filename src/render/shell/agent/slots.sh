@@ -154,7 +154,7 @@ retire_serving() {
   local port=$1 previous=$2
   if [ -f "$ECOSYSTEM_FILE" ]; then
     drain_port "$port"
-    pm2_cli delete "$APP_NAME" >/dev/null 2>&1 || true
+    delete_in_place_app
     rm -f "$ECOSYSTEM_FILE"
     log "stopped the in-place app $APP_NAME (deploy.strategy reload before): releases now run side by side"
     return 0
