@@ -29,6 +29,8 @@ MAINTENANCE_OF_THIS_CALL=no
 # The deploy phase in progress and when it started (microseconds, from EPOCHREALTIME): phase_start, phase_done.
 PHASE=""
 PHASE_STARTED=0
+# When the agent started (microseconds): the rollback reports its own time.
+AGENT_STARTED=${EPOCHREALTIME/./}
 # Install inputs of the release being deployed, and what runs its scripts (read_release_facts).
 FACTS_DIR=""
 BUILT_DEPENDENCIES=no
@@ -50,9 +52,14 @@ phase_start() {
 }
 
 phase_done() {
-  local elapsed=$((${EPOCHREALTIME/./} - PHASE_STARTED))
-  log "$(printf 'phase %s %d.%02ds%s' "$PHASE" $((elapsed / 1000000)) $((elapsed % 1000000 / 10000)) "${1:+ $1}")"
+  log "phase $PHASE $(seconds_since "$PHASE_STARTED")${1:+ $1}"
   PHASE=""
+}
+
+# The time since <microseconds> (from EPOCHREALTIME) as e.g. 1.25s.
+seconds_since() {
+  local elapsed=$((${EPOCHREALTIME/./} - $1))
+  printf '%d.%02ds' $((elapsed / 1000000)) $((elapsed % 1000000 / 10000))
 }
 
 fail() {

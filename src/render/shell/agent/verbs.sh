@@ -259,7 +259,7 @@ verb_rollback() {
   fi
   warn_schema_ahead "$current" "$target"
   if side_by_side; then roll_back_beside "$target" "$current"; else go_live "$target" "$current"; fi
-  log "rolled back to $target (was ${current:-none})"
+  log "rolled back to $target (was ${current:-none}) in $(seconds_since "$AGENT_STARTED")"
 }
 
 verb_releases() {
