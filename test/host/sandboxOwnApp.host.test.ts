@@ -119,8 +119,12 @@ describe("an Express app with its own stack file", () => {
     const broken = await sandbox(["deploy", "--app", app]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("the app never became healthy on");
+    // Seen at once: the release listens on another port than its own PORT (side by side, 8080 or 8081).
+    expect(broken.stdout + broken.stderr).toMatch(
+      /release-agent: error: \S+ listens on port 9999 instead of the PORT it was given \(808[01]\)/,
+    );
     expect(broken.stderr).toContain(
-      "nothing answered on port 8080: check that the app listens on the PORT it is given (app.port)",
+      "side-by-side releases (deploy.strategy sideBySide) need the app to listen on process.env.PORT; for an app with a fixed port, set pipeline:deploy.strategy to reload",
     );
     expect(broken.stderr).toContain("express-hello 1.2.0 listening on 9999");
     expect(await served(8080)).toMatchObject({ version: "1.0.0" });
