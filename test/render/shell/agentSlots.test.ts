@@ -171,6 +171,29 @@ describe("go_live_beside (a deploy)", () => {
   });
 });
 
+describe("slot_listening_ports", () => {
+  // ss as it prints a listening socket shared by two processes: this bash (its working directory the release's, as
+  // pm2's workers have) and pid 1 (another release, or pm2's daemon).
+  const ss = (port: number) =>
+    `ss() { echo "LISTEN 0 511 0.0.0.0:${port} 0.0.0.0:* users:((\\"node /home\\",pid=$$,fd=22),(\\"PM2\\",pid=1,fd=25))"; echo "LISTEN 0 511 [::]:22 [::]:* users:((\\"sshd\\",pid=1,fd=3))"; }`;
+
+  it("names the ports the processes whose working directory is the release's listen on", () => {
+    const box = sandbox();
+    const result = box.run(
+      `mkdir -p "$RELEASES_DIR/${NEW}"; cd "$RELEASES_DIR/${NEW}"\n${ss(3000)}\nslot_listening_ports ${NEW}`,
+    );
+    expect(result.stdout).toBe("3000\n");
+  });
+
+  it("names nothing for a socket only other processes hold, or a release that is not there", () => {
+    const box = sandbox();
+    const result = box.run(
+      `mkdir -p "$RELEASES_DIR/${NEW}" "$RELEASES_DIR/${OLD}"; cd "$RELEASES_DIR/${OLD}"\n${ss(3000)}\nslot_listening_ports ${NEW}; slot_listening_ports ${OLDER}; echo end`,
+    );
+    expect(result.stdout).toBe("end\n");
+  });
+});
+
 describe("free_next_port (a deploy's start)", () => {
   it("stops the warm release of the port the new release takes in the background, and the start waits for it", () => {
     const box = sandbox();

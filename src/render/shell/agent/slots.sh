@@ -62,26 +62,29 @@ drain_port() {
   sudo -n "$UPSTREAM_HELPER" drain "$1" 9>&- </dev/null || log "warning: requests to port $1 may have been cut short"
 }
 
-# The TCP ports the processes of the release on <port> listen on (pm2's pid files name its workers). With
-# NODE_CLUSTER_SCHED_POLICY=none (pm2Daemon.ts) each worker holds its listening socket itself, so ss names it.
+# `slot_listening_ports <release>`: the TCP ports processes of <release> listen on: those ss names for a listening
+# socket whose working directory is the release's (pm2 starts its workers there). With NODE_CLUSTER_SCHED_POLICY=none
+# (pm2Daemon.ts) each worker holds its listening socket itself, so ss names the workers; the socket of a port that
+# another release already listens on is shared with it (pm2's daemon is the cluster primary of both).
 slot_listening_ports() {
-  local file pids=() pattern
-  for file in "$PM2_HOME/pids/$(slot_name "$1")"-*.pid; do
-    if [ -f "$file" ]; then pids+=("$(cat "$file")"); fi
-  done
-  [ "${#pids[@]}" -gt 0 ] || return 0
-  pattern="pid=($(
-    IFS='|'
-    echo "${pids[*]}"
-  )),"
-  ss -ltnpH 2>/dev/null | grep -E "$pattern" | awk '{ sub(/.*:/, "", $4); print $4 }' | sort -un
+  local dir address users port pid
+  dir=$(cd "$RELEASES_DIR/$1" 2>/dev/null && pwd -P) || return 0
+  ss -ltnpH 2>/dev/null | while read -r _ _ _ address _ users; do
+    port=${address##*:}
+    while read -r pid; do
+      if [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ]; then
+        echo "$port"
+        break
+      fi
+    done < <(grep -o 'pid=[0-9]*' <<<"$users" | cut -d= -f2)
+  done | sort -un
 }
 
 # The gate's watch (GATE_WATCH) on the release being started: fails when it took another port than the PORT it was
 # given, or tried to and found it in use (an app with a fixed port). Such an app cannot run side by side.
 release_uses_its_port() {
   local port=$HEALTH_PORT others
-  others=$(slot_listening_ports "$port" | grep -vx "$port" | tr '\n' ' ') || true
+  others=$(slot_listening_ports "$(slot_release "$port")" | grep -vx "$port" | tr '\n' ' ') || true
   if [ -n "$others" ]; then
     SLOT_PORT_PROBLEM="listens on port ${others% } instead of the PORT it was given ($port)"
     return 1
