@@ -153,7 +153,10 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
     const after = (await caddyState(host)).split("\n");
     expect(after[0]).not.toBe(before[0]);
     expect(after.slice(1)).toEqual(before.slice(1));
-    expect(await asRoot(host, `grep lb_try_duration ${CADDYFILE}`)).toBe("\t\tlb_try_duration 5s\n");
+    // One line in the proxy to each release port.
+    expect(await asRoot(host, `grep lb_try_duration ${CADDYFILE}`)).toBe(
+      "\t\t\tlb_try_duration 5s\n".repeat(2),
+    );
     expect((await curl(host, caFile, `https://${SITE}/`)).status).toBe(200);
   });
 

@@ -274,19 +274,21 @@ describe("the proxy's release port, switched by the upstream helper as the deplo
     expect((await helper(`drain ${first}`)).code).toBe(0);
   });
 
-  it("gives up after deploy.shutdownTimeoutSeconds with exit 75 when a request outlives it (a re-provisioned helper: same Caddyfile)", async () => {
+  it("gives up after deploy.shutdownTimeoutSeconds with exit 75 when a request outlives it (re-provisioned: same Caddyfile, same port served)", async () => {
     const short = { ...stack.config, deploy: { ...stack.config.deploy, shutdownTimeoutSeconds: 1 } };
     const step = provisioningSteps(short, { npmRegistry: host.npmRegistry }).find(
       (s) => s.name === "reverse-proxy",
     );
+    await helper(`switch ${second}`);
     const caddyfile = await asRoot(host, `stat -c %i ${CADDYFILE}`);
     const rerun = await withRoot(host, (session) =>
       session.exec(step?.create ?? "false", { timeoutMs: 120_000 }),
     );
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await asRoot(host, `stat -c %i ${CADDYFILE}`)).toBe(caddyfile);
+    // The proxy's choice survives the step (every pulumi up runs it).
+    expect((await helper("serving")).stdout).toBe(`${second}\n`);
 
-    await helper(`switch ${second}`);
     const held = curl(host, caFile, `https://${SITE}/held?id=2`);
     await eventually("the request held by the server on the second port", () => exists(`${HELD_DIR}/held-2`));
     await helper(`switch ${first}`);

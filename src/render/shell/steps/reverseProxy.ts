@@ -83,8 +83,8 @@ export function renderCaddyfile(config: PipelineConfig): string {
 
 /**
  * Where a request goes, in this order, to exactly one of: the maintenance page, the second release port (while its
- * flag exists in upstreamDir), app.port. `handle` blocks are mutually exclusive, and Caddy 2.6 puts those with a
- * matcher before the one without and keeps the order among them (httpcaddyfile's sortRoutes).
+ * flag exists in upstreamDir), app.port. `handle` blocks are mutually exclusive; Caddy 2.6 sorts those without a
+ * single path matcher with a matcher first and keeps their order (caddyconfig/httpcaddyfile/directives.go sortRoutes).
  */
 function routes(config: PipelineConfig): string[] {
   const [first, second] = slotPorts(config);
