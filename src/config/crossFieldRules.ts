@@ -124,7 +124,7 @@ const releasePortRules: CrossFieldRule[] = [
       ...when(
         c.database.enabled && c.database.port === second,
         ["database", "port"],
-        `is ${second}, the second release port of deploy.strategy sideBySide (app.port + 1): use another port, such as 5432`,
+        `is ${second}, the second release port of deploy.strategy sideBySide (app.port + 1): use another port, such as ${second === 5432 ? 5433 : 5432}`,
       ),
     ];
   }),
