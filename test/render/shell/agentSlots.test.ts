@@ -24,6 +24,18 @@ function sandbox(deploy: Partial<PipelineConfig["deploy"]> = {}): AgentSandbox {
   return box;
 }
 
+/** The recorded calls without their file arguments. */
+const callsOf = (box: AgentSandbox): string[] => callsOf(box);
+
+/** What replacing the release on port 3000 and switching the proxy to it calls, in order. */
+const REPLACE_ON_3000_AND_SWITCH = [
+  "upstream-helper drain 3000",
+  `pm2 delete ${APP}-3000`,
+  "pm2 start",
+  "upstream-helper switch 3000",
+  "pm2 save",
+];
+
 /** Health probes answer 2xx (or not) without a server; every probe is recorded with its URL. */
 const HEALTHY = 'health_once() { echo "probe $HEALTH_URL" >>"$SANDBOX_DIR/probes"; HEALTH_STATUS=200; }';
 const NO_ANSWER =
@@ -203,13 +215,7 @@ describe("free_next_port (a deploy's start)", () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toBe("background\n");
     expect(result.stderr).toContain(`stopping ${OLDER} on port 3000: this deploy's release takes the port`);
-    expect(box.stubCalls().map((call) => call.replace(/ \/.*/, ""))).toEqual([
-      "upstream-helper drain 3000",
-      `pm2 delete ${APP}-3000`,
-      "pm2 start",
-      "upstream-helper switch 3000",
-      "pm2 save",
-    ]);
+    expect(callsOf(box)).toEqual(REPLACE_ON_3000_AND_SWITCH);
   });
 
   it("does nothing when no release runs on that port", () => {
@@ -240,13 +246,7 @@ describe("roll_back_beside", () => {
       `${serving(3001, NEW)}\nmkdir "$RELEASES_DIR/${OLD}"; echo ${OLDER} >"$SLOTS_DIR/3000"\n${HEALTHY}\nroll_back_beside ${OLD} ${NEW}`,
     );
     expect(result.status, result.stderr).toBe(0);
-    expect(box.stubCalls().map((call) => call.replace(/ \/.*/, ""))).toEqual([
-      "upstream-helper drain 3000",
-      `pm2 delete ${APP}-3000`,
-      "pm2 start",
-      "upstream-helper switch 3000",
-      "pm2 save",
-    ]);
+    expect(callsOf(box)).toEqual(REPLACE_ON_3000_AND_SWITCH);
   });
 });
 
@@ -279,7 +279,7 @@ describe("changing deploy.strategy", () => {
       `mkdir -p "$RELEASES_DIR/${OLD}" "$RELEASES_DIR/${NEW}"; switch_current ${OLD}; echo '// in place' >"$ECOSYSTEM_FILE"\n${HEALTHY}\ngo_live_beside ${NEW} ${OLD}`,
     );
     expect(result.status, result.stderr).toBe(0);
-    expect(box.stubCalls().map((call) => call.replace(/ \/.*/, ""))).toEqual([
+    expect(callsOf(box)).toEqual([
       "pm2 start",
       "upstream-helper switch 3001",
       "upstream-helper drain 3000",
@@ -296,7 +296,7 @@ describe("changing deploy.strategy", () => {
       `${serving(3001, OLD)}\necho ${OLDER} >"$SLOTS_DIR/3000"; mkdir "$RELEASES_DIR/${NEW}"\n${HEALTHY}\ngo_live ${NEW} ${OLD}`,
     );
     expect(result.status, result.stderr).toBe(0);
-    expect(box.stubCalls().map((call) => call.replace(/ \/.*/, ""))).toEqual([
+    expect(callsOf(box)).toEqual([
       `pm2 delete ${APP}-3000`,
       "pm2 startOrReload",
       "upstream-helper switch 3000",
