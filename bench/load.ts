@@ -98,7 +98,7 @@ function targetOptions(target: LoadTarget, onAnswer?: OnAnswer): autocannon.Opti
 }
 
 /** Counts answers per method and GET answers per release, for LoadCount. */
-function answerCounter(): Pick<LoadCount, "answers" | "builds"> & { onAnswer: OnAnswer } {
+export function answerCounter(): Pick<LoadCount, "answers" | "builds"> & { onAnswer: OnAnswer } {
   const answers: LoadCount["answers"] = { GET: { received: 0, non2xx: 0 }, POST: { received: 0, non2xx: 0 } };
   const builds: Record<string, number> = {};
   return {

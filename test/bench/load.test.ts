@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UPLOAD_BYTES, loadRequests } from "../../bench/load";
+import { UPLOAD_BYTES, answerCounter, loadRequests } from "../../bench/load";
 
 const target = { url: "https://10.200.1.2/", site: "app.pipeline.test", rate: 200 };
 
@@ -34,5 +34,19 @@ describe("loadRequests (what each connection of the load sends in turn)", () => 
     }
     expect(seen).toEqual(["GET 200 b", "POST 200 b"]);
     expect(loadRequests(target).every((r) => r.onResponse === undefined)).toBe(true);
+  });
+});
+
+describe("answerCounter (what LoadCount says about the answers)", () => {
+  it("counts answers and non-2xx per method, and 200 answers to GET per release", () => {
+    const counter = answerCounter();
+    counter.onAnswer("GET", 200, '{"build":"a"}');
+    counter.onAnswer("GET", 200, '{"build":"a"}');
+    counter.onAnswer("GET", 200, '{"build":"b"}');
+    counter.onAnswer("GET", 502, '{"build":"c"}');
+    counter.onAnswer("POST", 200, '{"bytes":1024}');
+    counter.onAnswer("POST", 503, "");
+    expect(counter.answers).toEqual({ GET: { received: 4, non2xx: 1 }, POST: { received: 2, non2xx: 1 } });
+    expect(counter.builds).toEqual({ a: 2, b: 1 });
   });
 });
