@@ -1,8 +1,9 @@
-// The memory a host's releases take: the resident set of every process of the deploy user's pm2 apps (pm2 jlist, as
-// the deploy user), and the kernel's MemAvailable. The test hosts are namespaces of this machine: MemAvailable is the
+// The memory a host's releases take: the resident set of every process of the stack's app under the deploy user's
+// pm2 (pm2 jlist, as the deploy user), and the kernel's MemAvailable. The test hosts are namespaces of this machine: MemAvailable is the
 // machine's, other work on it included.
 import type { PipelineConfig } from "../src/config/types";
 import { hostLayout } from "../src/render/hostLayout";
+import { slotAppName, slotPorts } from "../src/render/releaseSlots";
 import { pm2DaemonEnvironmentWords } from "../src/render/shell/pm2Daemon";
 import { quote } from "../src/primitives/shellQuote";
 import type { HostSession } from "../src/testhost";
@@ -15,8 +16,9 @@ export interface AppMemory {
 }
 
 export interface HostMemory {
+  /** Every pm2 app, pm2's own modules (pm2-logrotate) included. */
   apps: AppMemory[];
-  /** The apps' resident sets together. */
+  /** The resident sets of the stack's app together: its pm2 app, or both release slots' (appRssBytes). */
   rssBytes: number;
   memAvailableBytes: number;
 }
@@ -66,6 +68,12 @@ function processFields(entry: unknown): { name: string; memory: number } {
   );
 }
 
+/** The resident sets of the stack's app: the pm2 app `<app.name>` (in-place reload) and each slot's `<app.name>-<port>`. */
+export function appRssBytes(apps: readonly AppMemory[], config: Pick<PipelineConfig, "app">): number {
+  const names = new Set([config.app.name, ...slotPorts(config).map((port) => slotAppName(config, port))]);
+  return apps.filter((app) => names.has(app.name)).reduce((sum, app) => sum + app.rssBytes, 0);
+}
+
 /** MemAvailable of /proc/meminfo, in bytes. */
 export function memAvailableBytes(meminfo: string): number {
   const match = /^MemAvailable:\s+(\d+) kB$/m.exec(meminfo);
@@ -85,7 +93,7 @@ export async function hostMemory(session: HostSession, config: PipelineConfig): 
   const apps = pm2AppsMemory(jlist.stdout);
   return {
     apps,
-    rssBytes: apps.reduce((sum, app) => sum + app.rssBytes, 0),
+    rssBytes: appRssBytes(apps, config),
     memAvailableBytes: memAvailableBytes(meminfo.stdout),
   };
 }

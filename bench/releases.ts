@@ -293,14 +293,14 @@ export function releasesRows(bench: ReleasesBench): Row[] {
       },
     ),
     row(
-      "failed requests (GET and POST) per deploy or rollback, through the proxy, both apps, both rates",
+      "failed requests, GET and POST, per deploy or rollback (both apps, both rates)",
       "count",
       (s) => s.cases.flatMap(operations).map((r) => r.load.failed),
       { text: "0", atMost: 0 },
     ),
-    row("memory, previous release warm: RSS of the pm2 apps", "MiB", warmRss, { text: "reported" }),
+    row("memory, previous release warm: app RSS", "MiB", warmRss, { text: "reported" }),
     row(
-      "memory, previousRelease stopped: RSS of the pm2 apps",
+      "memory, previousRelease stopped: app RSS",
       "MiB",
       (s) => (s.previousStopped ? [s.previousStopped.rssBytes / MIB] : []),
       { text: "reported" },
@@ -316,7 +316,7 @@ function perRun(runs: readonly OperationRun[]): string {
 
 function memoryText(memory: HostMemory): string {
   const apps = memory.apps.map((a) => `${a.name} ${a.processes} proc ${mib(a.rssBytes)}`).join(", ");
-  return `RSS ${mib(memory.rssBytes)} MiB (${apps || "no pm2 app"}), MemAvailable ${mib(memory.memAvailableBytes)} MiB`;
+  return `app RSS ${mib(memory.rssBytes)} MiB (pm2: ${apps || "no app"}), MemAvailable ${mib(memory.memAvailableBytes)} MiB`;
 }
 
 function memoryLines(side: StrategyBench): string[] {
@@ -330,7 +330,7 @@ function memoryLines(side: StrategyBench): string[] {
   if (last)
     lines.push(
       `memory, ${side.strategy}: MemAvailable before -> after the deploys ${mib(side.oneRelease.memAvailableBytes)} -> ${mib(last.memAvailableBytes)} MiB ` +
-        `(change ${mib(last.memAvailableBytes - side.oneRelease.memAvailableBytes)} MiB); pm2 apps RSS ${mib(side.oneRelease.rssBytes)} -> ${mib(last.rssBytes)} MiB`,
+        `(change ${mib(last.memAvailableBytes - side.oneRelease.memAvailableBytes)} MiB); app RSS ${mib(side.oneRelease.rssBytes)} -> ${mib(last.rssBytes)} MiB`,
     );
   if (side.previousStopped)
     lines.push(
@@ -377,7 +377,7 @@ export function releasesReport(bench: ReleasesBench, repeat: number): string[] {
       `at ${LOAD.rate} req/s and at ${bench.sustainedRate} req/s (${Math.round(SUSTAINED_SHARE * 100)} % of ${bench.capacity.rate.toFixed(0)} req/s, the same mix unthrottled over ` +
       `${MAX_RATE_CONNECTIONS} connections, ${bench.capacity.failed} failed); failed = non-2xx + errors (timeouts included); per app and rate: ${repeat} deploys, ${repeat} rollbacks, ` +
       "then one deploy of a release whose /health answers 503 (its GET / answers 200 with its build label: those answers are the unhealthy row).",
-    `memory: RSS of every process of the deploy user's pm2 apps (pm2 jlist), after each measured deploy at ${LOAD.rate} req/s of the first app; ` +
+    `memory: app RSS = resident set of every process of the stack's app under pm2 (pm2 jlist: <app> or both <app>-<port> slots; pm2's modules listed, not counted), after each measured deploy at ${LOAD.rate} req/s of the first app; ` +
       "MemAvailable is this machine's (a test host is a namespace of it): other work on the machine moves it.",
     "",
     header,

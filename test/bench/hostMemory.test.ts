@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MIB, memAvailableBytes, pm2AppsMemory } from "../../bench/hostMemory";
+import { staging } from "../render/shell/fixtures";
+import { MIB, appRssBytes, memAvailableBytes, pm2AppsMemory } from "../../bench/hostMemory";
 
 const process = (name: string, pid: number, memory: number): object => ({
   name,
@@ -46,5 +47,22 @@ describe("memAvailableBytes", () => {
 
   it("refuses a meminfo without it", () => {
     expect(() => memAvailableBytes("MemTotal: 1 kB\n")).toThrow(/MemAvailable/);
+  });
+});
+
+describe("appRssBytes", () => {
+  const { name, port } = staging.app;
+  const app = (appName: string, rssBytes: number) => ({ name: appName, processes: 2, rssBytes });
+
+  it("sums the stack's app: its in-place pm2 app and both release slots, not pm2's modules or other apps", () => {
+    const apps = [
+      app(name, 1),
+      app(`${name}-${port}`, 10),
+      app(`${name}-${port + 1}`, 100),
+      app(`${name}-${port + 2}`, 1000),
+      app("pm2-logrotate", 10000),
+      app("other", 100000),
+    ];
+    expect(appRssBytes(apps, staging)).toBe(111);
   });
 });

@@ -107,7 +107,7 @@ describe("releasesRows (sideBySide judged, reload beside it)", () => {
     expect(failed.target?.atMost).toBe(0);
   });
 
-  it("reports the pm2 apps' memory after each deploy, and with the previous release stopped, without a target", () => {
+  it("reports the app's memory after each deploy, and with the previous release stopped, without a target", () => {
     const warm = byName(rows, "memory, previous release warm");
     expect([warm.unit, warm.pipeline.median, warm.inPlace.median]).toEqual(["MiB", 200, 100]);
     expect(warm.target?.atMost).toBeUndefined();
@@ -130,7 +130,7 @@ describe("releasesReport", () => {
     const missed = releasesReport(bench([side("sideBySide", 1, 3)]), 3).at(-1);
     expect(missed).toBe(
       "target missed by sideBySide: rollback start -> previous release serving (warm); deploy start -> new release serving, lockfile unchanged; " +
-        "requests answered by an unhealthy release during its deploy; failed requests (GET and POST) per deploy or rollback, through the proxy, both apps, both rates",
+        "requests answered by an unhealthy release during its deploy; failed requests, GET and POST, per deploy or rollback (both apps, both rates)",
     );
   });
 
