@@ -17,9 +17,15 @@ export type PhaseSeconds = Record<SleptPhase, number>;
 
 /**
  * A constant near a real host's unchanged-lockfile deploy of the example app (install from the package store,
- * no migration script, pm2 reload, the first healthy answer): 2 s in all.
+ * no migration script, the new release started beside the old one, its first healthy answer, the proxy switch): 2 s in all.
  */
-export const STAND_IN_PHASE_SECONDS: PhaseSeconds = { install: 1, migrate: 0.2, switch: 0.4, health: 0.4 };
+export const STAND_IN_PHASE_SECONDS: PhaseSeconds = {
+  install: 1,
+  migrate: 0.2,
+  start: 0.3,
+  health: 0.4,
+  switch: 0.1,
+};
 
 export interface StandInAgentOptions {
   /** A directory the deploy user owns: the stand-in keeps its release list there (`stand-in-releases`, current last). */

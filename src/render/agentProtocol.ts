@@ -301,7 +301,7 @@ export const ACTOR_PATTERN = "^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\\[bot\\])?$";
  * of each (phase_done in agent/core.sh), with ` failed` after it for the phase a deploy failed in, and the
  * runner-side scripts read those lines into the job summary.
  */
-export const DEPLOY_PHASES = ["upload", "install", "migrate", "switch", "health"] as const;
+export const DEPLOY_PHASES = ["upload", "install", "migrate", "start", "health", "switch"] as const;
 export type DeployPhase = (typeof DEPLOY_PHASES)[number];
 /**
  * Once it holds the lock, a deploy prints `release-agent: replacing <release-id>` (or `none`) on stderr: the release

@@ -38,8 +38,9 @@ export function stackOnHosts(
       vps: { nodeSource: "npm", npmRegistry: first.npmRegistry },
       // Caddy's local CA: the hosts have no public name for Let's Encrypt to check.
       ingress: { tls: "internal" },
-      // The tests and the benchmark also reach the app on its own port from this machine, past the proxy.
-      firewall: { extraTcpPorts: [EXAMPLE_APP.port] },
+      // The tests and the benchmark also reach the app on its own ports from this machine, past the proxy (both:
+      // side-by-side releases alternate between app.port and the next one).
+      firewall: { extraTcpPorts: [EXAMPLE_APP.port, EXAMPLE_APP.port + 1] },
       ...overrides,
     },
     "sandbox",

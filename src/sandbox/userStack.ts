@@ -70,8 +70,9 @@ export function userStackOnHosts(stackFile: string, hosts: readonly LocalHost[])
     vps: { ...objectValue(values["vps"]), nodeSource: "npm", npmRegistry: first.npmRegistry },
     // Caddy's local CA: a local host has no public name for Let's Encrypt to check.
     ingress: { ...objectValue(values["ingress"]), tls: "internal" },
-    // The app's port is opened too, so that it can be reached from this machine without the proxy.
-    firewall: { ...firewall, extraTcpPorts: [...new Set([...extraTcpPorts, port])] },
+    // The app's ports are opened too (side-by-side releases alternate between app.port and the next one), so
+    // that it can be reached from this machine without the proxy.
+    firewall: { ...firewall, extraTcpPorts: [...new Set([...extraTcpPorts, port, port + 1])] },
   };
   return loadFromValues(local, githubOwner ?? "sandbox", {
     stack,

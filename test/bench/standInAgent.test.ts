@@ -11,7 +11,7 @@ import { AGENT_EXIT, DEPLOY_PHASES, PHASE_LINE_SED } from "../../src/render/agen
 import { renderShipScript } from "../../src/render/runner/shipScript";
 import { qaConfig } from "../render/workflows/fixtures";
 
-const QUICK = { install: 0.01, migrate: 0, switch: 0.01, health: 0.01 };
+const QUICK = { install: 0.01, migrate: 0, start: 0.01, health: 0.01, switch: 0.01 };
 const RELEASE_A = "20261122140501-1a2b3c4d5e6f";
 const RELEASE_B = "20261122150501-2b3c4d5e6f70";
 

@@ -87,3 +87,17 @@ describe("every config problem in one run", () => {
     ]);
   });
 });
+
+describe("the release ports (deploy.strategy sideBySide takes app.port and app.port + 1)", () => {
+  it("refuses app.port 65535 with sideBySide (the default), and accepts it with reload", () => {
+    expect(problemsOf(minimalValues({ app: { name: "storefront", port: 65535 } }))).toEqual([
+      "pipeline:app.port: is 65535, but deploy.strategy sideBySide also takes the port after it, 65536, which does not exist (use a lower port such as 3000)",
+    ]);
+    const reload = minimalValues({
+      app: { name: "storefront", port: 65535 },
+      deploy: { strategy: "reload" },
+    });
+    expect(problemsOf(reload)).toEqual([]);
+    expect(problemsOf(minimalValues({ app: { name: "storefront", port: 65534 } }))).toEqual([]);
+  });
+});

@@ -69,6 +69,16 @@ describe("database config", () => {
     expect(problemsOf({ appEnv: "GREETING=hi\n", database: { enabled: true } })).toEqual([]);
   });
 
+  it("refuses database.port on the second release port (app.port + 1) with deploy.strategy sideBySide", () => {
+    const values = { app: { name: "storefront", port: 5432 }, database: { enabled: true, port: 5433 } };
+    expect(problemsOf(values)).toEqual([
+      "pipeline:database.port: is 5433, the second release port of deploy.strategy sideBySide (app.port + 1): use another port, such as 5432",
+    ]);
+    expect(problemsOf({ ...values, deploy: { strategy: "reload" } })).toEqual([]);
+    expect(problemsOf({ ...values, database: { enabled: false, port: 5433 } })).toEqual([]);
+    expect(problemsOf({ ...values, database: { enabled: true, port: 5434 } })).toEqual([]);
+  });
+
   it("refuses the group with more than one host, configured or created on EC2", () => {
     // Several hosts sit behind a load balancer that ends TLS (ingress.tls acme is one host's).
     const ingress = { tls: "off", trustedProxies: ["192.0.2.10/32"] };

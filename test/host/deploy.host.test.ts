@@ -19,7 +19,7 @@ import {
   deploy,
   deployOk,
   eventually,
-  httpGet,
+  servedGet,
   makeRelease,
   provisionedStack,
   type Release,
@@ -68,11 +68,11 @@ describe("deploying the example app", () => {
       new RegExp(`release-agent: migrations: node --run migrate \\(Node ${stack.config.app.nodeVersion}\\.`),
     );
 
-    expect(await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).toEqual({
+    expect(await servedGet(host, stack.config.app.port, stack.config.app.healthPath)).toEqual({
       status: 200,
       body: "ok\n",
     });
-    const answer = JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as Record<
+    const answer = JSON.parse((await servedGet(host, stack.config.app.port, "/")).body) as Record<
       string,
       unknown
     >;
@@ -121,7 +121,7 @@ describe("deploying the example app", () => {
 
     expect(await currentRelease(host, stack.config)).toBe(good.id);
     expect(await servedBuilds(host, stack.config)).toEqual([good.id]);
-    expect((await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
+    expect((await servedGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
     const releases = await agentReleases(stack, host);
     expect(releases.current).toBe(good.id);
     expect(releases.ids).not.toContain(bad.id);
@@ -183,7 +183,7 @@ describe("deploying the example app", () => {
 
     expect(await currentRelease(host, stack.config)).toBe(serving.id);
     expect(await servedBuilds(host, stack.config)).toEqual([serving.id]);
-    expect((await httpGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
+    expect((await servedGet(host, stack.config.app.port, stack.config.app.healthPath)).status).toBe(200);
     expect((await agentReleases(stack, host)).ids).not.toContain(killed.release.id);
     expect(await asRoot(host, `ls -A ${layout.releases} | grep -v '^[0-9]' || true`)).toMatch(
       new RegExp(`^\\.incoming-${killed.release.id}\\.[0-9]+\\n$`),

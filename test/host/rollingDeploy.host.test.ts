@@ -12,7 +12,7 @@ import {
   currentRelease,
   deploy,
   deployOk,
-  httpGet,
+  servedGet,
   makeRelease,
   provisionedStack,
   servedBuilds,
@@ -87,7 +87,7 @@ describe("a two-host stack", () => {
 
   it("runs migration actions on the first host only (the database is shared)", async () => {
     const migrations = async (host: HostHandle): Promise<unknown> =>
-      (JSON.parse((await httpGet(host, stack.config.app.port, "/")).body) as { migrations: unknown })
+      (JSON.parse((await servedGet(host, stack.config.app.port, "/")).body) as { migrations: unknown })
         .migrations;
     expect([await migrations(first), await migrations(second)]).toEqual(["001_init", "001_init"]);
     const auditOfSecond = await auditEntries(second, stack.config);

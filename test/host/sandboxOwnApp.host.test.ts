@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { runCollecting, type ScriptResult } from "../../src/sandbox";
 import { destroyAllHosts, loadHandle } from "../../src/testhost";
-import { httpGet, httpsLoad } from "./support";
+import { httpsLoad, servedGet } from "./support";
 
 const ROOT = resolve(__dirname, "../..");
 const FIXTURES = join(ROOT, "test/fixtures/apps");
@@ -44,7 +44,7 @@ function setVersion(dir: string, version: string): void {
 async function served(port: number): Promise<{ app: string; version: string }> {
   const state = JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { hosts: string[] };
   const host = loadHandle(state.hosts[0] ?? "");
-  const answer = await httpGet(host, port, "/");
+  const answer = await servedGet(host, port, "/");
   expect(answer.status).toBe(200);
   return JSON.parse(answer.body) as { app: string; version: string };
 }

@@ -24,7 +24,7 @@ import {
   deployOk,
   eventually,
   generateDeployKey,
-  httpGet,
+  servedGet,
   makeRelease,
   provisionedStack,
   withRoot,
@@ -267,7 +267,7 @@ describe("root and the deploy user", () => {
   });
 
   it("reloads the app when appEnv changes, and keeps its logs from other users", async () => {
-    const before = await httpGet(host, stack.config.app.port, "/");
+    const before = await servedGet(host, stack.config.app.port, "/");
     expect(JSON.parse(before.body)).toMatchObject({ greeting: "hello from the host tests" });
     const appEnv = hostSteps(stack.config, { npmRegistry: host.npmRegistry, withAppEnv: true }).find(
       (step) => step.name === "app-env",
@@ -275,7 +275,7 @@ describe("root and the deploy user", () => {
     if (!appEnv || "withDeployKey" in appEnv) throw new Error("no app-env step");
     await runSteps(host, [appEnv], "GREETING=rotated secret\n");
     await eventually("the app serves the new environment", async () => {
-      const answer = await httpGet(host, stack.config.app.port, "/");
+      const answer = await servedGet(host, stack.config.app.port, "/");
       return (JSON.parse(answer.body) as { greeting: string }).greeting === "rotated secret";
     });
     const logs = hostLayout(stack.config).logs;

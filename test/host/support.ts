@@ -238,6 +238,8 @@ export interface LoadOutcome {
   sent: number;
   /** Every request that did not get a 2xx answer: its status or its error. */
   failures: string[];
+  /** How many answers each build label (the example app's `build`, a release id) gave, 2xx or not. */
+  builds: Record<string, number>;
 }
 
 /**
@@ -255,7 +257,11 @@ export function httpsLoad(
 ): { stop(): Promise<LoadOutcome> } {
   const target = new URL(url);
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: connections, ca: readFileSync(caFile) });
-  const outcome: LoadOutcome = { sent: 0, failures: [] };
+  const outcome: LoadOutcome = { sent: 0, failures: [], builds: {} };
+  const countBuild = (body: string): void => {
+    const build = /"build":"([^"]+)"/.exec(body)?.[1];
+    if (build !== undefined) outcome.builds[build] = (outcome.builds[build] ?? 0) + 1;
+  };
   let running = true;
   const once = (): Promise<void> =>
     new Promise((resolve) => {
@@ -270,10 +276,13 @@ export function httpsLoad(
           timeout: 5_000,
         },
         (res) => {
-          res.resume();
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (body += chunk));
           res.on("end", () => {
             const status = res.statusCode ?? 0;
             if (status < 200 || status > 299) outcome.failures.push(`HTTP ${status}`);
+            countBuild(body);
             resolve();
           });
         },
@@ -325,6 +334,24 @@ export function httpGet(host: Pick<HostHandle, "address">, port: number, path: s
   });
 }
 
+/**
+ * The port the proxy sends requests to on a host: the app's <port>, or the one after it while the upstream helper's
+ * flag file for that one exists (deploy.strategy sideBySide). One app per host, so any app's flag.
+ */
+export async function servingPort(host: HostHandle, port: number): Promise<number> {
+  const flag = `/var/lib/pipeline/*/upstream/${port + 1}`;
+  const answer = await asRoot(
+    host,
+    `if ls ${flag} >/dev/null 2>&1; then echo ${port + 1}; else echo ${port}; fi`,
+  );
+  return Number(answer.trim());
+}
+
+/** A GET of the release the proxy sends requests to, on its own port (past the proxy). */
+export async function servedGet(host: HostHandle, port: number, path: string): Promise<HttpAnswer> {
+  return httpGet(host, await servingPort(host, port), path);
+}
+
 /** The build labels GET / answers with, over several requests (so that every pm2 worker gets asked). */
 export async function servedBuilds(
   host: HostHandle,
@@ -333,7 +360,7 @@ export async function servedBuilds(
 ): Promise<string[]> {
   const builds = new Set<string>();
   for (let i = 0; i < requests; i++) {
-    const answer = await httpGet(host, config.app.port, "/");
+    const answer = await servedGet(host, config.app.port, "/");
     expect(answer.status).toBe(200);
     builds.add((JSON.parse(answer.body) as { build: string }).build);
   }

@@ -7,6 +7,7 @@ import type { PipelineConfig } from "../../config/types";
 import { quote } from "../../primitives/shellQuote";
 import { AUDIT_HELPER_PATH, AUDIT_LOCK_DIR, PIPELINE_STATE_DIR, hostLayout } from "../hostLayout";
 import { argv, ensureDirectory, writeFile } from "./commands";
+import { installSudoersFile, sudoersRule } from "./sudoers";
 
 /** How long the helper waits for another audit write before it gives up its line (exit 75). */
 export const AUDIT_LOCK_WAIT_SECONDS = 10;
@@ -45,11 +46,7 @@ export function renderAuditHelper(config: PipelineConfig): string {
 
 /** The sudoers rule: the deploy user may run exactly the helper as root, without a password, nothing else. */
 export function auditSudoersRule(config: PipelineConfig): string {
-  return [
-    "# Managed by pipeline (pulumi up rewrites this file): the audit log's only writer.",
-    `${config.deployUser} ALL=(root) NOPASSWD: ${AUDIT_HELPER_PATH}`,
-    "",
-  ].join("\n");
+  return sudoersRule("the audit log's only writer", config.deployUser, AUDIT_HELPER_PATH);
 }
 
 export const AUDIT_SUDOERS_FILE = "/etc/sudoers.d/pipeline-audit";
@@ -73,13 +70,6 @@ export function auditLogScript(config: PipelineConfig): string {
     ensureDirectory(PIPELINE_STATE_DIR, { mode: "0755", owner: "root:root" }),
     ensureDirectory(AUDIT_LOCK_DIR, { mode: "0700", owner: "root:root" }),
     writeFile(AUDIT_HELPER_PATH, renderAuditHelper(config), { mode: "0755", owner: "root:root" }),
-    `rule=${quote(auditSudoersRule(config))}`,
-    `if [ "$(cat ${AUDIT_SUDOERS_FILE} 2>/dev/null || true)" != "\${rule%$'\\n'}" ]; then`,
-    `  check=$(mktemp ${AUDIT_SUDOERS_FILE.replace(/[^/]+$/, ".$&.XXXXXX")})`, // sudo skips names with a dot
-    '  printf \'%s\' "$rule" >"$check"',
-    '  visudo -c -q -f "$check"',
-    '  chmod 0440 "$check"',
-    `  mv -fT "$check" ${AUDIT_SUDOERS_FILE}`,
-    "fi",
+    installSudoersFile(AUDIT_SUDOERS_FILE, auditSudoersRule(config)),
   ].join("\n");
 }

@@ -1,20 +1,52 @@
-// The pm2 ecosystem file the release agent writes before `pm2 startOrReload`.
-// cwd and script go through the `current` symlink and pm2 keeps those paths as given: every worker that a
-// `pm2 reload` starts after a switch chdirs into, and requires from, the release `current` points at then.
+// The pm2 ecosystem files the release agent writes before it starts or reloads the app.
+// deploy.strategy reload: one app whose cwd and script go through the `current` symlink; pm2 keeps those paths as
+// given, so every worker that a `pm2 reload` starts after a switch chdirs into, and requires from, the release
+// `current` points at then.
+// deploy.strategy sideBySide: one app per release port (`<app.name>-<port>`), whose cwd is the release's own
+// directory; the agent fills in the port and the release (SLOT_PORT_TOKEN, SLOT_RELEASE_TOKEN) before it starts it.
 import type { PipelineConfig } from "../../config/types";
 import { hostLayout } from "../hostLayout";
 import { READ_ENV_FILE_FUNCTION } from "./envFile";
+
+/** Replaced by the agent with the slot's port (digits) and release id (RELEASE_ID_PATTERN), both checked. */
+export const SLOT_PORT_TOKEN = "@SLOT_PORT@";
+export const SLOT_RELEASE_TOKEN = "@SLOT_RELEASE@";
 
 export function ecosystemFilePath(config: Pick<PipelineConfig, "deployUser" | "app">): string {
   return `${hostLayout(config).shared}/ecosystem.config.js`;
 }
 
+/** Where the agent writes the ecosystem of the release on <port> (SLOT_PORT_TOKEN in the name). */
+export function slotEcosystemFilePath(config: Pick<PipelineConfig, "deployUser" | "app">): string {
+  return `${hostLayout(config).shared}/ecosystem-${SLOT_PORT_TOKEN}.config.js`;
+}
+
 export function renderEcosystem(config: PipelineConfig): string {
+  const { current } = hostLayout(config);
+  return ecosystemFile(config, { name: config.app.name, dir: current }, String(config.app.port));
+}
+
+export function renderSlotEcosystem(config: PipelineConfig): string {
+  const dir = `${hostLayout(config).releases}/${SLOT_RELEASE_TOKEN}`;
+  return ecosystemFile(
+    config,
+    // The namespace: `pm2 logs <app.name>` and `pm2 describe <app.name>` cover both release ports.
+    { name: `${config.app.name}-${SLOT_PORT_TOKEN}`, dir, namespace: config.app.name },
+    SLOT_PORT_TOKEN,
+  );
+}
+
+function ecosystemFile(
+  config: PipelineConfig,
+  where: { name: string; dir: string; namespace?: string },
+  port: string,
+): string {
   const layout = hostLayout(config);
   const app = {
-    name: config.app.name,
-    cwd: layout.current,
-    script: `${layout.current}/${config.app.startScript}`,
+    name: where.name,
+    ...(where.namespace === undefined ? {} : { namespace: where.namespace }),
+    cwd: where.dir,
+    script: `${where.dir}/${config.app.startScript}`,
     exec_mode: "cluster",
     instances: config.app.instances,
     // A reload replaces workers one by one: the old one gets SIGINT and this long to drain before SIGKILL.
@@ -35,7 +67,7 @@ export function renderEcosystem(config: PipelineConfig): string {
     "module.exports = {",
     "  apps: [",
     `${indent(appJson, 4)},`,
-    `      env: Object.assign({ NODE_ENV: "production" }, readEnvFile(${JSON.stringify(layout.envFile)}), { PORT: ${JSON.stringify(String(config.app.port))} }),`,
+    `      env: Object.assign({ NODE_ENV: "production" }, readEnvFile(${JSON.stringify(layout.envFile)}), { PORT: ${JSON.stringify(port)} }),`,
     "    },",
     "  ],",
     "};",

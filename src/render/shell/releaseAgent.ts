@@ -14,10 +14,18 @@ import {
   verbUsage,
 } from "../agentProtocol";
 import { backupBeforeMigrations } from "../../config/backupSchema";
-import { AGENT_PATH, AUDIT_HELPER_PATH, hostLayout } from "../hostLayout";
+import { AGENT_PATH, AUDIT_HELPER_PATH, UPSTREAM_HELPER_PATH, hostLayout } from "../hostLayout";
 import { EXPORT_ENV_FILE_FUNCTION } from "./envFile";
 import { pm2DaemonEnvironmentWords } from "./pm2Daemon";
-import { ecosystemFilePath, renderEcosystem } from "./pm2Ecosystem";
+import {
+  SLOT_PORT_TOKEN,
+  SLOT_RELEASE_TOKEN,
+  ecosystemFilePath,
+  renderEcosystem,
+  renderSlotEcosystem,
+  slotEcosystemFilePath,
+} from "./pm2Ecosystem";
+import { slotPorts, upstreamDir } from "../releaseSlots";
 
 const AGENT_BODY_FILES = [
   "core.sh",
@@ -26,6 +34,7 @@ const AGENT_BODY_FILES = [
   "backups.sh",
   "migrations.sh",
   "runner.sh",
+  "slots.sh",
   "verbs.sh",
 ] as const;
 
@@ -70,6 +79,7 @@ function assignments(values: Record<string, string | number>): string {
 
 function settings(config: PipelineConfig): string {
   const layout = hostLayout(config);
+  const [firstPort, secondPort] = slotPorts(config);
   return assignments({
     APP_NAME: config.app.name,
     DEPLOY_USER: config.deployUser,
@@ -89,7 +99,6 @@ function settings(config: PipelineConfig): string {
     START_SCRIPT: config.app.startScript,
     APP_PORT: config.app.port,
     HEALTH_PATH: config.app.healthPath,
-    HEALTH_URL: `http://127.0.0.1:${config.app.port}${config.app.healthPath}`,
     HEALTH_TIMEOUT_SECONDS: config.deploy.healthTimeoutSeconds,
     LOCK_TIMEOUT_SECONDS: config.deploy.lockTimeoutSeconds,
     MAX_ARTIFACT_BYTES: config.deploy.maxArtifactMegabytes * 1024 * 1024,
@@ -110,6 +119,17 @@ function settings(config: PipelineConfig): string {
     MAX_COMMAND_LENGTH,
     USAGE_TEXT: AGENT_VERB_NAMES.map((name) => `  ${verbUsage(name)}`).join("\n"),
     ECOSYSTEM_JS: renderEcosystem(config),
+    STRATEGY: config.deploy.strategy,
+    PREVIOUS_RELEASE_MODE: config.deploy.previousRelease,
+    FIRST_PORT: firstPort,
+    SECOND_PORT: secondPort,
+    UPSTREAM_DIR: upstreamDir(config),
+    UPSTREAM_HELPER: UPSTREAM_HELPER_PATH,
+    SLOTS_DIR: `${layout.appRoot}/slots`,
+    SLOT_PORT_TOKEN,
+    SLOT_RELEASE_TOKEN,
+    SLOT_ECOSYSTEM_FILE: slotEcosystemFilePath(config),
+    SLOT_ECOSYSTEM_JS: renderSlotEcosystem(config),
   });
 }
 

@@ -227,9 +227,9 @@ describe("renderShipScript", () => {
       .split("\n")
       .filter((line) => line.startsWith("| qa-"));
     expect(rows.map((row) => row.replace(/\| \d+s \|/, "| <time> |"))).toEqual([
-      "| qa-1.example.com | deployed | <time> | 0.25s | 1.50s | - | - | - |",
-      "| qa-2.example.com:2222 | deployed | <time> | 0.25s | 1.50s | - | - | - |",
-      "| qa-3.example.com | failed: exit 68: install failed | <time> | - | - | - | - | - |",
+      "| qa-1.example.com | deployed | <time> | 0.25s | 1.50s | - | - | - | - |",
+      "| qa-2.example.com:2222 | deployed | <time> | 0.25s | 1.50s | - | - | - | - |",
+      "| qa-3.example.com | failed: exit 68: install failed | <time> | - | - | - | - | - | - |",
     ]);
   });
 
@@ -272,7 +272,7 @@ describe("renderShipScript", () => {
       .split("\n")
       .find((line) => line.startsWith("| qa-1."));
     expect(row?.replace(/\| \d+s \|/, "| <time> |")).toBe(
-      "| qa-1.example.com | failed: exit 70: migration failed | <time> | 0.25s | 1.50s | 0.42s failed | - | - |",
+      "| qa-1.example.com | failed: exit 70: migration failed | <time> | 0.25s | 1.50s | 0.42s failed | - | - | - |",
     );
   });
 

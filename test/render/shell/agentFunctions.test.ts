@@ -16,6 +16,7 @@ import { production, staging } from "./fixtures";
 const id = (n: number) => `2026112214050${n}-1a2b3c4`;
 
 const sandboxes: AgentSandbox[] = [];
+const inPlace: PipelineConfig = { ...staging, deploy: { ...staging.deploy, strategy: "reload" } };
 afterEach(() => {
   for (const sandbox of sandboxes.splice(0)) sandbox.dispose();
 });
@@ -488,8 +489,8 @@ describe("undo_unfinished_deploy", () => {
     expect(box.stubCalls()).toEqual([]);
   });
 
-  it("switches current back to SWITCHED_FROM and reloads pm2 from a fresh ecosystem file", () => {
-    const box = sandbox();
+  it("switches current back to SWITCHED_FROM and reloads pm2 from a fresh ecosystem file (strategy reload)", () => {
+    const box = sandbox(inPlace);
     const result = box.run(`
       mkdir "$RELEASES_DIR/${id(1)}" "$RELEASES_DIR/${id(2)}"
       switch_current ${id(2)}
@@ -506,8 +507,8 @@ describe("undo_unfinished_deploy", () => {
     expect(box.stubCalls()).toEqual([`pm2 startOrReload ${ecosystem} --update-env`]);
   });
 
-  it("removes current and deletes the pm2 app when the failed deploy was the first (SWITCHED_FROM empty)", () => {
-    const box = sandbox();
+  it("removes current and deletes the pm2 app when the failed deploy was the first (SWITCHED_FROM empty, strategy reload)", () => {
+    const box = sandbox(inPlace);
     const result = box.run(`
       mkdir "$RELEASES_DIR/${id(1)}"
       switch_current ${id(1)}
@@ -906,13 +907,18 @@ describe("phase_start and phase_done", () => {
     }
   });
 
-  it("phase_start names each phase of the contract (DEPLOY_PHASES) once, and no other", () => {
-    const phases = [
-      ...readFileSync(join(__dirname, "../../../src/render/shell/agent/verbs.sh"), "utf8").matchAll(
-        /phase_start (\w+)/g,
-      ),
-    ].map((m) => m[1]);
-    expect(phases).toHaveLength(DEPLOY_PHASES.length);
-    expect(new Set(phases)).toEqual(new Set(DEPLOY_PHASES));
+  it("phase_start names each phase of the contract (DEPLOY_PHASES), and no other, once per strategy", () => {
+    const phasesOf = (file: string) =>
+      [
+        ...readFileSync(join(__dirname, "../../../src/render/shell/agent", file), "utf8").matchAll(
+          /phase_start (\w+)/g,
+        ),
+      ].map((m) => m[1]);
+    // verbs.sh: the deploy up to the go-live, and the in-place go-live; slots.sh: the side-by-side go-live.
+    const inPlace = phasesOf("verbs.sh");
+    const beside = phasesOf("slots.sh");
+    expect(inPlace).toEqual(["install", "migrate", "upload", "switch", "health"]);
+    expect(beside).toEqual(["start", "health", "switch"]);
+    expect(new Set([...inPlace, ...beside])).toEqual(new Set(DEPLOY_PHASES));
   });
 });

@@ -32,6 +32,9 @@ const PATH_SETTINGS = [
   "PNPM_STORE",
   "ECOSYSTEM_FILE",
   "MAINTENANCE_FLAG",
+  "SLOTS_DIR",
+  "SLOT_ECOSYSTEM_FILE",
+  "UPSTREAM_DIR",
 ] as const;
 
 /** Commands that must never run for real: a PATH shim of each records its argv in STUB_LOG and exits 0. */
@@ -146,9 +149,31 @@ export class AgentSandbox {
         `readonly LOCK_WAIT_SECONDS=${options.auditLockWaitSeconds ?? AUDIT_LOCK_WAIT_SECONDS}`,
       );
     writeFileSync(join(stubs, "audit-helper"), helper, { mode: 0o755 });
+    // sudo -n <upstream helper> switch|drain <port>: recorded as `upstream-helper <verb> <port>`; switch moves the
+    // flag in the relocated UPSTREAM_DIR as the real helper does (test/host/proxyUpstream.host.test.ts proves that).
+    const upstream = settings.UPSTREAM_DIR ?? "";
+    writeFileSync(
+      join(stubs, "upstream-helper"),
+      [
+        "#!/bin/bash",
+        `printf '%s\\n' "upstream-helper $*" >>${shellQuote(this.stubLog)}`,
+        `mkdir -p ${shellQuote(upstream)}`,
+        `if [ "$1" = switch ] && [ "$2" = ${values.get("SECOND_PORT") ?? ""} ]; then : >${shellQuote(upstream)}/"$2"; fi`,
+        `if [ "$1" = switch ] && [ "$2" = ${values.get("FIRST_PORT") ?? ""} ]; then rm -f ${shellQuote(upstream)}/${values.get("SECOND_PORT") ?? ""}; fi`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
     writeFileSync(
       join(stubs, "sudo"),
-      `#!/bin/bash\n[ "$1" = -n ] && [ "$2" = ${shellQuote(values.get("AUDIT_HELPER") ?? "")} ] || exit 1\nexec ${shellQuote(join(stubs, "audit-helper"))}\n`,
+      [
+        "#!/bin/bash",
+        '[ "$1" = -n ] || exit 1',
+        `if [ "$2" = ${shellQuote(values.get("AUDIT_HELPER") ?? "")} ]; then exec ${shellQuote(join(stubs, "audit-helper"))}; fi`,
+        `if [ "$2" = ${shellQuote(values.get("UPSTREAM_HELPER") ?? "")} ]; then shift 2; exec ${shellQuote(join(stubs, "upstream-helper"))} "$@"; fi`,
+        "exit 1",
+        "",
+      ].join("\n"),
       { mode: 0o755 },
     );
     writeFileSync(this.agentFile, kept.join("\n"), { mode: 0o644 });

@@ -191,7 +191,7 @@ describe("warn_schema_ahead (rollback)", () => {
     migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js", "002_orders.js", "003_refunds.js"]);
     migrations(box, box.path("RELEASES_DIR", OLDER), ["001_users.js"]);
     const result = box.run(
-      `take_lock() { :; }; go_live() { echo "release-agent: switching to $1" >&2; }; RELEASE=${OLDER}; verb_rollback`,
+      `take_lock() { :; }; roll_back_beside() { echo "release-agent: switching to $1" >&2; }; RELEASE=${OLDER}; verb_rollback`,
     );
     expect(result.status, result.stderr).toBe(0);
     expect(result.stderr).toBe(
@@ -225,7 +225,7 @@ describe("warn_schema_left_ahead (a deploy that switches back by itself)", () =>
     migrations(box, box.path("RELEASES_DIR", NEW), ["001_users.js", "002_orders.js"]);
     const result = box.run(
       [
-        'restore_release() { echo "release-agent: switching back to $1" >&2; }',
+        'undo_side_by_side() { echo "release-agent: switching back to $SWITCHED_FROM" >&2; }',
         `NEW_RELEASE=${NEW}; SWITCHED_FROM=${CURRENT}; BACKUP_ID=${backup}`,
         "undo_unfinished_deploy",
       ].join("\n"),

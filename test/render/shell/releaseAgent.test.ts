@@ -115,7 +115,8 @@ describe("release agent structure", () => {
     expect(script.startsWith("#!/bin/bash\n")).toBe(true);
     expect(script).toContain("\nset -euo pipefail\n");
     expect(script).toContain("readonly RELEASES_DIR=/home/deploy/apps/storefront/releases\n");
-    expect(script).toContain("readonly HEALTH_URL=http://127.0.0.1:3000/health\n");
+    expect(script).toContain("readonly HEALTH_PATH=/health\n");
+    expect(script).toContain("readonly FIRST_PORT=3000\nreadonly SECOND_PORT=3001\n");
     expect(script).toContain("readonly KEEP_RELEASES=5\n");
     expect(script).toContain("readonly LOCK_FILE=/home/deploy/apps/storefront/.deploy.lock\n");
     expect(script).toContain("readonly PNPM_STORE=/home/deploy/.local/share/pnpm/store\n");
@@ -123,9 +124,7 @@ describe("release agent structure", () => {
     // Upload caps in bytes: the artifact's (deploy.maxArtifactMegabytes) and a streamed restore's (backup.*, 10 GiB).
     expect(script).toContain("readonly MAX_ARTIFACT_BYTES=1073741824\n");
     expect(script).toContain("readonly MAX_RESTORE_BYTES=10737418240\n");
-    expect(renderReleaseAgent(production)).toContain(
-      "readonly HEALTH_URL='http://127.0.0.1:3000/health?deep=1'\n",
-    );
+    expect(renderReleaseAgent(production)).toContain("readonly HEALTH_PATH='/health?deep=1'\n");
   });
 
   it("defines every exit code of the contract under one variable each", () => {

@@ -6,6 +6,14 @@ import {
   reverseProxyScript,
   siteHostName,
 } from "../../../src/render/shell/steps/reverseProxy";
+import { UPSTREAM_HELPER_PATH } from "../../../src/render/hostLayout";
+import { writeFile } from "../../../src/render/shell/commands";
+import { installSudoersFile } from "../../../src/render/shell/sudoers";
+import {
+  UPSTREAM_SUDOERS_FILE,
+  renderUpstreamHelper,
+  upstreamSudoersRule,
+} from "../../../src/render/shell/upstreamHelper";
 import { production, staging } from "./fixtures";
 
 function withIngress(config: PipelineConfig, ingress: Partial<PipelineConfig["ingress"]>): PipelineConfig {
@@ -22,7 +30,7 @@ describe("maintenancePage", () => {
 });
 
 describe("renderCaddyfile", () => {
-  it("renders the staging stack (tls acme): the url's host name, the contact email, and retries", () => {
+  it("renders the staging stack (tls acme): the url's host name, the contact email, the routes to the release ports, and retries", () => {
     expect(renderCaddyfile(staging)).toBe(
       [
         "# Managed by pipeline: rendered from the stack config (ingress.*); edits here are overwritten.",
@@ -71,11 +79,28 @@ describe("renderCaddyfile", () => {
         "\t\t\tstatus 503",
         "\t\t}",
         "\t}",
-        "\treverse_proxy localhost:3000 {",
-        "\t\tlb_try_duration 15s",
-        "\t\tlb_try_interval 100ms",
-        "\t\tlb_retry_match {",
-        "\t\t\tmethod GET HEAD",
+        "\t@second_port {",
+        "\t\tfile {",
+        "\t\t\troot /var/lib/pipeline/storefront/upstream",
+        "\t\t\ttry_files /3001",
+        "\t\t}",
+        "\t}",
+        "\thandle @second_port {",
+        "\t\treverse_proxy localhost:3001 {",
+        "\t\t\tlb_try_duration 15s",
+        "\t\t\tlb_try_interval 100ms",
+        "\t\t\tlb_retry_match {",
+        "\t\t\t\tmethod GET HEAD",
+        "\t\t\t}",
+        "\t\t}",
+        "\t}",
+        "\thandle {",
+        "\t\treverse_proxy localhost:3000 {",
+        "\t\t\tlb_try_duration 15s",
+        "\t\t\tlb_try_interval 100ms",
+        "\t\t\tlb_retry_match {",
+        "\t\t\t\tmethod GET HEAD",
+        "\t\t\t}",
         "\t\t}",
         "\t}",
         "\tlog {",
@@ -103,7 +128,8 @@ describe("renderCaddyfile", () => {
       withIngress(production, { tls: "off", trustedProxies: ["10.0.0.0/8", "2001:db8::/32"] }),
     );
     expect(text).toContain("\nhttp://storefront.example.com {\n\trequest_body {\n");
-    expect(text).toContain("\t\ttrusted_proxies 10.0.0.0/8 2001:db8::/32\n\t}\n");
+    // Both release ports get the same proxy options.
+    expect(text.split("\t\t\ttrusted_proxies 10.0.0.0/8 2001:db8::/32\n\t\t}\n\t}\n")).toHaveLength(3);
     expect(text).not.toContain("tls internal");
     expect(text).not.toContain("email");
     // Without trusted proxies, none is trusted: Caddy replaces the client's X-Forwarded-* headers.
@@ -119,9 +145,9 @@ describe("renderCaddyfile", () => {
   });
 
   it("retries a GET or HEAD whose connection was reset, not only a GET (Caddy 2.6's default)", () => {
-    expect(renderCaddyfile(staging)).toContain(
-      "\t\tlb_try_interval 100ms\n\t\tlb_retry_match {\n\t\t\tmethod GET HEAD\n\t\t}\n\t}\n",
-    );
+    const retries =
+      "\t\t\tlb_try_interval 100ms\n\t\t\tlb_retry_match {\n\t\t\t\tmethod GET HEAD\n\t\t\t}\n\t\t}\n";
+    expect(renderCaddyfile(staging).split(retries)).toHaveLength(3);
   });
 
   it("leaves out the retries with retrySeconds 0 and the write timeout with writeTimeoutSeconds 0", () => {
@@ -129,6 +155,20 @@ describe("renderCaddyfile", () => {
     expect(text).not.toContain("lb_try");
     expect(text).not.toContain("lb_retry_match");
     expect(text).toContain("\t\t\tread_header 10s\n\t\t\tidle 300s\n");
+  });
+
+  it("sends requests to app.port + 1 while its flag file exists, else to app.port; maintenance before both", () => {
+    const text = renderCaddyfile({ ...production, app: { ...production.app, port: 8080 } });
+    const maintenance = text.indexOf("\thandle @maintenance {\n");
+    const second = text.indexOf(
+      "\t@second_port {\n\t\tfile {\n\t\t\troot /var/lib/pipeline/storefront/upstream\n\t\t\ttry_files /8081\n\t\t}\n\t}\n\thandle @second_port {\n\t\treverse_proxy localhost:8081 {\n",
+    );
+    const fallback = text.indexOf("\thandle {\n\t\treverse_proxy localhost:8080 {\n");
+    expect(maintenance).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(maintenance);
+    expect(fallback).toBeGreaterThan(second);
+    // Every proxy is inside a handle: none runs beside (after) the maintenance page.
+    expect(text).not.toMatch(/^\treverse_proxy/m);
   });
 
   it("takes the url's host name, without port or path", () => {
@@ -159,6 +199,24 @@ describe("reverseProxyScript", () => {
   it("starts Caddy without systemd as the caddy user with only CAP_NET_BIND_SERVICE, its output opened by that user", () => {
     expect(script).toContain(
       "(cd /var/lib/caddy && umask 027 && exec setsid setpriv --reuid caddy --regid caddy --init-groups --inh-caps +net_bind_service --ambient-caps +net_bind_service env HOME=/var/lib/caddy sh -c 'exec caddy run --config /etc/caddy/Caddyfile --adapter caddyfile >>/var/log/caddy/caddy.log 2>&1') </dev/null >/dev/null 2>&1 &",
+    );
+  });
+  it("installs the upstream helper, its root-owned flag directory and its visudo-checked sudoers rule, every run", () => {
+    expect(script).toContain(
+      "mkdir -p /var/lib/pipeline/storefront\nchmod 0755 /var/lib/pipeline/storefront\nchown root:root /var/lib/pipeline/storefront\n",
+    );
+    expect(script).toContain(
+      "mkdir -p /var/lib/pipeline/storefront/upstream\nchmod 0755 /var/lib/pipeline/storefront/upstream\nchown root:root /var/lib/pipeline/storefront/upstream\n",
+    );
+    expect(script.indexOf("chown root:root /var/lib/pipeline/storefront\n")).toBeLessThan(
+      script.indexOf("mkdir -p /var/lib/pipeline/storefront/upstream"),
+    );
+    expect(script).toContain(
+      writeFile(UPSTREAM_HELPER_PATH, renderUpstreamHelper(staging), { mode: "0755", owner: "root:root" }),
+    );
+    expect(script).toContain(installSudoersFile(UPSTREAM_SUDOERS_FILE, upstreamSudoersRule(staging)));
+    expect(upstreamSudoersRule(staging)).toBe(
+      "# Managed by pipeline (pulumi up rewrites this file): the proxy's release port switch.\ndeploy ALL=(root) NOPASSWD: /usr/local/lib/pipeline/proxy-upstream\n",
     );
   });
 });

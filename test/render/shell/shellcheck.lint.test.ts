@@ -1,12 +1,14 @@
-// shellcheck (Debian package) on every generated shell script: the release agent and the inner script of every
-// provisioning step, create and delete, for both example stacks, and the first steps of EC2 hosts. A missing
-// shellcheck fails (apt-get install shellcheck).
+// shellcheck (Debian package) on every generated shell script: the release agent, the root-owned helpers, the inner
+// script of every provisioning step, create and delete, for both example stacks, and the first steps of EC2 hosts. A
+// missing shellcheck fails (apt-get install shellcheck).
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { hostSteps, withDeployKeyFilledIn } from "../../../src/render/shell/hostSteps";
+import { renderAuditHelper } from "../../../src/render/shell/auditHelper";
 import { renderReleaseAgent } from "../../../src/render/shell/releaseAgent";
 import { adminAccessScript } from "../../../src/render/shell/steps/adminAccess";
 import { hostKeyRotationScript } from "../../../src/render/shell/steps/hostKeyRotation";
+import { renderUpstreamHelper } from "../../../src/render/shell/upstreamHelper";
 import { CI_PUBLIC_KEY, EXAMPLE_CONFIGS, TEST_REGISTRY } from "./fixtures";
 
 interface Script {
@@ -21,7 +23,13 @@ function scriptsOf(stack: keyof typeof EXAMPLE_CONFIGS): Script[] {
     CI_PUBLIC_KEY,
   );
   const stepScripts = steps.map((step) => ({ name: `${stack}/${step.name}`, text: step.script }));
-  return [{ name: `${stack}/release-agent`, text: renderReleaseAgent(config) }, ...stepScripts];
+  return [
+    { name: `${stack}/release-agent`, text: renderReleaseAgent(config) },
+    // root-owned helpers the steps install (inside a step they travel as base64)
+    { name: `${stack}/proxy-upstream`, text: renderUpstreamHelper(config) },
+    { name: `${stack}/audit-append`, text: renderAuditHelper(config) },
+    ...stepScripts,
+  ];
 }
 
 function shellcheck(text: string) {

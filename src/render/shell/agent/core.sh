@@ -186,7 +186,11 @@ undo_unfinished_deploy() {
   stop_upload
   if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
   if [ "$SWITCHED_FROM" != none ] && [ -n "$NEW_RELEASE" ]; then warn_schema_left_ahead "$NEW_RELEASE" "$SWITCHED_FROM" || true; fi
-  if [ "$SWITCHED_FROM" != none ]; then restore_release "$SWITCHED_FROM" || log "warning: could not switch back"; fi
+  if side_by_side; then
+    undo_side_by_side
+  elif [ "$SWITCHED_FROM" != none ]; then
+    restore_release "$SWITCHED_FROM" || log "warning: could not switch back"
+  fi
   if [ -n "$NEW_RELEASE" ]; then remove_tree "${RELEASES_DIR:?}/$NEW_RELEASE" || true; fi
 }
 
@@ -296,6 +300,7 @@ prune_releases() {
   while IFS= read -r release; do
     kept=$((kept + 1))
     if [ "$kept" -le "$KEEP_RELEASES" ] || [ "$release" = "$spare_a" ] || [ "$release" = "$spare_b" ]; then continue; fi
+    if [ "$release" = "$(slot_release "$FIRST_PORT")" ] || [ "$release" = "$(slot_release "$SECOND_PORT")" ]; then continue; fi
     log "pruning release $release"
     remove_tree "${RELEASES_DIR:?}/$release"
   done < <(list_releases | sort -r)

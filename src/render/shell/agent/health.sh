@@ -11,6 +11,18 @@ HEALTH_ANSWERS=0
 HEALTH_LAST_STATUS=""
 HEALTH_LAST_EXCERPT=""
 readonly HEALTH_READ_BYTES=4096 HEALTH_EXCERPT_CHARACTERS=120
+# The port probed (app.port, or the release port of the release being gated: probe_port) and its URL.
+HEALTH_PORT=$APP_PORT
+HEALTH_URL="http://127.0.0.1:$APP_PORT$HEALTH_PATH"
+# Side-by-side releases: a function the gate calls after each unanswered probe; when it fails, the gate gives up
+# at once (wait_until_healthy returns 2). And what the failed gate's message says became of the traffic.
+GATE_WATCH=""
+GATE_OUTCOME=""
+
+probe_port() {
+  HEALTH_PORT=$1
+  HEALTH_URL="http://127.0.0.1:$1$HEALTH_PATH"
+}
 
 # One GET of the health path; true on 2xx. Sets HEALTH_STATUS (empty: no answer) and HEALTH_EXCERPT from at most
 # HEALTH_READ_BYTES of the answer (status line, headers, the start of the body); curl's exit status is not used (a
@@ -56,6 +68,8 @@ wait_until_healthy() {
       HEALTH_ANSWERS=$((HEALTH_ANSWERS + 1))
       HEALTH_LAST_STATUS=$HEALTH_STATUS
       HEALTH_LAST_EXCERPT=$HEALTH_EXCERPT
+    elif [ -n "$GATE_WATCH" ] && ! "$GATE_WATCH"; then
+      return 2
     fi
     [ "$SECONDS" -lt "$deadline" ] || return 1
     sleep 0.2
@@ -70,13 +84,14 @@ answer_of() { printf '%s%s' "$1" "${2:+ (\"$2\")}"; }
 
 # The failed gate of <release> (back to <previous>) in words, with a hint that matches what it saw.
 health_gate_failed() {
-  local release=$1 previous=$2 missed=$((HEALTH_ATTEMPTS - HEALTH_ANSWERS)) unanswered=""
+  local release=$1 previous=$2 missed=$((HEALTH_ATTEMPTS - HEALTH_ANSWERS)) unanswered="" outcome
+  outcome=${GATE_OUTCOME:-switched back to ${previous:-no release}}
   if [ "$HEALTH_ANSWERS" -eq 0 ]; then
-    log "error: $release did not answer $HEALTH_URL within ${HEALTH_TIMEOUT_SECONDS}s: no answer to $(counted "$HEALTH_ATTEMPTS" attempt); switched back to ${previous:-no release}"
-    log "hint: nothing answered on port $APP_PORT: check that the app listens on the PORT it is given (app.port)"
+    log "error: $release did not answer $HEALTH_URL within ${HEALTH_TIMEOUT_SECONDS}s: no answer to $(counted "$HEALTH_ATTEMPTS" attempt); $outcome"
+    log "hint: nothing answered on port $HEALTH_PORT: check that the app listens on the PORT it is given (app.port)"
   else
     if [ "$missed" -gt 0 ]; then unanswered=", $(counted "$missed" attempt) without an answer"; fi
-    log "error: $release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s: $(counted "$HEALTH_ANSWERS" answer), the last $(answer_of "$HEALTH_LAST_STATUS" "$HEALTH_LAST_EXCERPT")$unanswered; switched back to ${previous:-no release}"
+    log "error: $release did not answer $HEALTH_URL with 2xx within ${HEALTH_TIMEOUT_SECONDS}s: $(counted "$HEALTH_ANSWERS" answer), the last $(answer_of "$HEALTH_LAST_STATUS" "$HEALTH_LAST_EXCERPT")$unanswered; $outcome"
     log "hint: the app answers but $HEALTH_PATH returned $HEALTH_LAST_STATUS: see the app's logs (pm2 logs $APP_NAME, or the files in $LOGS_DIR)"
   fi
   exit "$EXIT_UNHEALTHY"

@@ -188,7 +188,7 @@ verb_deploy() {
   PREVIOUS=$(current_release)
   log "replacing ${PREVIOUS:-none}"
   build_release "$release"
-  go_live "$release" "$PREVIOUS"
+  if side_by_side; then go_live_beside "$release" "$PREVIOUS"; else go_live "$release" "$PREVIOUS"; fi
   prune_releases "$release" "$PREVIOUS"
   log "release $release is live"
 }
@@ -197,11 +197,12 @@ refuse_existing_release() {
   [ ! -e "$RELEASES_DIR/$1" ] || fail "$EXIT_BAD_RELEASE_ID" "release $1 exists already (make a new release id)"
 }
 
-# Switch, reload, health gate; any failure switches back to <previous> (via on_exit).
+# deploy.strategy reload: switch, reload, health gate; any failure switches back to <previous> (via on_exit).
 go_live() {
   local release=$1 previous=$2
   phase_start switch
   SWITCHED_FROM=$previous
+  leave_side_by_side
   switch_current "$release"
   log "current -> $release; reloading $APP_NAME"
   pm2_start_or_reload || fail "$EXIT_RELOAD_FAILED" "pm2 could not start $release; switching back to ${previous:-no release}"
@@ -214,17 +215,24 @@ go_live() {
   NEW_RELEASE=""
   SWITCHED_FROM=none
   end_maintenance_of_this_call
+  finish_leaving_side_by_side
   save_process_list
 }
 
 # pm2 save rewrites the list pm2 resurrects at boot: needed when what it saves changed (the ecosystem settings or
 # the app's environment), not on every deploy and rollback (one pm2 round trip less).
 save_process_list() {
-  local marker="$APP_ROOT/.pm2-saved" fingerprint
+  local fingerprint
   fingerprint=$({
     printf '%s\n' "$ECOSYSTEM_JS"
     cat "$ENV_FILE" 2>/dev/null || true
   } | sha256sum)
+  save_process_list_if_changed "$fingerprint"
+}
+
+# pm2 save unless the list was saved with <fingerprint> (of what it holds) already.
+save_process_list_if_changed() {
+  local marker="$APP_ROOT/.pm2-saved" fingerprint=$1
   if [ -f "${PM2_HOME:-$APP_HOME/.pm2}/dump.pm2" ] && [ "$(cat "$marker" 2>/dev/null)" = "$fingerprint" ]; then return 0; fi
   if pm2_cli save >/dev/null; then
     printf '%s\n' "$fingerprint" >"$marker"
@@ -249,7 +257,7 @@ verb_rollback() {
     RELEASE=$target
   fi
   warn_schema_ahead "$current" "$target"
-  go_live "$target" "$current"
+  if side_by_side; then roll_back_beside "$target" "$current"; else go_live "$target" "$current"; fi
   log "rolled back to $target (was ${current:-none})"
 }
 
@@ -262,17 +270,25 @@ verb_releases() {
 }
 
 verb_status() {
-  local current
+  local current port
   current=$(current_release)
   printf 'app: %s\ncurrent: %s\n' "$APP_NAME" "${current:-none}"
+  if side_by_side || any_slot_in_use; then
+    probe_port "$(serving_port)"
+    for port in "$FIRST_PORT" "$SECOND_PORT"; do
+      printf 'port %s: %s%s\n' "$port" "$(slot_release "$port" | grep . || echo none)" \
+        "$(if [ "$port" = "$HEALTH_PORT" ]; then echo " (the proxy sends requests here)"; fi)"
+    done
+  fi
   pm2_cli describe "$APP_NAME" || true
   if health_once; then echo "health: ok ($HEALTH_URL)"; else echo "health: failing ($HEALTH_URL)"; fi
 }
 
 verb_health() {
+  if side_by_side; then probe_port "$(serving_port)"; fi
   if ! health_once; then
     [ -z "$HEALTH_STATUS" ] || fail "$EXIT_UNHEALTHY" "$HEALTH_URL answered $(answer_of "$HEALTH_STATUS" "$HEALTH_EXCERPT"), not 2xx"
-    fail "$EXIT_UNHEALTHY" "nothing answered $HEALTH_URL (is the app listening on port $APP_PORT?)"
+    fail "$EXIT_UNHEALTHY" "nothing answered $HEALTH_URL (is the app listening on port $HEALTH_PORT?)"
   fi
   echo "healthy: $HEALTH_URL"
 }

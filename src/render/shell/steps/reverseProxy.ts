@@ -4,17 +4,13 @@ import { posix } from "node:path";
 import type { PipelineConfig } from "../../../config/types";
 import { quote } from "../../../primitives/shellQuote";
 import { PIPELINE_STATE_DIR, appStateDir, hostLayout } from "../../hostLayout";
+import { slotPorts, upstreamDir } from "../../releaseSlots";
+import { CADDY_ADMIN_SOCKET, CADDY_HOME } from "../caddyAdmin";
 import { ensureDirectory, writeFile } from "../commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "../envFile";
+import { upstreamHelperScript } from "../upstreamHelper";
 
 export const CADDYFILE = "/etc/caddy/Caddyfile";
-/** The caddy user's home (Debian's package): its storage (certificates, the local CA) lives below it. */
-export const CADDY_HOME = "/var/lib/caddy";
-/**
- * The admin API on a unix socket the caddy user owns (mode from its umask 027): on the default localhost:2019, any
- * local user, the app and the deploy user too, could load a config of its own into the proxy.
- */
-export const CADDY_ADMIN_SOCKET = `${CADDY_HOME}/admin.sock`;
 export const CADDY_LOG_DIR = "/var/log/caddy";
 /** Where Caddy keeps the root certificate of its local CA (ingress.tls internal); clients must trust it. */
 export const CADDY_LOCAL_ROOT_CA = `${CADDY_HOME}/.local/share/caddy/pki/authorities/local/root.crt`;
@@ -50,26 +46,6 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "}",
   ];
   const site = ingress.tls === "off" ? `http://${siteHostName(config)}` : siteHostName(config);
-  // No active health checks: Caddy 2.6 marks its only upstream down after one failed check (a check that met a
-  // worker being replaced), and then holds every request until the next check passes. Retries alone hide a worker
-  // that exits: a request that could not be sent, or a GET or HEAD whose connection was reset, goes again (Caddy
-  // 2.6 retries only GET once a connection was made, unless lb_retry_match says otherwise).
-  const proxy = [
-    `reverse_proxy localhost:${config.app.port} {`,
-    ...(ingress.retrySeconds > 0
-      ? [
-          `\tlb_try_duration ${ingress.retrySeconds}s`,
-          "\tlb_try_interval 100ms",
-          "\tlb_retry_match {",
-          "\t\tmethod GET HEAD",
-          "\t}",
-        ]
-      : []),
-    ...(ingress.tls === "off" && ingress.trustedProxies.length > 0
-      ? [`\ttrusted_proxies ${ingress.trustedProxies.join(" ")}`]
-      : []),
-    "}",
-  ];
   const body = [
     ...(ingress.tls === "internal" ? ["tls internal"] : []),
     "request_body {",
@@ -83,8 +59,7 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "\t?Referrer-Policy strict-origin-when-cross-origin",
     "\t-Server",
     "}",
-    ...maintenanceBlock(config),
-    ...proxy,
+    ...routes(config),
     "log {",
     `\toutput file ${CADDY_LOG_DIR}/access.log {`,
     "\t\troll_size 50MiB",
@@ -104,6 +79,58 @@ export function renderCaddyfile(config: PipelineConfig): string {
     "}",
     "",
   ].join("\n");
+}
+
+/**
+ * Where a request goes, in this order, to exactly one of: the maintenance page, the second release port (while its
+ * flag exists in upstreamDir), app.port. `handle` blocks are mutually exclusive, and Caddy 2.6 puts those with a
+ * matcher before the one without and keeps the order among them (httpcaddyfile's sortRoutes).
+ */
+function routes(config: PipelineConfig): string[] {
+  const [first, second] = slotPorts(config);
+  return [
+    ...maintenanceBlock(config),
+    `@${SECOND_PORT_MATCHER} {`,
+    "\tfile {",
+    `\t\troot ${upstreamDir(config)}`,
+    `\t\ttry_files /${second}`,
+    "\t}",
+    "}",
+    `handle @${SECOND_PORT_MATCHER} {`,
+    ...proxyTo(config, second).map(indent),
+    "}",
+    "handle {",
+    ...proxyTo(config, first).map(indent),
+    "}",
+  ];
+}
+
+const SECOND_PORT_MATCHER = "second_port";
+
+/**
+ * No active health checks: Caddy 2.6 marks its only upstream down after one failed check (a check that met a worker
+ * being replaced), and then holds every request until the next check passes. Retries alone hide a worker that
+ * exits: a request that could not be sent, or a GET or HEAD whose connection was reset, goes again (Caddy 2.6
+ * retries only GET once a connection was made, unless lb_retry_match says otherwise).
+ */
+function proxyTo(config: PipelineConfig, port: number): string[] {
+  const { ingress } = config;
+  return [
+    `reverse_proxy localhost:${port} {`,
+    ...(ingress.retrySeconds > 0
+      ? [
+          `\tlb_try_duration ${ingress.retrySeconds}s`,
+          "\tlb_try_interval 100ms",
+          "\tlb_retry_match {",
+          "\t\tmethod GET HEAD",
+          "\t}",
+        ]
+      : []),
+    ...(ingress.tls === "off" && ingress.trustedProxies.length > 0
+      ? [`\ttrusted_proxies ${ingress.trustedProxies.join(" ")}`]
+      : []),
+    "}",
+  ];
 }
 
 /**
@@ -197,6 +224,7 @@ export function reverseProxyScript(config: PipelineConfig): string {
       owner: "root:root",
     }),
     ...maintenanceDirectory(config),
+    upstreamHelperScript(config),
     `candidate=$(mktemp ${CADDYFILE}.pipeline-check-XXXXXX)`,
     `printf %s ${encoded} | base64 -d > "$candidate"`,
     'chmod 0644 "$candidate"',

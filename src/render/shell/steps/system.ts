@@ -12,6 +12,7 @@ const BASE_PACKAGES = [
   "git",
   "gpgv", // checks the signature of the Node.js release checksums
   "gzip",
+  "iproute2", // ss: the agent looks up the ports a new release listens on (deploy.strategy sideBySide)
   "libatomic1", // linked by the official Node.js builds from 26 on (node: libatomic.so.1: cannot open shared object)
   "openssl",
   "procps",
