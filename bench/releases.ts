@@ -17,6 +17,7 @@ import {
   writeRunnerFiles,
 } from "../src/sandbox";
 import { type HostHandle, connect } from "../src/testhost";
+import { medianPhases } from "./agentPhases";
 import { type HostMemory, MIB, hostMemory } from "./hostMemory";
 import { type Endpoint, LOAD, type LoadTarget, type SteadyLoad, UPLOAD_BYTES, steadyLoad } from "./load";
 import { type OperationRun, measureOperation } from "./measure";
@@ -343,14 +344,19 @@ function scriptMedians(side: StrategyBench): string {
   const c = timedCase(side);
   const median = (runs: readonly OperationRun[]): string =>
     figure(runs.map((r) => r.totalSeconds)).median?.toFixed(2) ?? "n/a";
-  return `${side.strategy}: deploy script ${median(c?.deploys ?? [])} s, rollback script ${median(c?.rollbacks ?? [])} s (medians)`;
+  const phases = (runs: readonly OperationRun[]): string =>
+    medianPhases(runs.map((r) => r.output)) || "none reported";
+  return (
+    `${side.strategy}, timed runs (medians): deploy script ${median(c?.deploys ?? [])} s, agent phases (s) ${phases(c?.deploys ?? [])}; ` +
+    `rollback script ${median(c?.rollbacks ?? [])} s, agent phases (s) ${phases(c?.rollbacks ?? [])}`
+  );
 }
 
 /** The releases part's table, its notes and the per-case breakdown. */
 export function releasesReport(bench: ReleasesBench, repeat: number): string[] {
   const rows = releasesRows(bench);
   const header =
-    "| strategy | app | load | failed in deploys (per run) | failed in rollbacks (per run) | failed in the unhealthy deploy | GET non-2xx | POST non-2xx | errors | requests sent | answers from the unhealthy release |";
+    "| strategy | app | load | failed in deploys (per run) | failed in rollbacks (per run) | failed in the unhealthy deploy | GET non-2xx | POST non-2xx | errors | requests sent | achieved rate | answers from the unhealthy release |";
   const caseRows = bench.strategies.flatMap((side) =>
     side.cases.map((c) => {
       const all = operations(c);
@@ -359,7 +365,7 @@ export function releasesReport(bench: ReleasesBench, repeat: number): string[] {
       return (
         `| ${side.strategy} | ${c.app} | ${c.rate} req/s | ${perRun(c.deploys)} | ${perRun(c.rollbacks)} | ${c.unhealthy.run.load.failed} | ` +
         `${sum((r) => r.load.answers.GET.non2xx)} | ${sum((r) => r.load.answers.POST.non2xx)} | ${sum((r) => r.load.errors)}${kinds ? ` (${kinds})` : ""} | ` +
-        `${sum((r) => r.load.sent)} | ${unhealthyAnswers(c)} of ${c.unhealthy.run.load.answers.GET.received} GET answers |`
+        `${sum((r) => r.load.sent)} | ${(sum((r) => r.load.sent) / sum((r) => r.load.seconds)).toFixed(0)} req/s | ${unhealthyAnswers(c)} of ${c.unhealthy.run.load.answers.GET.received} GET answers |`
       );
     }),
   );
@@ -375,13 +381,13 @@ export function releasesReport(bench: ReleasesBench, repeat: number): string[] {
       "came from the expected release (the build label in GET /'s body).",
     `load: autocannon through the proxy (Caddy, HTTPS, site ${SITE}), GET / and POST /upload (${UPLOAD_BYTES} bytes of JSON) in turn on ${LOAD.connections} keep-alive connections, ` +
       `at ${LOAD.rate} req/s and at ${bench.sustainedRate} req/s (${Math.round(SUSTAINED_SHARE * 100)} % of ${bench.capacity.rate.toFixed(0)} req/s, the same mix unthrottled over ` +
-      `${MAX_RATE_CONNECTIONS} connections, ${bench.capacity.failed} failed); failed = non-2xx + errors (timeouts included); per app and rate: ${repeat} deploys, ${repeat} rollbacks, ` +
+      `${MAX_RATE_CONNECTIONS} connections, ${bench.capacity.failed} failed); failed = non-2xx + errors (timeouts included); achieved rate = requests sent / seconds under load (the load generator shares this machine's cores with the host); per app and rate: ${repeat} deploys, ${repeat} rollbacks, ` +
       "then one deploy of a release whose /health answers 503 (its GET / answers 200 with its build label: those answers are the unhealthy row).",
     `memory: app RSS = resident set of every process of the stack's app under pm2 (pm2 jlist: <app> or both <app>-<port> slots; pm2's modules listed, not counted), after each measured deploy at ${LOAD.rate} req/s of the first app; ` +
       "MemAvailable is this machine's (a test host is a namespace of it): other work on the machine moves it.",
     "",
     header,
-    `|${"---|".repeat(11)}`,
+    `|${"---|".repeat(12)}`,
     ...caseRows,
     "",
     ...bench.strategies.map(scriptMedians),

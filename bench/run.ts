@@ -33,6 +33,7 @@ import {
   runInPlace,
   setUpInPlace,
 } from "./inplace";
+import { agentPhases } from "./agentPhases";
 import { LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
@@ -302,8 +303,8 @@ function onlyPart(): (typeof PARTS)[number] | undefined {
 /** Each run's times and the phases the agent reported (`release-agent: phase <name> <s>s`). */
 function pipelineRunsReport(runs: SideRuns): string[] {
   const phases = (output: string): string =>
-    [...output.matchAll(/release-agent: phase (\w+) ([\d.]+)s/g)]
-      .map(([, name, value]) => `${name} ${value}`)
+    agentPhases(output)
+      .map((phase) => `${phase.name} ${phase.seconds.toFixed(2)}${phase.failed ? " failed" : ""}`)
       .join(", ");
   const line = (kind: string, run: OperationRun): string =>
     `${kind}: serving ${run.servingSeconds?.toFixed(2) ?? "never"} s (first answer ${run.firstSeenSeconds?.toFixed(2) ?? "never"} s), ` +

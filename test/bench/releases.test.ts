@@ -139,6 +139,7 @@ describe("releasesReport", () => {
     const reloadRows = lines.filter((l) => l.startsWith("| reload |"));
     expect(reloadRows).toHaveLength(2);
     expect(reloadRows[1]).toContain("| 2 (0, 0, 2) | 0 (0, 0, 0) | 0 |");
-    expect(reloadRows[1]).toMatch(/\| 40 of 50 GET answers \|$/);
+    // 7 operations of 100 requests in 5 s each: 20 req/s achieved.
+    expect(reloadRows[1]).toMatch(/\| 700 \| 20 req\/s \| 40 of 50 GET answers \|$/);
   });
 });
