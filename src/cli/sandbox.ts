@@ -163,7 +163,10 @@ async function status(): Promise<void> {
     console.log(`\n${host.address}  ${config.url}/ through the proxy (HTTPS, the host's own local CA)`);
     console.log(`  trust that CA for curl:  export CURL_CA_BUNDLE=${caFile}`);
     console.log(`  then:                    curl${resolveFlag} ${config.url}${config.app.healthPath}`);
-    console.log(`  the app past the proxy:  http://${host.address}:${config.app.port}/`);
+    const agentStatus = await callAgent(host, config.deployUser, files, "status");
+    // Side by side, the release the proxy serves runs on app.port or the next one: the agent's status says which.
+    const serving = /^port (\d+): .*\(the proxy sends requests here\)$/m.exec(agentStatus.stdout)?.[1];
+    console.log(`  the app past the proxy:  http://${host.address}:${serving ?? config.app.port}/`);
     console.log(`releases (* = current):\n${releases.stdout.trimEnd() || releases.stderr.trimEnd()}`);
   }
 }

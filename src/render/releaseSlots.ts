@@ -11,8 +11,8 @@ export function slotPorts(config: SlotConfig): readonly [number, number] {
   return [config.app.port, config.app.port + 1];
 }
 
-/** The pm2 app that runs the release on <port>: `<app.name>-<port>`. */
-export function slotAppName(config: Pick<PipelineConfig, "app">, port: number): string {
+/** The pm2 app that runs the release on <port>: `<app.name>-<port>` (a placeholder in the agent's template). */
+export function slotAppName(config: Pick<PipelineConfig, "app">, port: number | string): string {
   return `${config.app.name}-${port}`;
 }
 

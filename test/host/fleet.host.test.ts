@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineConfig } from "../../src/config/types";
 import { AGENT_EXIT } from "../../src/render/agentProtocol";
 import { hostLayout } from "../../src/render/hostLayout";
+import { slotAppName } from "../../src/render/releaseSlots";
 import { buildArtifact, newReleaseId, shipInvocation, shipRelease, spawnCollecting } from "../../src/sandbox";
 import type { HostHandle } from "../../src/testhost";
 import {
@@ -17,6 +18,7 @@ import {
   makeRelease,
   provisionedStack,
   servedBuilds,
+  servingPort,
 } from "./support";
 
 const pool = new HostPool("host-tests-fleet");
@@ -128,12 +130,14 @@ describe("a fleet of four hosts", () => {
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     await eventually("the canary bake to start", async () => output.includes("==> canary"), 600, 100);
-    // The app hangs on the canary: its workers stop answering (as root, with the pids pm2 reports).
+    // The app hangs on the canary: the workers of the release it serves stop answering (as root, with the pids pm2
+    // reports); the release it replaced stays warm beside it.
     const home = `/home/${stack.config.deployUser}`;
+    const serving = slotAppName(stack.config, await servingPort(canary, stack.config.app.port));
     await asRoot(
       canary,
       `cd ${home} && runuser -u ${stack.config.deployUser} -- env HOME=${home} PM2_HOME=${home}/.pm2 ` +
-        `PATH=/usr/local/bin:/usr/bin:/bin pm2 pid ${stack.config.app.name} | xargs -r kill -STOP`,
+        `PATH=/usr/local/bin:/usr/bin:/bin pm2 pid ${serving} | xargs -r kill -STOP`,
     );
     const run = await result;
     expect(run.code, output + run.stderr).toBe(AGENT_EXIT.unhealthy);

@@ -45,9 +45,12 @@ describe("the reverse proxy in front of the app (ingress.tls internal)", () => {
 
   beforeAll(async () => {
     [host] = (await pool.create(1)) as [HostHandle];
+    // The in-place reload (deploy.strategy reload): the last test reloads its workers under load. The proxy's side
+    // of side-by-side releases: proxyUpstream.host.test.ts and sideBySide.host.test.ts.
     stack = await provisionedStack([host], {
       url: `https://${SITE}`,
       ingress: { tls: "internal", maxBodyMegabytes: 1 },
+      deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30, strategy: "reload" },
     });
     const release = makeRelease(stack.config);
     releaseId = release.id;

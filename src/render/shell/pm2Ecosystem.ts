@@ -6,6 +6,7 @@
 // directory; the agent fills in the port and the release (SLOT_PORT_TOKEN, SLOT_RELEASE_TOKEN) before it starts it.
 import type { PipelineConfig } from "../../config/types";
 import { hostLayout } from "../hostLayout";
+import { slotAppName } from "../releaseSlots";
 import { READ_ENV_FILE_FUNCTION } from "./envFile";
 
 /** Replaced by the agent with the slot's port (digits) and release id (RELEASE_ID_PATTERN), both checked. */
@@ -21,6 +22,11 @@ export function slotEcosystemFilePath(config: Pick<PipelineConfig, "deployUser" 
   return `${hostLayout(config).shared}/ecosystem-${SLOT_PORT_TOKEN}.config.js`;
 }
 
+/** The ecosystem file of the release on <port>, as the agent writes it. */
+export function slotEcosystemPath(config: Pick<PipelineConfig, "deployUser" | "app">, port: number): string {
+  return slotEcosystemFilePath(config).replace(SLOT_PORT_TOKEN, String(port));
+}
+
 export function renderEcosystem(config: PipelineConfig): string {
   const { current } = hostLayout(config);
   return ecosystemFile(config, { name: config.app.name, dir: current }, String(config.app.port));
@@ -31,7 +37,7 @@ export function renderSlotEcosystem(config: PipelineConfig): string {
   return ecosystemFile(
     config,
     // The namespace: `pm2 logs <app.name>` and `pm2 describe <app.name>` cover both release ports.
-    { name: `${config.app.name}-${SLOT_PORT_TOKEN}`, dir, namespace: config.app.name },
+    { name: slotAppName(config, SLOT_PORT_TOKEN), dir, namespace: config.app.name },
     SLOT_PORT_TOKEN,
   );
 }

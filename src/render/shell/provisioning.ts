@@ -7,7 +7,8 @@ import { quote } from "../../primitives/shellQuote";
 import { auditLogScript } from "./auditHelper";
 import { ensureDirectory, shell, writeFile } from "./commands";
 import { LOAD_SYSTEM_ENVIRONMENT } from "./envFile";
-import { ecosystemFilePath } from "./pm2Ecosystem";
+import { ecosystemFilePath, slotEcosystemPath } from "./pm2Ecosystem";
+import { slotAppName, slotPorts } from "../releaseSlots";
 import { renderReleaseAgent } from "./releaseAgent";
 import { type RemoteStep, rootStep } from "./remoteStep";
 import { DATABASE_STEP, databaseScript } from "./steps/database";
@@ -82,12 +83,19 @@ function appEnvStep(config: PipelineConfig): RemoteStep {
     'mv -fT "$new" "$env_file"',
     // pm2 talks to the user's own daemon, which the user controls: bounded, and a failed reload only delays the
     // new .env to the next deploy.
-    `if [ -f ${quote(ecosystemFilePath(config))} ] && timeout 30 pm2 describe ${quote(config.app.name)} >/dev/null 2>&1; then`,
-    "  umask 027",
-    `  echo "shared/.env changed: reloading ${config.app.name}" >&2`,
-    `  timeout 120 pm2 startOrReload ${quote(ecosystemFilePath(config))} --update-env >&2 ||`,
-    `    echo "warning: pm2 could not reload ${config.app.name}; the new shared/.env applies at the next deploy" >&2`,
-    "fi",
+    "umask 027",
+    "reload() {",
+    '  if [ -f "$2" ] && timeout 30 pm2 describe "$1" >/dev/null 2>&1; then',
+    '    echo "shared/.env changed: reloading $1" >&2',
+    '    timeout 120 pm2 startOrReload "$2" --update-env >&2 ||',
+    '      echo "warning: pm2 could not reload $1; the new shared/.env applies at the next deploy" >&2',
+    "  fi",
+    "}",
+    // The in-place app (deploy.strategy reload), and each release running side by side, the warm one too.
+    `reload ${quote(config.app.name)} ${quote(ecosystemFilePath(config))}`,
+    ...slotPorts(config).map(
+      (port) => `reload ${quote(slotAppName(config, port))} ${quote(slotEcosystemPath(config, port))}`,
+    ),
   ].join("\n");
   const script = [
     LOAD_SYSTEM_ENVIRONMENT,

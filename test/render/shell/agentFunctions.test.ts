@@ -512,6 +512,8 @@ describe("undo_unfinished_deploy", () => {
     const result = box.run(`
       mkdir "$RELEASES_DIR/${id(1)}"
       switch_current ${id(1)}
+      pm2_start_or_reload
+      : >"$SANDBOX_DIR/stub-calls.log"
       NEW_RELEASE=${id(1)} SWITCHED_FROM=""
       undo_unfinished_deploy
     `);
@@ -519,7 +521,8 @@ describe("undo_unfinished_deploy", () => {
     expect(result.status).toBe(0);
     expect(existsSync(box.path("CURRENT_LINK"))).toBe(false);
     expect(readdirSync(box.path("RELEASES_DIR"))).toEqual([]);
-    expect(box.stubCalls()).toEqual([`pm2 delete ${staging.app.name}`]);
+    // By its ecosystem file: `pm2 delete <name>` falls back to the namespace <name>, the side-by-side releases.
+    expect(box.stubCalls()).toEqual([`pm2 delete ${box.path("ECOSYSTEM_FILE")}`]);
   });
 });
 

@@ -171,6 +171,32 @@ describe("go_live_beside (a deploy)", () => {
   });
 });
 
+describe("free_next_port (a deploy's start)", () => {
+  it("stops the warm release of the port the new release takes in the background, and the start waits for it", () => {
+    const box = sandbox();
+    const result = box.run(
+      `${serving(3001, OLD)}\necho ${OLDER} >"$SLOTS_DIR/3000"\n${HEALTHY}\nfree_next_port\n[ -n "$FREEING_PID" ] && echo background\nmkdir "$RELEASES_DIR/${NEW}"; go_live_beside ${NEW} ${OLD}`,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe("background\n");
+    expect(result.stderr).toContain(`stopping ${OLDER} on port 3000: this deploy's release takes the port`);
+    expect(box.stubCalls().map((call) => call.replace(/ \/.*/, ""))).toEqual([
+      "upstream-helper drain 3000",
+      `pm2 delete ${APP}-3000`,
+      "pm2 start",
+      "upstream-helper switch 3000",
+      "pm2 save",
+    ]);
+  });
+
+  it("does nothing when no release runs on that port", () => {
+    const box = sandbox();
+    const result = box.run(`${serving(3000, OLD)}\nfree_next_port; echo "[$FREEING_PID]"`);
+    expect(result.stdout).toBe("[]\n");
+    expect(box.stubCalls()).toEqual([]);
+  });
+});
+
 describe("roll_back_beside", () => {
   it("is a proxy switch only when the target is warm on the other port and answers", () => {
     const box = sandbox();
@@ -234,7 +260,7 @@ describe("changing deploy.strategy", () => {
       "pm2 start",
       "upstream-helper switch 3001",
       "upstream-helper drain 3000",
-      `pm2 delete ${APP}`,
+      "pm2 delete",
       "pm2 save",
     ]);
     expect(existsSync(box.path("ECOSYSTEM_FILE"))).toBe(false);

@@ -172,8 +172,11 @@ describe("provisioningSteps", () => {
     );
     expect(appEnv.script).toContain("env_file=/home/deploy/apps/storefront/shared/.env");
     expect(appEnv.script).toContain("umask 077");
+    // The in-place app and both release ports (side by side, the warm release too), each when pm2 runs it.
+    expect(appEnv.script).toContain('timeout 120 pm2 startOrReload "$2" --update-env');
+    expect(appEnv.script).toContain("reload storefront /home/deploy/apps/storefront/shared/ecosystem.config.js\n");
     expect(appEnv.script).toContain(
-      "pm2 startOrReload /home/deploy/apps/storefront/shared/ecosystem.config.js --update-env",
+      "reload storefront-3000 /home/deploy/apps/storefront/shared/ecosystem-3000.config.js\nreload storefront-3001 /home/deploy/apps/storefront/shared/ecosystem-3001.config.js",
     );
     expect(appEnv.script).not.toMatch(/chown|chmod/);
     expect(steps.filter((s) => s.stdin !== undefined)).toHaveLength(1);

@@ -290,7 +290,7 @@ restore_release() {
     pm2_start_or_reload || log "warning: pm2 could not reload $release"
   else
     rm -f "$CURRENT_LINK"
-    pm2_cli delete "$APP_NAME" >/dev/null 2>&1 || true
+    delete_in_place_app
   fi
   SWITCHED_FROM=none
 }
@@ -347,6 +347,12 @@ pm2_cli() { env "${PM2_DAEMON_ENVIRONMENT[@]}" pm2 "$@" 9>&- </dev/null; }
 pm2_start_or_reload() {
   printf '%s\n' "$ECOSYSTEM_JS" >"$ECOSYSTEM_FILE.tmp" && mv -f "$ECOSYSTEM_FILE.tmp" "$ECOSYSTEM_FILE" &&
     pm2_cli startOrReload "$ECOSYSTEM_FILE" --update-env >&2
+}
+
+# Deletes the in-place app (deploy.strategy reload) through its ecosystem file, which names it: `pm2 delete <name>`
+# would, with no app of that name, delete the apps of the namespace <name>, the releases running side by side.
+delete_in_place_app() {
+  if [ -f "$ECOSYSTEM_FILE" ]; then pm2_cli delete "$ECOSYSTEM_FILE" >/dev/null 2>&1 || true; fi
 }
 
 # Enters a release directory with the app's environment (in the caller's subshell).

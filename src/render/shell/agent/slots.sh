@@ -110,11 +110,35 @@ gate_slot() {
   if [ "$status" -ne 0 ]; then health_gate_failed "$release" "$previous"; fi
 }
 
+# A deploy replaces the release on the port the proxy does not send to (the warm one): it stops in the background
+# while the new release installs and migrates, so its pm2 delete (SIGINT, then the app's own shutdown) is not part
+# of the deploy's time. A deploy that fails after this leaves no warm release; a rollback then starts its target.
+free_next_port() {
+  local port release
+  port=$(other_port "$(serving_port)")
+  release=$(slot_release "$port")
+  if [ -z "$release" ]; then return 0; fi
+  log "stopping $release on port $port: this deploy's release takes the port"
+  (
+    drain_port "$port"
+    stop_slot "$port"
+  ) 9>&- </dev/null &
+  FREEING_PID=$!
+}
+FREEING_PID=""
+
+wait_for_free_port() {
+  if [ -z "$FREEING_PID" ]; then return 0; fi
+  wait "$FREEING_PID" || true
+  FREEING_PID=""
+}
+
 # `go_live_beside <release> <previous>`: start <release> beside the serving one, gate it, switch the proxy to it.
 go_live_beside() {
   local release=$1 previous=$2 serving new
   serving=$(serving_port)
   new=$(other_port "$serving")
+  wait_for_free_port
   phase_start start
   SLOT_STARTED=$new
   log "starting $release on port $new beside ${previous:-no release} (port $serving)"
@@ -154,7 +178,7 @@ retire_serving() {
   local port=$1 previous=$2
   if [ -f "$ECOSYSTEM_FILE" ]; then
     drain_port "$port"
-    pm2_cli delete "$APP_NAME" >/dev/null 2>&1 || true
+    delete_in_place_app
     rm -f "$ECOSYSTEM_FILE"
     log "stopped the in-place app $APP_NAME (deploy.strategy reload before): releases now run side by side"
     return 0
@@ -197,6 +221,7 @@ roll_back_beside() {
 # Undo of a side-by-side deploy or rollback that did not finish (on_exit): the proxy back first, then current,
 # then the release this call started stops.
 undo_side_by_side() {
+  wait_for_free_port
   if [ -n "$PROXY_SWITCHED_FROM" ]; then
     switch_proxy "$PROXY_SWITCHED_FROM" || log "warning: could not switch the proxy back to port $PROXY_SWITCHED_FROM"
     PROXY_SWITCHED_FROM=""

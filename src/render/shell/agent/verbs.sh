@@ -187,6 +187,7 @@ verb_deploy() {
   refuse_existing_release "$release"
   PREVIOUS=$(current_release)
   log "replacing ${PREVIOUS:-none}"
+  if side_by_side; then free_next_port; fi
   build_release "$release"
   if side_by_side; then go_live_beside "$release" "$PREVIOUS"; else go_live "$release" "$PREVIOUS"; fi
   prune_releases "$release" "$PREVIOUS"
