@@ -1,5 +1,6 @@
 // Steady HTTP load (autocannon, programmatic) for the duration of one operation, bounded in count and time.
 import autocannon from "autocannon";
+import { answeringBuild } from "./answer";
 
 interface LoadSettings {
   /** Requests per second over all connections (autocannon overallRate). */
@@ -35,15 +36,29 @@ export interface LoadCount {
   seconds: number;
   /** Request errors by kind (errno code, or the message when there is none), e.g. ECONNRESET, "request timed out". */
   errorKinds: Record<string, number>;
+  /** Answers received per method, and how many of them were not 2xx (errors have no answer: see errors). */
+  answers: Record<LoadMethod, { received: number; non2xx: number }>;
+  /** 200 answers to GET / per release (the example app's `build` label; answers without one are not counted). */
+  builds: Record<string, number>;
 }
 
-/** Where the load goes: a url, and for the proxy the site name (Host header and TLS SNI) it serves. */
-export interface LoadTarget {
+/** Where requests go: a url, and for the proxy the site name (Host header and TLS SNI) it serves. */
+export interface Endpoint {
   url: string;
   site?: string;
+}
+
+export interface LoadTarget extends Endpoint {
   /** Requests per second over all connections. */
   rate: number;
+  /** Every connection sends GET <url> and POST /upload (UPLOAD_BYTES of JSON) in turn; without it, GET only. */
+  post?: boolean;
 }
+
+type LoadMethod = "GET" | "POST";
+
+/** Body size of the load's POST /upload (the example app reads the whole body and answers its size). */
+export const UPLOAD_BYTES = 1024;
 
 interface Measured<T> {
   value: T;
@@ -54,25 +69,58 @@ const LOOPBACK_OR_TEST_HOST = /^https?:\/\/(127\.0\.0\.1|localhost|10\.200\.\d{1
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+type OnAnswer = (method: LoadMethod, status: number, body: string) => void;
+
+/** The requests every connection sends in turn; `onAnswer` sees each answer (autocannon keeps bodies for it). */
+export function loadRequests(target: LoadTarget, onAnswer?: OnAnswer): autocannon.Request[] {
+  const request = (method: LoadMethod, fields: autocannon.Request): autocannon.Request => ({
+    method,
+    ...fields,
+    ...(onAnswer ? { onResponse: (status: number, body: string) => onAnswer(method, status, body) } : {}),
+  });
+  const get = request("GET", { path: new URL(target.url).pathname });
+  if (target.post !== true) return [get];
+  const body = JSON.stringify({ filler: "x".repeat(UPLOAD_BYTES - '{"filler":""}'.length) });
+  return [get, request("POST", { path: "/upload", body, headers: { "content-type": "application/json" } })];
+}
+
 /** autocannon's options for a target; the certificate is not checked (the host tests check the proxy's TLS). */
-function targetOptions(target: LoadTarget): autocannon.Options {
+function targetOptions(target: LoadTarget, onAnswer?: OnAnswer): autocannon.Options {
   if (!LOOPBACK_OR_TEST_HOST.test(target.url))
     throw new Error(`load may only target loopback or a test host (10.200.N.2): ${target.url}`);
   return {
     url: target.url,
     ...(target.site !== undefined ? { servername: target.site, headers: { host: target.site } } : {}),
+    requests: loadRequests(target, onAnswer),
     connections: LOAD.connections,
     timeout: LOAD.timeoutSeconds,
+  };
+}
+
+/** Counts answers per method and GET answers per release, for LoadCount. */
+export function answerCounter(): Pick<LoadCount, "answers" | "builds"> & { onAnswer: OnAnswer } {
+  const answers: LoadCount["answers"] = { GET: { received: 0, non2xx: 0 }, POST: { received: 0, non2xx: 0 } };
+  const builds: Record<string, number> = {};
+  return {
+    answers,
+    builds,
+    onAnswer(method, status, body) {
+      answers[method].received++;
+      if (status < 200 || status > 299) answers[method].non2xx++;
+      const build = method === "GET" ? answeringBuild(status, body) : null;
+      if (build !== null) builds[build] = (builds[build] ?? 0) + 1;
+    },
   };
 }
 
 /** Runs `operation` while the target receives a steady rate; returns its value and what the load saw. */
 export async function underLoad<T>(target: LoadTarget, operation: () => Promise<T>): Promise<Measured<T>> {
   let instance: autocannon.Instance | undefined;
+  const counter = answerCounter();
   const done = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
       {
-        ...targetOptions(target),
+        ...targetOptions(target, counter.onAnswer),
         overallRate: target.rate,
         duration: LOAD.maxSeconds,
         amount: target.rate * LOAD.maxSeconds,
@@ -106,6 +154,8 @@ export async function underLoad<T>(target: LoadTarget, operation: () => Promise<
         failed: result.non2xx + result.errors,
         seconds: result.duration,
         errorKinds,
+        answers: counter.answers,
+        builds: counter.builds,
       },
     };
   } finally {

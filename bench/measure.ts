@@ -1,6 +1,6 @@
 // One measured operation: a script (deploy or rollback) run under steady load while GET / is watched for the
 // release that should end up serving.
-import { LOAD, type LoadCount, type LoadTarget, underLoad } from "./load";
+import { type Endpoint, LOAD, type LoadCount, type LoadTarget, underLoad } from "./load";
 import { firstSeen, servingSince, watchRelease } from "./watch";
 
 interface ScriptOutcome {
@@ -27,21 +27,24 @@ export interface SideRuns {
   rollbacks: OperationRun[];
 }
 
+const endpoint = (watched: string | Endpoint): Endpoint =>
+  typeof watched === "string" ? { url: watched } : watched;
+
 /** Polls continue this long after the script ends, so "serving for good" is checked past the script's end. */
 const SETTLE_MS = 1000;
 
 /**
- * Runs `operation` under load while `url` (the app's own port: which release answers) is watched. The load goes to
- * `url` at LOAD.rate too, unless `load` sends it elsewhere (through the proxy) or at another rate.
+ * Runs `operation` under load while `watched` (the app's own port, or the proxy: which release answers) is watched.
+ * The load goes to `watched` at LOAD.rate too, unless `load` sends it elsewhere (through the proxy) or at another rate.
  */
 export async function measureOperation(
-  url: string,
+  watched: string | Endpoint,
   expectedLabel: string,
   operation: () => Promise<ScriptOutcome>,
-  load: LoadTarget = { url, rate: LOAD.rate },
+  load: LoadTarget = { ...endpoint(watched), rate: LOAD.rate },
 ): Promise<OperationRun> {
   const { value, load: seen } = await underLoad(load, async () => {
-    const watch = watchRelease(url);
+    const watch = watchRelease(endpoint(watched));
     const start = performance.now() - watch.origin;
     const outcome = await operation();
     const end = performance.now() - watch.origin;

@@ -33,12 +33,14 @@ import {
   runInPlace,
   setUpInPlace,
 } from "./inplace";
+import { agentPhases } from "./agentPhases";
 import { LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
 import { benchFleet, createFleet, fleetReport } from "./fleetDeploys";
 import { benchStandInFleet, standInReport } from "./fleetStandIn";
+import { type HostPool, benchReleases, releasesReport } from "./releases";
 import { NONE, type Row, type Target, figure, formatFigure, met, renderTable } from "./table";
 
 const OWNER = `${process.env["PIPELINE_HOST_OWNER_PREFIX"] ?? ""}bench`;
@@ -282,12 +284,13 @@ function report(
   for (const line of proxyReport(proxy, REPEAT)) console.log(line);
 }
 
-const PARTS = ["proxy", "pipeline", "fleet", "fleet-standin"] as const;
+const PARTS = ["proxy", "pipeline", "fleet", "fleet-standin", "releases"] as const;
 
 /**
- * `npm run bench -- --only proxy|pipeline|fleet|fleet-standin`: just the proxy's part, just the pipeline's deploys
- * and rollbacks with the agent's phase timings, just the fleet deploys (on hosts each provisions itself), or just
- * the fleet deploys on CPU-light stand-in hosts.
+ * `npm run bench -- --only proxy|pipeline|fleet|fleet-standin|releases`: just the proxy's part, just the pipeline's
+ * deploys and rollbacks with the agent's phase timings, just the fleet deploys (on hosts each provisions itself),
+ * just the fleet deploys on CPU-light stand-in hosts, or just side-by-side releases against the in-place reload
+ * (each strategy on a fresh host of its own).
  */
 function onlyPart(): (typeof PARTS)[number] | undefined {
   const index = process.argv.indexOf("--only");
@@ -300,8 +303,8 @@ function onlyPart(): (typeof PARTS)[number] | undefined {
 /** Each run's times and the phases the agent reported (`release-agent: phase <name> <s>s`). */
 function pipelineRunsReport(runs: SideRuns): string[] {
   const phases = (output: string): string =>
-    [...output.matchAll(/release-agent: phase (\w+) ([\d.]+)s/g)]
-      .map(([, name, value]) => `${name} ${value}`)
+    agentPhases(output)
+      .map((phase) => `${phase.name} ${phase.seconds.toFixed(2)}${phase.failed ? " failed" : ""}`)
       .join(", ");
   const line = (kind: string, run: OperationRun): string =>
     `${kind}: serving ${run.servingSeconds?.toFixed(2) ?? "never"} s (first answer ${run.firstSeenSeconds?.toFixed(2) ?? "never"} s), ` +
@@ -326,7 +329,7 @@ function failedPerRun(runs: readonly OperationRun[]): string {
 function missedTargetLine(row: BenchRow): string {
   const value = formatFigure(row.pipeline, row.unit);
   let line = `target missed: ${row.name}: pipeline ${value}${row.unit === "s" ? " s" : ""}, target ${row.target?.text ?? "-"}`;
-  if (row.unit === "s" && row.pipeline.max !== null && row.target) {
+  if (row.unit === "s" && row.pipeline.max !== null && row.target?.atMost !== undefined) {
     line += ` (worst run ${(row.pipeline.max - row.target.atMost).toFixed(2)} s over)`;
   }
   if (row.missedDetail) line += `; ${row.missedDetail}`;
@@ -356,6 +359,21 @@ async function main(): Promise<void> {
         console.log(line);
       return;
     }
+    // Each strategy gets a fresh host of its own, destroyed when its runs are done.
+    const pool: HostPool = {
+      create: async () => {
+        const host = await createHost({ owner: OWNER });
+        hosts.push(host);
+        log(`host ${host.address} created`);
+        return host;
+      },
+      destroy: (host) => destroyHosts(hosts, [host]),
+    };
+    if (onlyPart() === "releases") {
+      for (const line of releasesReport(await benchReleases(pool, workDir, REPEAT, log), REPEAT))
+        console.log(line);
+      return;
+    }
     if (onlyPart() === "fleet-standin") {
       const fleet = await createFleet(hosts, OWNER);
       for (const line of standInReport(
@@ -382,6 +400,7 @@ async function main(): Promise<void> {
     session = await connect(host);
     const inPlace = await benchInPlace(host, session);
     const realApp = await benchRealApp(host, session, workDir, REPEAT, log);
+    const releases = await benchReleases(pool, workDir, REPEAT, log);
     const realFleet = await createFleet(hosts, OWNER);
     const fleet = await benchFleet(realFleet, workDir, REPEAT, cpus().length, log);
     // The real hosts' idle apps and daemons would load the cores the stand-ins are meant to leave free.
@@ -394,6 +413,8 @@ async function main(): Promise<void> {
       log,
     );
     report(pipeline, inPlace, realApp, proxy);
+    console.log("");
+    for (const line of releasesReport(releases, REPEAT)) console.log(line);
     console.log("");
     for (const line of fleetReport(fleet, REPEAT)) console.log(line);
     console.log("");

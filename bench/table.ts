@@ -33,15 +33,15 @@ export function figure(values: readonly (number | null)[]): Figure {
 
 export const NONE: Figure = { median: null, max: null, missing: 0, count: 0 };
 
-/** What the pipeline's worst repetition must not exceed, and how the table shows it. */
+/** What the pipeline's worst repetition must not exceed (none: reported only), and how the table shows it. */
 export interface Target {
   text: string;
-  atMost: number;
+  atMost?: number;
 }
 
 export interface Row {
   name: string;
-  unit: "count" | "s";
+  unit: "count" | "s" | "MiB";
   pipeline: Figure;
   inPlace: Figure;
   target?: Target;
@@ -60,30 +60,46 @@ export function formatFigure(f: Figure, unit: Row["unit"]): string {
   return f.missing > 0 ? `${text} [${f.missing}/${f.count} never]` : text;
 }
 
-function ratio(row: Row): string {
+function ratio(row: Row, sides: Sides): string {
   const a = row.pipeline.median;
   const b = row.inPlace.median;
   if (a === null || b === null || row.pipeline.count === 0 || row.inPlace.count === 0) return "n/a";
-  if (a === 0) return b === 0 ? "1 (both 0)" : "inf (pipeline 0)";
+  if (a === 0) return b === 0 ? "1 (both 0)" : `inf (${sides.pipeline} 0)`;
   return `${(b / a).toFixed(1)}x`;
 }
 
 /** The pipeline side is judged: its worst repetition must meet the target. */
 export function met(row: Row): boolean | null {
-  if (!row.target || row.pipeline.count === 0) return null;
+  if (row.target?.atMost === undefined || row.pipeline.count === 0) return null;
   if (row.pipeline.missing > 0 || row.pipeline.max === null) return false;
   return row.pipeline.max <= row.target.atMost;
 }
 
-export function renderTable(rows: readonly Row[]): string {
-  const header = ["", "pipeline", "in-place", "ratio (in-place / pipeline)", "target", "met?"];
+/** The headings of the two compared sides: the judged one (Row.pipeline) and the baseline (Row.inPlace). */
+export interface Sides {
+  pipeline: string;
+  inPlace: string;
+}
+
+export function renderTable(
+  rows: readonly Row[],
+  sides: Sides = { pipeline: "pipeline", inPlace: "in-place" },
+): string {
+  const header = [
+    "",
+    sides.pipeline,
+    sides.inPlace,
+    `ratio (${sides.inPlace} / ${sides.pipeline})`,
+    "target",
+    "met?",
+  ];
   const body = rows.map((row) => {
     const verdict = met(row);
     return [
-      row.unit === "s" ? `${row.name} (s)` : row.name,
+      row.unit === "count" ? row.name : `${row.name} (${row.unit})`,
       formatFigure(row.pipeline, row.unit),
       formatFigure(row.inPlace, row.unit),
-      ratio(row),
+      ratio(row, sides),
       row.target?.text ?? "-",
       verdict === null ? "-" : verdict ? "yes" : "NO",
     ];

@@ -19,11 +19,11 @@ import { LOAD, type LoadTarget, type SteadyLoad, steadyLoad } from "./load";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 
 /** The site the proxy serves in the bench (Host header and SNI; the load connects to the host's address). */
-const SITE = "app.pipeline.test";
+export const SITE = "app.pipeline.test";
 /** "Highest rate the host sustains": this share of the rate measured with unthrottled connections. */
-const SUSTAINED_SHARE = 0.9;
-const MAX_RATE_CONNECTIONS = 32;
-const MAX_RATE_SECONDS = 6;
+export const SUSTAINED_SHARE = 0.9;
+export const MAX_RATE_CONNECTIONS = 32;
+export const MAX_RATE_SECONDS = 6;
 const LATENCY_SECONDS = 10;
 
 export interface LoadCase {
@@ -45,7 +45,8 @@ export interface ProxyBench {
   apps: AppCase[];
 }
 
-const APPS = [
+/** The two apps every proxy part deploys: one that drains on SIGINT and one that exits at once. */
+export const APPS = [
   { app: "example-app (drains on SIGINT)", env: "" },
   { app: "example-app, EXAMPLE_APP_DRAIN=off (exits at once on SIGINT)", env: "EXAMPLE_APP_DRAIN=off\n" },
 ] as const;

@@ -1,6 +1,9 @@
 // Which release answers GET /: polled on a fresh connection each time (pm2 cluster mode spreads connections over
 // its workers), bounded by a deadline, so "the new release is serving" is observed from outside the host.
 import http from "node:http";
+import https from "node:https";
+import { answeringBuild } from "./answer";
+import type { Endpoint } from "./load";
 
 interface Sample {
   /** ms since the watch started, taken when the request was sent. */
@@ -16,23 +19,22 @@ interface Watch {
   stop(): Promise<Sample[]>;
 }
 
-function fetchLabel(url: string, timeoutMs: number): Promise<string | null> {
+function fetchLabel(target: Endpoint, timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
-    const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+    const secure = target.url.startsWith("https:");
+    const options: https.RequestOptions = {
+      agent: false,
+      timeout: timeoutMs,
+      // Through the proxy: its site name, and Caddy's local CA, which this machine does not trust.
+      ...(target.site !== undefined
+        ? { servername: target.site, headers: { host: target.site }, rejectUnauthorized: false }
+        : {}),
+    };
+    const request = (secure ? https : http).get(target.url, options, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => {
-        if (response.statusCode !== 200) return resolve(null);
-        try {
-          const parsed: unknown = JSON.parse(body);
-          const build =
-            typeof parsed === "object" && parsed !== null && "build" in parsed ? parsed.build : null;
-          resolve(typeof build === "string" ? build : null);
-        } catch {
-          resolve(null);
-        }
-      });
+      response.on("end", () => resolve(answeringBuild(response.statusCode, body)));
       response.on("error", () => resolve(null));
     });
     request.on("timeout", () => request.destroy());
@@ -45,16 +47,16 @@ const POLL_TIMEOUT_MS = 1000;
 const WATCH_MAX_MS = 90_000;
 
 /**
- * Sends a poll to `url` every POLL_INTERVAL_MS, without waiting for the previous one (a hung poll does not stop the
+ * Sends a poll to `target` every POLL_INTERVAL_MS, without waiting for the previous one (a hung poll does not stop the
  * sampling), until stop() or WATCH_MAX_MS, whichever comes first. Each poll times out after POLL_TIMEOUT_MS, so
  * at most POLL_TIMEOUT_MS / POLL_INTERVAL_MS polls are in flight.
  */
-export function watchRelease(url: string): Watch {
+export function watchRelease(target: Endpoint): Watch {
   const origin = performance.now();
   const pending: Promise<Sample>[] = [];
   const poll = (): void => {
     const sentAt = performance.now() - origin;
-    pending.push(fetchLabel(url, POLL_TIMEOUT_MS).then((label) => ({ sentAt, label })));
+    pending.push(fetchLabel(target, POLL_TIMEOUT_MS).then((label) => ({ sentAt, label })));
   };
   poll();
   const timer = setInterval(() => {
