@@ -15,6 +15,7 @@ import {
   writeRunnerFiles,
 } from "../src/sandbox";
 import type { HostHandle, HostSession } from "../src/testhost";
+import type { Endpoint } from "./load";
 import { type OperationRun, measureOperation } from "./measure";
 
 const FASTIFY_APP_DIR = resolve(__dirname, "../test/fixtures/apps/fastify-app");
@@ -92,7 +93,8 @@ export async function benchRealApp(
   const app = join(workDir, "fastify-app");
   cpSync(FASTIFY_APP_DIR, app, { recursive: true, filter: (src) => !/node_modules|\/dist$/.test(src) });
   const runs: RealAppRuns = { ciBuildSeconds: [], pipeline: [], inPlace: [] };
-  const url = `http://${host.address}:${PIPELINE_PORT}/`;
+  // Through the proxy: side by side (the default), the release that serves runs on its port or the next one.
+  const url: Endpoint = { url: `${config.url}/`, site: new URL(config.url).hostname };
   for (let i = 0; i <= repeat; i++) {
     const version = `1.1.${i}`;
     setVersion(app, version);

@@ -34,7 +34,7 @@ import {
   setUpInPlace,
 } from "./inplace";
 import { agentPhases } from "./agentPhases";
-import { LOAD } from "./load";
+import { type Endpoint, LOAD } from "./load";
 import { type RealAppRuns, benchRealApp } from "./realApp";
 import { type OperationRun, type SideRuns, measureOperation } from "./measure";
 import { type ProxyBench, benchProxy, proxyReport } from "./throughProxy";
@@ -129,7 +129,8 @@ async function benchPipeline(
     throw new Error(`warm-up deploy of ${releaseA} failed:\n${warmUp.stdout}${warmUp.stderr}`);
   log(`release A ${releaseA} deployed (warm-up)`);
 
-  const url = `http://${host.address}:${config.app.port}/`;
+  // Through the proxy: side by side (the default), the release that serves runs on app.port or the next one.
+  const url: Endpoint = { url: `${config.url}/`, site: new URL(config.url).hostname };
   const runs: SideRuns = { deploys: [], rollbacks: [] };
   for (let i = 1; i <= REPEAT; i++) {
     const releaseB = newReleaseId();

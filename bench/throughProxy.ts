@@ -1,4 +1,4 @@
-// The reverse proxy under deploys and rollbacks. Two apps: example-app as it is (drains its connections on SIGINT)
+// The reverse proxy under in-place deploys and rollbacks (deploy.strategy reload). Two apps: example-app as it is (drains its connections on SIGINT)
 // and example-app with EXAMPLE_APP_DRAIN=off (exits at once on SIGINT, as most apps do). Each is deployed and rolled
 // back under load sent straight to its port and through the proxy (HTTPS, Caddy's local CA), at 200 req/s and near
 // the highest rate this machine sustains through the proxy; and the proxy's latency is compared with the direct path.
@@ -57,9 +57,12 @@ export async function benchProxy(
   repeat: number,
   log: (message: string) => void,
 ): Promise<ProxyBench> {
+  // The in-place reload (deploy.strategy reload), whose app answers on app.port for the direct path; side-by-side
+  // releases through the proxy are the releases part (releases.ts).
   const config = stackOnHosts([host], {
     url: `https://${SITE}`,
     firewall: { extraTcpPorts: [EXAMPLE_APP.port, INPLACE.port] },
+    deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30, strategy: "reload" },
   });
   const key = generateDeployKey("pipeline-ci-0");
   const files = writeRunnerFiles(config, key.privateKey, workDir);
