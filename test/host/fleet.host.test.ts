@@ -76,7 +76,9 @@ describe("a fleet of four hosts", () => {
     const rows = batched.stdout.split("\n").filter((line) => /^\| 10\./.test(line));
     expect(rows).toHaveLength(4);
     for (const row of rows)
-      expect(row).toMatch(/\| deployed \| \d+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \|$/);
+      expect(row).toMatch(
+        /\| deployed \| \d+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \| [\d.]+s \|$/,
+      );
   });
 
   it("a failure on the third host puts the first two back on the release they had (rollback-all)", async () => {

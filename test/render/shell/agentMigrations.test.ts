@@ -247,4 +247,17 @@ describe("warn_schema_left_ahead (a deploy that switches back by itself)", () =>
     );
     expect(quiet.stderr).toBe("");
   });
+
+  it("names them too when the release failed its gate beside the serving one and never served (side by side)", () => {
+    const box = sandbox();
+    migrations(box, box.path("RELEASES_DIR", CURRENT), ["001_users.js"]);
+    migrations(box, box.path("RELEASES_DIR", NEW), ["001_users.js", "002_orders.js"]);
+    const result = box.run(
+      `NEW_RELEASE=${NEW}; PREVIOUS=${CURRENT}; SLOT_STARTED=3001; undo_unfinished_deploy`,
+    );
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stderr).toContain(
+      `release-agent: warning: the migrations ${NEW} added stay applied though ${NEW} never served (migrations/): 002_orders.js; ${CURRENT} runs with a schema ahead of its code`,
+    );
+  });
 });

@@ -192,7 +192,12 @@ on_exit() {
 undo_unfinished_deploy() {
   stop_upload
   if [ -n "$STAGING_DIR" ]; then remove_tree "$STAGING_DIR" || true; fi
-  if [ "$SWITCHED_FROM" != none ] && [ -n "$NEW_RELEASE" ]; then warn_schema_left_ahead "$NEW_RELEASE" "$SWITCHED_FROM" || true; fi
+  # A release that migrated and then failed leaves its migrations applied: switched back from, or never served.
+  if [ -n "$NEW_RELEASE" ] && [ "$SWITCHED_FROM" != none ]; then
+    warn_schema_left_ahead "$NEW_RELEASE" "$SWITCHED_FROM" || true
+  elif [ -n "$NEW_RELEASE" ] && side_by_side; then
+    warn_schema_left_ahead "$NEW_RELEASE" "$PREVIOUS" "though $NEW_RELEASE never served" || true
+  fi
   if side_by_side; then
     undo_side_by_side
   elif [ "$SWITCHED_FROM" != none ]; then

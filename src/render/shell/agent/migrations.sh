@@ -118,10 +118,10 @@ warn_schema_ahead() {
 # A deploy that switches back to <previous> after its release <new> failed (the health gate, pm2): the migrations
 # <new> added ran and stay, and <new> is removed with their files. Names them and what can be done.
 warn_schema_left_ahead() {
-  local new=$1 previous=$2 added
+  local new=$1 previous=$2 when=${3:-after the switch back} added
   if [ -z "$previous" ] || [ -z "$MIGRATIONS_DIR" ]; then return 0; fi
   added=$(migrations_missing_from "$RELEASES_DIR/$new" "$RELEASES_DIR/$previous")
   if [ -z "$added" ]; then return 0; fi
-  log "warning: the migrations $new added stay applied after the switch back ($MIGRATIONS_DIR/): $(paste -sd ' ' <<<"$added"); $previous runs with a schema ahead of its code"
+  log "warning: the migrations $new added stay applied $when ($MIGRATIONS_DIR/): $(paste -sd ' ' <<<"$added"); $previous runs with a schema ahead of its code"
   log "warning: $new is removed with their files, so migrate-rollback cannot revert them: deploy a fixed release (they are applied already)${BACKUP_ID:+, or restore the backup taken before them (restore $BACKUP_ID)}"
 }
