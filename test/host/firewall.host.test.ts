@@ -65,7 +65,11 @@ describe("firewall (nftables) on a provisioned host, probed from another network
   beforeAll(async () => {
     [host] = (await pool.create(1)) as [HostHandle];
     // The real default: no extra ports (the sandbox's stacks open the app port, there is no proxy in front of it).
-    const config = stackOnHosts([host], { firewall: { extraTcpPorts: [] } });
+    // deploy.strategy reload: without the reverse proxy there is no proxy to switch between release ports.
+    const config = stackOnHosts([host], {
+      firewall: { extraTcpPorts: [] },
+      deploy: { healthTimeoutSeconds: 20, lockTimeoutSeconds: 30, strategy: "reload" },
+    });
     const key = generateDeployKey("pipeline-ci-0");
     // The whole chain but the reverse proxy, so that nothing listens on 80 and 443: an accepted port then answers
     // with a reset, a dropped one not at all (test/host/proxy.host.test.ts covers the proxy behind this firewall).
