@@ -296,15 +296,22 @@ switch_current() {
 
 # Back to <release> (empty: there was none, so the app stops).
 restore_release() {
-  local release=$1
-  if [ -n "$release" ] && [ -d "$RELEASES_DIR/$release" ]; then
-    switch_current "$release"
-    pm2_start_or_reload || log "warning: pm2 could not reload $release"
+  if restore_current_link "$1"; then
+    pm2_start_or_reload || log "warning: pm2 could not reload $1"
   else
-    rm -f "$CURRENT_LINK"
     delete_in_place_app
   fi
   SWITCHED_FROM=none
+}
+
+# current back to <release>; false, with current removed, when there is none to go back to.
+restore_current_link() {
+  if [ -n "$1" ] && [ -d "$RELEASES_DIR/$1" ]; then
+    switch_current "$1"
+  else
+    rm -f "$CURRENT_LINK"
+    return 1
+  fi
 }
 
 prune_releases() {

@@ -12,6 +12,9 @@ PROXY_SWITCHED_FROM=""
 # Where the error log of the app ended when the release being gated was started (its new lines are read from there).
 SLOT_LOG_START=0
 readonly SLOT_ERROR_LOG="$LOGS_DIR/$APP_NAME-error.log"
+# Why the gate's watch gave up on a release (release_uses_its_port), and the background stop of free_next_port.
+SLOT_PORT_PROBLEM=""
+FREEING_PID=""
 
 side_by_side() { [ "$STRATEGY" = sideBySide ]; }
 
@@ -36,10 +39,7 @@ any_slot_in_use() { [ -n "$(slot_release "$FIRST_PORT")$(slot_release "$SECOND_P
 # after the proxy's requests to it (from when it served) have finished.
 start_slot() {
   local port=$1 release=$2 file=${SLOT_ECOSYSTEM_FILE//"$SLOT_PORT_TOKEN"/$1} ecosystem
-  if [ -n "$(slot_release "$port")" ]; then
-    drain_port "$port"
-    stop_slot "$port"
-  fi
+  if [ -n "$(slot_release "$port")" ]; then retire_slot "$port"; fi
   ecosystem=${SLOT_ECOSYSTEM_JS//"$SLOT_PORT_TOKEN"/$port}
   ecosystem=${ecosystem//"$SLOT_RELEASE_TOKEN"/$release}
   mkdir -p "$SLOTS_DIR"
@@ -52,6 +52,12 @@ start_slot() {
 stop_slot() {
   pm2_cli delete "$(slot_name "$1")" >/dev/null 2>&1 || true
   rm -f "$SLOTS_DIR/$1"
+}
+
+# Stops the release on <port> once the proxy has no request in flight to it.
+retire_slot() {
+  drain_port "$1"
+  stop_slot "$1"
 }
 
 # The proxy sends new requests to <port> from now on (the helper accepts only this app's two ports).
@@ -94,7 +100,6 @@ release_uses_its_port() {
     return 1
   fi
 }
-SLOT_PORT_PROBLEM=""
 
 # `gate_slot <release> <port> <previous>`: the health gate of <release> on its own port; the proxy has sent it
 # nothing. A failure stops it (on_exit) and <previous> keeps serving.
@@ -122,13 +127,9 @@ free_next_port() {
   release=$(slot_release "$port")
   if [ -z "$release" ]; then return 0; fi
   log "stopping $release on port $port: this deploy's release takes the port"
-  (
-    drain_port "$port"
-    stop_slot "$port"
-  ) 9>&- </dev/null &
+  retire_slot "$port" 9>&- </dev/null &
   FREEING_PID=$!
 }
-FREEING_PID=""
 
 wait_for_free_port() {
   if [ -z "$FREEING_PID" ]; then return 0; fi
@@ -188,8 +189,7 @@ retire_serving() {
   fi
   if [ -z "$(slot_release "$port")" ]; then return 0; fi
   if [ "$PREVIOUS_RELEASE_MODE" = stopped ]; then
-    drain_port "$port"
-    stop_slot "$port"
+    retire_slot "$port"
     log "stopped ${previous:-the previous release} (deploy.previousRelease stopped)"
   else
     log "${previous:-the previous release} stays warm on port $port for a rollback"
@@ -198,12 +198,7 @@ retire_serving() {
 
 # pm2 save when the set of apps or what they run changed (the list pm2 resurrects at boot).
 save_slot_list() {
-  local fingerprint
-  fingerprint=$({
-    printf '%s %s %s\n' "$SLOT_ECOSYSTEM_JS" "$(slot_release "$FIRST_PORT")" "$(slot_release "$SECOND_PORT")"
-    cat "$ENV_FILE" 2>/dev/null || true
-  } | sha256sum)
-  save_process_list_if_changed "$fingerprint"
+  save_process_list "$SLOT_ECOSYSTEM_JS $(slot_release "$FIRST_PORT") $(slot_release "$SECOND_PORT")"
 }
 
 # `roll_back_beside <target> <current>`: a switch only when <target> is warm on the other port and answers its
@@ -230,7 +225,7 @@ undo_side_by_side() {
     PROXY_SWITCHED_FROM=""
   fi
   if [ "$SWITCHED_FROM" != none ]; then
-    if [ -n "$SWITCHED_FROM" ] && [ -d "$RELEASES_DIR/$SWITCHED_FROM" ]; then switch_current "$SWITCHED_FROM"; else rm -f "$CURRENT_LINK"; fi
+    restore_current_link "$SWITCHED_FROM" || true
     SWITCHED_FROM=none
   fi
   if [ -n "$SLOT_STARTED" ]; then
@@ -251,6 +246,5 @@ leave_side_by_side() {
 finish_leaving_side_by_side() {
   if [ -z "$(slot_release "$SECOND_PORT")" ] && [ ! -e "$UPSTREAM_DIR/$SECOND_PORT" ]; then return 0; fi
   switch_proxy "$FIRST_PORT" || log "warning: could not switch the proxy to port $FIRST_PORT"
-  drain_port "$SECOND_PORT"
-  stop_slot "$SECOND_PORT"
+  retire_slot "$SECOND_PORT"
 }

@@ -217,23 +217,18 @@ go_live() {
   SWITCHED_FROM=none
   end_maintenance_of_this_call
   finish_leaving_side_by_side
-  save_process_list
+  save_process_list "$ECOSYSTEM_JS"
 }
 
-# pm2 save rewrites the list pm2 resurrects at boot: needed when what it saves changed (the ecosystem settings or
-# the app's environment), not on every deploy and rollback (one pm2 round trip less).
+# `save_process_list <what pm2 holds>`: pm2 save rewrites the list pm2 resurrects at boot, needed when what it
+# saves changed (the ecosystem settings, which releases run, the app's environment), not on every deploy and
+# rollback (one pm2 round trip less).
 save_process_list() {
-  local fingerprint
+  local marker="$APP_ROOT/.pm2-saved" fingerprint
   fingerprint=$({
-    printf '%s\n' "$ECOSYSTEM_JS"
+    printf '%s\n' "$1"
     cat "$ENV_FILE" 2>/dev/null || true
   } | sha256sum)
-  save_process_list_if_changed "$fingerprint"
-}
-
-# pm2 save unless the list was saved with <fingerprint> (of what it holds) already.
-save_process_list_if_changed() {
-  local marker="$APP_ROOT/.pm2-saved" fingerprint=$1
   if [ -f "${PM2_HOME:-$APP_HOME/.pm2}/dump.pm2" ] && [ "$(cat "$marker" 2>/dev/null)" = "$fingerprint" ]; then return 0; fi
   if pm2_cli save >/dev/null; then
     printf '%s\n' "$fingerprint" >"$marker"
